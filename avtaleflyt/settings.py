@@ -1,0 +1,36 @@
+"""Settings from the environment (AVTALEFLYT_*) or a `.env` file; databases by URL only."""
+
+from __future__ import annotations
+
+import getpass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REVISION_FLOW = "revision"
+REVISION_DEPLOYMENT = "avtaleflyt"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AVTALEFLYT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".avtaleflyt"), description="where the embedded stack keeps its databases and mail")
+    database_url: str | None = Field(default=None, description="domain database; default: SQLite in data_dir")
+    prefect_port: int = 4200
+    actor: str = Field(default_factory=lambda: getpass.getuser() or "coordinator", description="who the CLI records as")
+    resume_wait_seconds: float = Field(default=30.0, description="how long a command waits for a busy run before leaving it to catch up")
+
+    @property
+    def domain_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'avtaleflyt.db').resolve()}"
+
+    @property
+    def deployment(self) -> str:
+        return f"{REVISION_FLOW}/{REVISION_DEPLOYMENT}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,71 @@
+"""Plan dates: a day, or only a month ("Nov./des.", "xx.12.24").
+
+A `PlanDate` is stored as its ISO text: ``2024-11-27`` (a day) or ``2024-11``
+(a month). Text order is date order, so SQL can sort it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class PlanDate:
+    year: int
+    month: int
+    day: int | None = None
+
+    @classmethod
+    def parse(cls, value: object) -> PlanDate:
+        """Accepts a `date`, ``YYYY-MM-DD`` or ``YYYY-MM``; raises ValueError naming the problem."""
+        if isinstance(value, PlanDate):
+            return value
+        if isinstance(value, dt.datetime):
+            raise ValueError("expected a date (YYYY-MM-DD) or a month (YYYY-MM), not a time")
+        if isinstance(value, dt.date):
+            return cls(value.year, value.month, value.day)
+        text = str(value).strip()
+        if m := _DAY.match(text):
+            year, month, day = (int(g) for g in m.groups())
+            try:
+                dt.date(year, month, day)
+            except ValueError as exc:
+                raise ValueError(f"{text!r} is not a real date ({exc})") from None
+            return cls(year, month, day)
+        if m := _MONTH.match(text):
+            year, month = (int(g) for g in m.groups())
+            if not 1 <= month <= 12:
+                raise ValueError(f"{text!r}: month must be 01-12")
+            return cls(year, month)
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or a month (YYYY-MM)")
+
+    @property
+    def exact(self) -> bool:
+        return self.day is not None
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, self.day or 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.year, self.month, self.day or calendar.monthrange(self.year, self.month)[1])
+
+    def as_date(self) -> dt.date | None:
+        """The exact day, or None for a month-only date."""
+        return self.first_day if self.exact else None
+
+    def __str__(self) -> str:
+        if self.day is None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+
+def plan_date_or_none(value: str | None) -> PlanDate | None:
+    return PlanDate.parse(value) if value else None

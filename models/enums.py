@@ -1,0 +1,65 @@
+"""The closed vocabularies of the domain, as the plan file and the CLI spell them."""
+
+from enum import StrEnum
+
+
+class Language(StrEnum):
+    nb = "nb"  # bokmål
+    nn = "nn"  # nynorsk
+
+
+class PartyKind(StrEnum):
+    municipality = "municipality"
+    health_trust = "health_trust"
+
+
+class StageKind(StrEnum):
+    draft = "draft"
+    hearing = "hearing"
+    forum_approval = "forum_approval"
+    political_treatment = "political_treatment"
+
+
+class StageStatus(StrEnum):
+    pending = "pending"  # waits for the stages it comes after
+    active = "active"  # entry actions done, gate not yet met
+    done = "done"
+
+
+class RevisionStatus(StrEnum):
+    active = "active"
+    completed = "completed"
+
+
+class ForumOutcome(StrEnum):
+    approved = "approved"
+    approved_with_changes = "approved_with_changes"
+    returned = "returned"
+    postponed = "postponed"
+
+
+APPROVING_FORUM_OUTCOMES = frozenset({ForumOutcome.approved, ForumOutcome.approved_with_changes})
+
+
+class HearingStatus(StrEnum):
+    invited = "invited"
+    responded = "responded"
+
+
+class TreatmentStatus(StrEnum):
+    sent = "sent"  # decision request sent, no meeting known
+    scheduled = "scheduled"  # the council/board meeting date is known
+    approved = "approved"
+    approved_with_reservations = "approved_with_reservations"
+    rejected = "rejected"
+
+
+class PartyOutcome(StrEnum):
+    approved = "approved"
+    approved_with_reservations = "approved_with_reservations"
+    rejected = "rejected"
+
+
+DECIDED_TREATMENTS = frozenset(
+    {TreatmentStatus.approved, TreatmentStatus.approved_with_reservations, TreatmentStatus.rejected}
+)

@@ -1,0 +1,399 @@
+"""The plan file: its schema and every check made before anything is stored.
+
+Pure: takes the file's text, returns a `Plan` or raises `PlanInvalid` with every
+problem found, each with its place (`parties[3].org_number`) and, where the
+YAML tells, its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
+
+from .dates import PlanDate
+from .enums import Language, PartyKind, StageKind
+from .identifiers import is_valid_org_number, slugify
+
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _plan_date(value: Any) -> PlanDate:
+    return PlanDate.parse(value)
+
+
+DateField = Annotated[PlanDate, BeforeValidator(_plan_date), PlainSerializer(str, return_type=str)]
+Key = Annotated[str, Field(min_length=1, max_length=64, pattern=_KEY.pattern)]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("not a valid email address")
+    return value
+
+
+Email = Annotated[str, BeforeValidator(lambda v: _check_email(str(v).strip()))]
+
+
+class Coordinator(_Strict):
+    name: Text
+    email: Email
+
+
+class DocumentSpec(_Strict):
+    key: Key
+    title: Text
+
+
+class PartySpec(_Strict):
+    name: Text
+    kind: PartyKind
+    org_number: str
+    email: Email
+    body: Text = Field(description="the deciding body: kommunestyre, bystyre, styret")
+    language: Language | None = None
+
+    @field_validator("org_number", mode="before")
+    @classmethod
+    def _org_number(cls, value: Any) -> str:
+        text = str(value).replace(" ", "")
+        if not is_valid_org_number(text):
+            raise ValueError("not a valid organisation number (9 digits, mod 11)")
+        return text
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if any(c in value for c in "\r\n"):
+            raise ValueError("must be on one line")
+        return value
+
+
+class ForumSpec(_Strict):
+    key: Key
+    name: Text
+    email: Email | None = None
+
+
+class _StageBase(_Strict):
+    key: Key
+    title: Text | None = None
+    after: list[Key] | None = Field(
+        default=None, description="stages that must be done first; defaults to the stage before"
+    )
+
+
+class DraftStage(_StageBase):
+    kind: Literal[StageKind.draft]
+    due: DateField | None = None
+
+
+class HearingStage(_StageBase):
+    kind: Literal[StageKind.hearing]
+    documents: list[Key] | None = Field(default=None, description="defaults to every document")
+    opens: DateField | None = None
+    deadline: DateField
+
+
+class ForumApprovalStage(_StageBase):
+    kind: Literal[StageKind.forum_approval]
+    forums: list[Key] = Field(min_length=1)
+    required: Literal["all"] | Annotated[int, Field(ge=1)] = "all"
+    meeting: DateField | None = None
+
+
+class PoliticalTreatmentStage(_StageBase):
+    kind: Literal[StageKind.political_treatment]
+    deadline: DateField
+
+
+StageSpec = Annotated[
+    Union[DraftStage, HearingStage, ForumApprovalStage, PoliticalTreatmentStage],
+    Field(discriminator="kind"),
+]
+
+
+class Reminders(_Strict):
+    before_deadline_days: list[Annotated[int, Field(ge=1, le=365)]] = [14, 3]
+    overdue_every_days: Annotated[int, Field(ge=1, le=365)] = 7
+
+
+class MilestoneSpec(_Strict):
+    date: DateField
+    what: Text
+    about: str | None = None
+    responsible: str | None = None
+
+
+class Plan(_Strict):
+    helsefellesskap: Text
+    revision: Text
+    slug: Key | None = Field(default=None, description="derived from `revision` when left out")
+    language: Language = Language.nb
+    coordinators: list[Coordinator] = Field(min_length=1)
+    documents: list[DocumentSpec] = Field(min_length=1)
+    parties: list[PartySpec] = Field(min_length=1)
+    forums: list[ForumSpec] = []
+    stages: list[StageSpec] = Field(min_length=1)
+    reminders: Reminders = Reminders()
+    milestones: list[MilestoneSpec] = []
+
+    @property
+    def revision_slug(self) -> str:
+        return self.slug or slugify(self.revision)
+
+    def stage_after(self) -> dict[str, list[str]]:
+        """Each stage's predecessors, with the default (the stage before) filled in."""
+        result: dict[str, list[str]] = {}
+        previous: str | None = None
+        for stage in self.stages:
+            result[stage.key] = list(stage.after) if stage.after is not None else ([previous] if previous else [])
+            previous = stage.key
+        return result
+
+    def party_language(self, party: PartySpec) -> Language:
+        return party.language or self.language
+
+
+# --- errors -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    place: str  # `parties[3].org_number`
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.place}: {self.message}"
+
+
+class PlanInvalid(ValueError):
+    def __init__(self, problems: list[PlanProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class CheckedPlan:
+    plan: Plan
+    warnings: list[PlanProblem]
+
+
+def _place(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in {k.value for k in StageKind}:
+            continue  # pydantic's tag of the discriminated union, not a place in the file
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top)"
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required",
+    "union_tag_invalid": "unknown kind; expected one of draft, hearing, forum_approval, political_treatment",
+    "union_tag_not_found": "required (kind: draft | hearing | forum_approval | political_treatment)",
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error["type"] in _MESSAGES:
+        return _MESSAGES[error["type"]]
+    msg: str = error["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+# --- YAML with line numbers ---------------------------------------------------
+
+
+def _line_index(node: yaml.Node, path: tuple[Any, ...] = (), out: dict | None = None) -> dict:
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            out[path + (key_node.value,)] = key_node.start_mark.line + 1
+            _line_index(value_node, path + (key_node.value,), out)
+            out[path + (key_node.value,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, path + (i,), out)
+    return out
+
+
+def _line_of(lines: dict, loc: tuple[Any, ...]) -> int | None:
+    loc = tuple(p for p in loc if p not in {k.value for k in StageKind} or not isinstance(p, str) or p == "kind")
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def parse_plan(text: str) -> CheckedPlan:
+    """Parse and check a plan file's text. Raises `PlanInvalid` with every problem found."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise PlanInvalid(
+            [PlanProblem("(file)", f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)]
+        ) from None
+    if not isinstance(data, dict):
+        raise PlanInvalid([PlanProblem("(file)", "expected a mapping of plan keys (helsefellesskap, revision, ...)")])
+    lines = _line_index(node) if node is not None else {}
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        raise PlanInvalid(
+            [PlanProblem(_place(e["loc"]), _message(e), _line_of(lines, e["loc"])) for e in exc.errors()]
+        ) from None
+    errors, warnings = check_plan(plan)
+    if errors:
+        raise PlanInvalid([PlanProblem(p.place, p.message, _line_of(lines, _loc(p.place))) for p in errors])
+    return CheckedPlan(plan, [PlanProblem(p.place, p.message, _line_of(lines, _loc(p.place))) for p in warnings])
+
+
+def _loc(place: str) -> tuple[Any, ...]:
+    parts: list[Any] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", place):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    return tuple(parts)
+
+
+# --- cross-field checks -------------------------------------------------------
+
+
+def _duplicates(items: list[Any], attr: str, section: str, problems: list[PlanProblem], norm=lambda v: v) -> None:
+    seen: dict[Any, int] = {}
+    for i, item in enumerate(items):
+        value = norm(getattr(item, attr))
+        if value in seen:
+            problems.append(PlanProblem(f"{section}[{i}].{attr}", f"{getattr(item, attr)!r} repeats {section}[{seen[value]}]"))
+        else:
+            seen[value] = i
+
+
+def find_cycle(after: dict[str, list[str]]) -> list[str] | None:
+    """A cycle in the `after` graph as a path of keys (first == last), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(key: str) -> list[str] | None:
+        state[key] = 1
+        stack.append(key)
+        for pred in after.get(key, []):
+            if pred not in after:
+                continue
+            if state.get(pred) == 1:
+                return stack[stack.index(pred):] + [pred]
+            if state.get(pred) is None and (found := visit(pred)):
+                return found
+        stack.pop()
+        state[key] = 2
+        return None
+
+    for key in after:
+        if key not in state and (found := visit(key)):
+            return list(reversed(found))
+    return None
+
+
+def check_plan(plan: Plan) -> tuple[list[PlanProblem], list[PlanProblem]]:
+    """Cross-field checks pydantic cannot make: references, the DAG, dates. Returns (errors, warnings)."""
+    from .calendar_rules import deadline_warnings
+
+    errors: list[PlanProblem] = []
+    warnings: list[PlanProblem] = []
+    _duplicates(plan.documents, "key", "documents", errors)
+    _duplicates(plan.forums, "key", "forums", errors)
+    _duplicates(plan.stages, "key", "stages", errors)
+    _duplicates(plan.parties, "name", "parties", errors, norm=str.casefold)
+    _duplicates(plan.parties, "org_number", "parties", errors)
+    if not any(p.kind == PartyKind.health_trust for p in plan.parties):
+        errors.append(PlanProblem("parties", "no party of kind health_trust; the agreement is between the municipalities and a health trust"))
+
+    documents = {d.key for d in plan.documents}
+    forums = {f.key for f in plan.forums}
+    stage_keys = [s.key for s in plan.stages]
+    after = plan.stage_after()
+    for i, stage in enumerate(plan.stages):
+        place = f"stages[{i}]"
+        for j, pred in enumerate(stage.after or []):
+            if pred == stage.key:
+                errors.append(PlanProblem(f"{place}.after[{j}]", f"stage {stage.key!r} cannot come after itself"))
+            elif pred not in stage_keys:
+                errors.append(PlanProblem(f"{place}.after[{j}]", f"unknown stage {pred!r}; known: {', '.join(stage_keys)}"))
+        if isinstance(stage, HearingStage):
+            for j, doc in enumerate(stage.documents or []):
+                if doc not in documents:
+                    errors.append(PlanProblem(f"{place}.documents[{j}]", f"unknown document {doc!r}; known: {', '.join(sorted(documents))}"))
+            if stage.opens and stage.deadline.last_day < stage.opens.first_day:
+                errors.append(PlanProblem(f"{place}.deadline", f"{stage.deadline} is before the hearing opens ({stage.opens})"))
+        if isinstance(stage, ForumApprovalStage):
+            for j, forum in enumerate(stage.forums):
+                if forum not in forums:
+                    known = ", ".join(sorted(forums)) or "none declared under forums"
+                    errors.append(PlanProblem(f"{place}.forums[{j}]", f"unknown forum {forum!r}; known: {known}"))
+            if len(set(stage.forums)) != len(stage.forums):
+                errors.append(PlanProblem(f"{place}.forums", "a forum is named twice"))
+            if isinstance(stage.required, int) and stage.required > len(stage.forums):
+                errors.append(PlanProblem(f"{place}.required", f"{stage.required} approvals required but only {len(stage.forums)} forums named"))
+
+    if not any(e.place.startswith("stages") and ".after" in e.place for e in errors):
+        if cycle := find_cycle(after):
+            index = stage_keys.index(cycle[0])
+            errors.append(PlanProblem(f"stages[{index}].after", "cycle in after: " + " → ".join(cycle)))
+        else:
+            errors += _dates_against_predecessors(plan, after)
+
+    warnings += deadline_warnings(plan)
+    return errors, warnings
+
+
+def stage_dates(stage: Any) -> tuple[PlanDate | None, PlanDate | None]:
+    """(earliest, latest) plan date of a stage, for ordering checks and the timeline."""
+    values = [v for v in (getattr(stage, f, None) for f in ("opens", "meeting", "due", "deadline")) if v is not None]
+    if not values:
+        return None, None
+    return min(values), max(values)
+
+
+def _dates_against_predecessors(plan: Plan, after: dict[str, list[str]]) -> list[PlanProblem]:
+    problems = []
+    by_key = {s.key: s for s in plan.stages}
+    for i, stage in enumerate(plan.stages):
+        start, _ = stage_dates(stage)
+        if start is None:
+            continue
+        for pred in after[stage.key]:
+            _, pred_end = stage_dates(by_key[pred])
+            if pred_end is not None and start.last_day < pred_end.first_day:
+                problems.append(
+                    PlanProblem(f"stages[{i}]", f"starts {start}, before stage {pred!r} it comes after ends ({pred_end})")
+                )
+    return problems
+

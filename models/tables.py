@@ -1,0 +1,166 @@
+"""The domain database: one revision's stages, parties, forums and everything recorded.
+
+Plan dates are stored as text (`2024-11-27` or `2024-11`, see `PlanDate`);
+recorded facts (a decision's date) are real dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .enums import (
+    ForumOutcome,
+    HearingStatus,
+    Language,
+    PartyKind,
+    RevisionStatus,
+    StageKind,
+    StageStatus,
+    TreatmentStatus,
+)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Revision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=64)
+    title: str
+    helsefellesskap: str
+    language: Language = Language.nb
+    status: RevisionStatus = RevisionStatus.active
+    seq: int = Field(default=0, description="event counter: raised by every recorded change")
+    plan_version: int = 1
+    coordinators: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reminders: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    flow_run_id: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    completed_at: dt.datetime | None = None
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("revision_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    key: str
+    title: str
+    version: int = 1
+
+
+class Party(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("revision_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    name: str
+    kind: PartyKind
+    org_number: str
+    email: str
+    body: str
+    language: Language
+    active: bool = True
+
+
+class Forum(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("revision_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    key: str
+    name: str
+    email: str | None = None
+
+
+class Stage(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("revision_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    position: int
+    key: str
+    kind: StageKind
+    title: str | None = None
+    after: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    documents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    forums: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    required: int | None = Field(default=None, description="approvals needed; None means all named forums")
+    opens: str | None = None
+    due: str | None = None
+    meeting: str | None = None
+    deadline: str | None = None
+    status: StageStatus = StageStatus.pending
+    round: int = Field(default=1, description="raised each time a returned decision sends the stage back")
+    closed_reason: str | None = None
+    started_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+
+
+class HearingResponse(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("stage_id", "party_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(foreign_key="stage.id", index=True)
+    party_id: int = Field(foreign_key="party.id", index=True)
+    status: HearingStatus = HearingStatus.invited
+    responded_on: dt.date | None = None
+    note: str | None = None
+
+
+class ForumDecision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(foreign_key="stage.id", index=True)
+    forum_key: str
+    round: int
+    outcome: ForumOutcome
+    decided_on: dt.date
+    case_no: str | None = None
+    recorded_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class PartyTreatment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("stage_id", "party_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(foreign_key="stage.id", index=True)
+    party_id: int = Field(foreign_key="party.id", index=True)
+    status: TreatmentStatus = TreatmentStatus.sent
+    meeting_date: dt.date | None = None
+    decided_on: dt.date | None = None
+    case_no: str | None = None
+    self_reported: bool = False
+
+
+class Milestone(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    date: str = Field(description="YYYY-MM-DD, or YYYY-MM when only the month is known")
+    what: str
+    about: str | None = None
+    responsible: str | None = None
+
+
+class PlanVersion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("revision_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    version: int
+    source: str = Field(description="the plan file's text as given")
+    created_by: str
+    reason: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: every state change, who made it and when, from → to."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    seq: int
+    at: dt.datetime = Field(default_factory=utcnow)
+    actor: str
+    action: str
+    subject: str
+    from_value: str | None = None
+    to_value: str | None = None
+    note: str | None = None
