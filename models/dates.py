@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -15,11 +16,18 @@ _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True)
 class PlanDate:
     year: int
     month: int
     day: int | None = None
+
+    def __lt__(self, other: object) -> bool:
+        """Text order: a month sorts before its days (``2024-11`` < ``2024-11-01``)."""
+        if not isinstance(other, PlanDate):
+            return NotImplemented
+        return (self.year, self.month, self.day or 0) < (other.year, other.month, other.day or 0)
 
     @classmethod
     def parse(cls, value: object) -> PlanDate:
@@ -42,6 +50,8 @@ class PlanDate:
             year, month = (int(g) for g in m.groups())
             if not 1 <= month <= 12:
                 raise ValueError(f"{text!r}: month must be 01-12")
+            if year < dt.MINYEAR:
+                raise ValueError(f"{text!r}: there is no year 0")
             return cls(year, month)
         raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or a month (YYYY-MM)")
 
@@ -69,3 +79,18 @@ class PlanDate:
 
 def plan_date_or_none(value: str | None) -> PlanDate | None:
     return PlanDate.parse(value) if value else None
+
+
+_NORWEGIAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
+
+
+def parse_day(text: str) -> dt.date:
+    """A day as typed by a coordinator: `2024-11-27`, `27.11.2024` or `27.11.24`."""
+    text = text.strip()
+    try:
+        if m := _NORWEGIAN_DAY.match(text):
+            day, month, year = (int(g) for g in m.groups())
+            return dt.date(year + 2000 if year < 100 else year, month, day)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None

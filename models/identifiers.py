@@ -8,7 +8,7 @@ _ORG_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 def is_valid_org_number(value: str) -> bool:
     """Brønnøysund organisation number: 9 digits, the last a mod-11 check digit."""
     digits = value.replace(" ", "")
-    if len(digits) != 9 or not digits.isdigit():
+    if len(digits) != 9 or not (digits.isascii() and digits.isdigit()):
         return False
     remainder = sum(int(d) * w for d, w in zip(digits, _ORG_WEIGHTS)) % 11
     check = 0 if remainder == 0 else 11 - remainder

@@ -28,7 +28,7 @@ from .enums import Language, PartyKind, StageKind
 from .identifiers import is_valid_org_number, slugify
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}$")
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_KEY = re.compile(r"^[A-Za-z0-9ÆØÅæøå][A-Za-z0-9ÆØÅæøå_.-]*$")
 
 
 def _plan_date(value: Any) -> PlanDate:
@@ -51,6 +51,12 @@ def _check_email(value: str) -> str:
 
 
 Email = Annotated[str, BeforeValidator(lambda v: _check_email(str(v).strip()))]
+
+
+def _check_required(value: Any) -> Any:
+    if value == "all" or (type(value) is int and value >= 1):
+        return value
+    raise ValueError("expected `all` or a whole number of forums (1 or more)")
 
 
 class Coordinator(_Strict):
@@ -116,7 +122,7 @@ class HearingStage(_StageBase):
 class ForumApprovalStage(_StageBase):
     kind: Literal[StageKind.forum_approval]
     forums: list[Key] = Field(min_length=1)
-    required: Literal["all"] | Annotated[int, Field(ge=1)] = "all"
+    required: Annotated[Literal["all"] | int, BeforeValidator(_check_required)] = "all"
     meeting: DateField | None = None
 
 
@@ -199,13 +205,19 @@ class CheckedPlan:
     warnings: list[PlanProblem]
 
 
+def _without_tag(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's tag of the stage union (`stages, 0, hearing, deadline`): not a place in the file."""
+    kinds = {k.value for k in StageKind}
+    return tuple(
+        p for i, p in enumerate(loc) if not (i >= 2 and loc[i - 2] == "stages" and isinstance(loc[i - 1], int) and p in kinds)
+    )
+
+
 def _place(loc: tuple[Any, ...]) -> str:
     out = ""
-    for part in loc:
+    for part in _without_tag(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in {k.value for k in StageKind}:
-            continue  # pydantic's tag of the discriminated union, not a place in the file
         else:
             out += f".{part}" if out else str(part)
     return out or "(top)"
@@ -229,22 +241,27 @@ def _message(error: dict[str, Any]) -> str:
 # --- YAML with line numbers ---------------------------------------------------
 
 
-def _line_index(node: yaml.Node, path: tuple[Any, ...] = (), out: dict | None = None) -> dict:
+def _line_index(node: yaml.Node, path: tuple[Any, ...] = (), out: dict | None = None, seen: set[int] | None = None) -> dict:
     out = {} if out is None else out
+    seen = set() if seen is None else seen
     out[path] = node.start_mark.line + 1
+    if id(node) in seen:  # an alias: its node is indexed where it is anchored (and may contain itself)
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            out[path + (key_node.value,)] = key_node.start_mark.line + 1
-            _line_index(value_node, path + (key_node.value,), out)
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            _line_index(value_node, path + (key_node.value,), out, seen)
             out[path + (key_node.value,)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_index(item, path + (i,), out)
+            _line_index(item, path + (i,), out, seen)
     return out
 
 
 def _line_of(lines: dict, loc: tuple[Any, ...]) -> int | None:
-    loc = tuple(p for p in loc if p not in {k.value for k in StageKind} or not isinstance(p, str) or p == "kind")
+    loc = _without_tag(loc)
     while loc:
         if loc in lines:
             return lines[loc]
@@ -254,14 +271,19 @@ def _line_of(lines: dict, loc: tuple[Any, ...]) -> int | None:
 
 def parse_plan(text: str) -> CheckedPlan:
     """Parse and check a plan file's text. Raises `PlanInvalid` with every problem found."""
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PlanInvalid(
             [PlanProblem("(file)", f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)]
         ) from None
+    except RecursionError:
+        raise PlanInvalid([PlanProblem("(file)", "not valid YAML: nested too deeply")]) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise PlanInvalid([PlanProblem("(file)", "expected a mapping of plan keys (helsefellesskap, revision, ...)")])
     lines = _line_index(node) if node is not None else {}
@@ -269,12 +291,18 @@ def parse_plan(text: str) -> CheckedPlan:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
         raise PlanInvalid(
-            [PlanProblem(_place(e["loc"]), _message(e), _line_of(lines, e["loc"])) for e in exc.errors()]
+            [PlanProblem(_place(_error_loc(e)), _message(e), _line_of(lines, _error_loc(e))) for e in exc.errors()]
         ) from None
     errors, warnings = check_plan(plan)
     if errors:
         raise PlanInvalid([PlanProblem(p.place, p.message, _line_of(lines, _loc(p.place))) for p in errors])
     return CheckedPlan(plan, [PlanProblem(p.place, p.message, _line_of(lines, _loc(p.place))) for p in warnings])
+
+
+def _error_loc(error: dict[str, Any]) -> tuple[Any, ...]:
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return (*error["loc"], "kind")
+    return error["loc"]
 
 
 def _loc(place: str) -> tuple[Any, ...]:
@@ -336,6 +364,12 @@ def check_plan(plan: Plan) -> tuple[list[PlanProblem], list[PlanProblem]]:
     if not any(p.kind == PartyKind.health_trust for p in plan.parties):
         errors.append(PlanProblem("parties", "no party of kind health_trust; the agreement is between the municipalities and a health trust"))
 
+    slug = plan.revision_slug
+    if not slug or len(slug) > 64 or not _KEY.match(slug):
+        place = "slug" if plan.slug else "revision"
+        shown = slug if len(slug) <= 40 else slug[:40] + "…"
+        errors.append(PlanProblem(place, f"gives the slug {shown!r}; a slug is 1-64 letters, digits or -: set `slug:`"))
+
     documents = {d.key for d in plan.documents}
     forums = {f.key for f in plan.forums}
     stage_keys = [s.key for s in plan.stages]
@@ -363,7 +397,7 @@ def check_plan(plan: Plan) -> tuple[list[PlanProblem], list[PlanProblem]]:
             if isinstance(stage.required, int) and stage.required > len(stage.forums):
                 errors.append(PlanProblem(f"{place}.required", f"{stage.required} approvals required but only {len(stage.forums)} forums named"))
 
-    if not any(e.place.startswith("stages") and ".after" in e.place for e in errors):
+    if not any(e.place.startswith("stages") and (".after" in e.place or e.place.endswith(".key")) for e in errors):
         if cycle := find_cycle(after):
             index = stage_keys.index(cycle[0])
             errors.append(PlanProblem(f"stages[{index}].after", "cycle in after: " + " → ".join(cycle)))

@@ -13,8 +13,9 @@ not stop the others. The stage is done when every active party has decided.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,9 +40,18 @@ class DomainError(ValueError):
 
 
 def ready_stages(stages: Sequence[Stage]) -> list[Stage]:
-    """Pending stages whose `after` stages are all done, in plan order."""
+    """Pending stages whose `after` stages are all done, in plan order.
+
+    A stage sent back by a returned decision also waits for the draft it was returned to.
+    """
     done = {s.key for s in stages if s.status == StageStatus.done}
-    return [s for s in stages if s.status == StageStatus.pending and all(a in done for a in s.after)]
+    return [
+        s
+        for s in stages
+        if s.status == StageStatus.pending
+        and all(a in done for a in s.after)
+        and (s.returned_to is None or s.returned_to in done)
+    ]
 
 
 def is_revision_done(stages: Sequence[Stage]) -> bool:
@@ -151,7 +161,7 @@ def draft_gate(stage: Stage) -> Gate:
 
 # --- what the run waits on -------------------------------------------------------
 
-_AWAITING = {
+_AWAITING = {  # most advanced first: a run with a hearing and a draft open is named for the hearing
     StageKind.political_treatment: "AwaitingPoliticalTreatment",
     StageKind.forum_approval: "AwaitingForumDecision",
     StageKind.hearing: "AwaitingHearingResponses",
@@ -160,19 +170,18 @@ _AWAITING = {
 
 
 def awaiting(stages: Sequence[Stage]) -> str:
-    """The name of the run's suspended state: what the latest active stage waits on."""
-    active = [s for s in stages if s.status == StageStatus.active]
-    if not active:
-        return "AwaitingEvent"
-    latest = max(active, key=lambda s: s.position)
-    return _AWAITING[latest.kind]
+    """The name of the run's suspended state: what the most advanced open stage waits on."""
+    open_kinds = {s.kind for s in stages if s.status == StageStatus.active}
+    return next((name for kind, name in _AWAITING.items() if kind in open_kinds), "AwaitingEvent")
 
 
 # --- legal recordings -------------------------------------------------------------
 
 
-def pick_stage(stages: Sequence[Stage], kind: StageKind, key: str | None, *, also: str = "") -> Stage:
-    """The stage a command acts on: the one named by --stage, or the only active one of `kind`."""
+def pick_stage(
+    stages: Sequence[Stage], kind: StageKind, key: str | None, *, where: Callable[[Stage], bool] = lambda s: True, also: str = ""
+) -> Stage:
+    """The stage a command acts on: the one named by --stage, or the only open one of `kind` (that `where` accepts)."""
     label = kind.value
     if key is not None:
         match = next((s for s in stages if s.key == key), None)
@@ -181,19 +190,30 @@ def pick_stage(stages: Sequence[Stage], kind: StageKind, key: str | None, *, als
         if match.kind != kind:
             raise DomainError(f"--stage: {key!r} is a {match.kind.value} stage, not {label}")
         return match
-    candidates = [s for s in stages if s.kind == kind and s.status == StageStatus.active]
+    candidates = [s for s in stages if s.kind == kind and s.status == StageStatus.active and where(s)]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        pending = [s.key for s in stages if s.kind == kind and s.status == StageStatus.pending]
+        pending = [s.key for s in stages if s.kind == kind and s.status == StageStatus.pending and where(s)]
         hint = f" (not yet started: {', '.join(pending)})" if pending else ""
         raise DomainError(f"no {label} stage is open{also}{hint}")
-    raise DomainError(f"several {label} stages are open; name one with --stage: {', '.join(s.key for s in candidates)}")
+    raise DomainError(f"several {label} stages are open{also}; name one with --stage: {', '.join(s.key for s in candidates)}")
+
+
+def check_not_future(day: dt.date, today: dt.date, option: str) -> None:
+    if day > today:
+        raise DomainError(f"{option}: {day} is after today ({today}); record decisions once they are made")
 
 
 def require_active(stage: Stage) -> None:
     if stage.status == StageStatus.pending:
-        raise DomainError(f"--stage: {stage.key!r} has not started yet (it comes after {', '.join(stage.after)})")
+        if stage.returned_to:
+            why = f"it was returned to draft {stage.returned_to!r}"
+        elif stage.after:
+            why = f"it comes after {', '.join(stage.after)}"
+        else:
+            why = "the revision has not started"
+        raise DomainError(f"--stage: {stage.key!r} has not started yet ({why})")
     if stage.status == StageStatus.done:
         raise DomainError(f"--stage: {stage.key!r} is already done")
 
@@ -209,7 +229,7 @@ def find_party(parties: Sequence[Party], name: str) -> Party:
     for p in parties:
         if p.name.casefold() == wanted or p.org_number == wanted.replace(" ", ""):
             return p
-    near = difflib.get_close_matches(name, [p.name for p in parties], n=3, cutoff=0.5)
+    near = difflib.get_close_matches(name, [p.name for p in parties], n=3, cutoff=0.75)
     hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
     raise DomainError(f"--party: no party named {name!r} in this revision{hint}")
 
@@ -219,7 +239,7 @@ def check_schedule(treatment: PartyTreatment, party: Party) -> None:
         raise DomainError(f"--meeting: {party.name} has already decided ({treatment.status.value} on {treatment.decided_on})")
 
 
-def decision_changes(treatment: PartyTreatment, party: Party, outcome: PartyOutcome, on, case_no: str | None) -> bool:
+def decision_changes(treatment: PartyTreatment, party: Party, outcome: PartyOutcome, on: dt.date, case_no: str | None) -> bool:
     """True if recording this decision changes anything; False if it is already recorded as given.
 
     A different decision over a recorded one is refused: corrections are not silent.

@@ -93,7 +93,8 @@ class Stage(SQLModel, table=True):
     deadline: str | None = None
     status: StageStatus = StageStatus.pending
     round: int = Field(default=1, description="raised each time a returned decision sends the stage back")
-    closed_reason: str | None = None
+    closed_reason: str | None = Field(default=None, description="why a draft or hearing was closed")
+    returned_to: str | None = Field(default=None, description="the draft stage a returned decision sent this stage back to")
     started_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
 

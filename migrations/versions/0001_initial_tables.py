@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:35:49.978001
+Create Date: 2026-11-23 10:40:45.015941
 
 """
 from typing import Sequence, Union
@@ -147,6 +147,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('pending', 'active', 'done', name='stagestatus'), nullable=False),
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('closed_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('returned_to', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('completed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['revision_id'], ['revision.id'], ),

@@ -1,0 +1,95 @@
+"""What a coordinator does, as the CLI and the dashboard both call it:
+write the database in one transaction, then nudge the revision's run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from avtaleflyt.db import session_scope
+from avtaleflyt.models.plan import CheckedPlan, parse_plan
+from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.tables import PlanVersion, Revision
+from avtaleflyt.settings import Settings, get_settings
+from avtaleflyt.tasks import runs
+from avtaleflyt.tasks.records import Recorded
+from avtaleflyt.tasks.store import store_revision
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    nudge: runs.Nudge | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    slug: str
+    flow_run_id: str
+    checked: CheckedPlan
+    resumed_start: bool
+
+
+def start_revision(source: str, *, settings: Settings | None = None) -> Started:
+    """Store the plan and start the revision's run. Refused if the revision already has a run.
+
+    If an earlier start stored the plan but could not create the run (no worker, server
+    down), starting the same plan again finishes that start.
+    """
+    settings = settings or get_settings()
+    checked = parse_plan(source)
+    slug = checked.plan.revision_slug
+    with session_scope() as session:
+        existing = session.exec(select(Revision).where(Revision.slug == slug)).first()
+        resumed_start = existing is not None and existing.flow_run_id is None and _baseline(session, existing) == source
+        if not resumed_start:
+            store_revision(session, checked, source, settings.actor)
+    try:
+        flow_run_id = runs.start_run(slug, settings.deployment)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach Prefect leaves the stored plan for a retry
+        raise DomainError(
+            f"the plan is stored, but the revision's run could not be created ({exc.__class__.__name__}: {exc}). "
+            f"Is `avtaleflyt up` or a worker for {settings.deployment} running? Run `revision start` again with the same file to finish."
+        ) from None
+    with session_scope() as session:
+        revision = session.exec(select(Revision).where(Revision.slug == slug).with_for_update()).one()
+        # Not an event: the run reads the revision by slug, and raising the counter here would make it stale.
+        revision.flow_run_id = flow_run_id
+        session.add(revision)
+    return Started(slug, flow_run_id, checked, resumed_start)
+
+
+def _baseline(session: Session, revision: Revision) -> str | None:
+    version = session.exec(select(PlanVersion).where(PlanVersion.revision_id == revision.id, PlanVersion.version == 1)).first()
+    return version.source if version else None
+
+
+def nudge_run(recorded: Recorded, settings: Settings | None = None) -> RunOutcome:
+    settings = settings or get_settings()
+    if recorded.flow_run_id is None:
+        return RunOutcome(None, "the revision has no run yet")
+    try:
+        return RunOutcome(runs.nudge(recorded.flow_run_id, recorded.seq, wait_seconds=settings.resume_wait_seconds))
+    except Exception as exc:  # noqa: BLE001 - the record stands; the run catches up when reachable
+        return RunOutcome(None, f"{exc.__class__.__name__}: {exc}")
+
+
+def record(fn: Callable[..., Recorded], slug: str, **kwargs) -> tuple[Recorded, RunOutcome]:
+    """Record through `fn` (one of tasks.records) in one transaction, then nudge the run."""
+    settings = get_settings()
+    with session_scope() as session:
+        recorded = fn(session, slug, actor=kwargs.pop("actor", settings.actor), **kwargs)
+    return recorded, nudge_run(recorded, settings)
+
+
+def resume(slug: str) -> RunOutcome:
+    """Nudge a revision's run without recording anything (after an outage, say)."""
+    with session_scope() as session:
+        revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
+        if revision is None:
+            raise DomainError(f"SLUG: no revision {slug!r}")
+        recorded = Recorded(slug, False, "", revision.seq, revision.flow_run_id)
+    return nudge_run(recorded)

@@ -1,0 +1,302 @@
+"""`avtaleflyt`: what a coordinator types. Thin: parses, calls avtaleflyt.actions, prints.
+
+Errors go to stderr, name the argument, and exit with status 2; nothing is written
+when a command fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from avtaleflyt import actions, clock
+from avtaleflyt.db import session_scope
+from avtaleflyt.models.dates import parse_day
+from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
+from avtaleflyt.models.plan import PlanInvalid, PlanProblem, parse_plan
+from avtaleflyt.models.rules import DomainError
+from avtaleflyt.tasks import records
+from avtaleflyt.tasks.runs import Nudge
+from avtaleflyt.tasks.status import RevisionView, revision_views
+
+app = typer.Typer(help="Revise and approve the cooperation agreements of a helsefellesskap.", no_args_is_help=True, pretty_exceptions_enable=False)
+plan_app = typer.Typer(help="Plan files: check them.", no_args_is_help=True)
+revision_app = typer.Typer(help="Start revisions and see where they stand.", no_args_is_help=True)
+draft_app = typer.Typer(help="Draft stages.", no_args_is_help=True)
+forum_app = typer.Typer(help="Forum decisions (ASU, PSU, FU, ...).", no_args_is_help=True)
+hearing_app = typer.Typer(help="Hearing responses and closing a hearing.", no_args_is_help=True)
+party_app = typer.Typer(help="The parties' political treatment.", no_args_is_help=True)
+for sub, name in [(plan_app, "plan"), (revision_app, "revision"), (draft_app, "draft"), (forum_app, "forum"), (hearing_app, "hearing"), (party_app, "party")]:
+    app.add_typer(sub, name=name)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+Slug = Annotated[str, typer.Argument(help="the revision's slug, e.g. revidering-av-samarbeidsavtalen-2024")]
+StageOpt = Annotated[str | None, typer.Option("--stage", help="stage key, when more than one is open")]
+PartyOpt = Annotated[str, typer.Option("--party", help="party name (any case) or organisation number")]
+CaseOpt = Annotated[str | None, typer.Option("--case", help="case number (saksnummer), e.g. 09-2024")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Every refusal the rules make becomes a one-line error and exit status 2."""
+    try:
+        yield
+    except PlanInvalid as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except DomainError as exc:
+        fail(str(exc))
+
+
+def day(value: str, option: str) -> dt.date:
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
+
+
+def read_plan_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"FILE: cannot read {str(path)!r}: {exc.strerror}")
+    except UnicodeDecodeError:
+        fail(f"FILE: {str(path)!r} is not UTF-8 text")
+
+
+def print_warnings(warnings: list[PlanProblem]) -> None:
+    for w in warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+
+
+_NUDGE_TEXT = {
+    Nudge.resumed: "the revision's run was resumed and will reconcile",
+    Nudge.current: "the revision's run is up to date",
+    Nudge.queued: "the revision's run is queued and will read this",
+    Nudge.busy: "the revision's run is busy; it reconciles again when it next waits (`revision resume` nudges it)",
+    Nudge.restarted: "the revision's run had crashed and was restarted",
+    Nudge.finished: "the revision's run has finished",
+    Nudge.cancelled: "the revision's run was cancelled in Prefect; nothing will act on this until it is restarted",
+    Nudge.missing: "the revision's run is not in Prefect (was its server reset?)",
+}
+
+
+def report(recorded: records.Recorded, outcome: actions.RunOutcome) -> None:
+    mark = "[green]recorded:[/]" if recorded.changed else "[dim]unchanged:[/]"
+    out.print(f"{mark} {recorded.message}", highlight=False)
+    if outcome.error:
+        err.print(f"[yellow]note:[/] recorded, but the run was not reached: {outcome.error}", highlight=False, soft_wrap=True)
+    elif outcome.nudge:
+        out.print(f"[dim]{_NUDGE_TEXT[outcome.nudge]}[/]")
+
+
+def do_record(fn, slug: str, **kwargs) -> None:  # noqa: ANN001
+    with refusals():
+        recorded, outcome = actions.record(fn, slug, **kwargs)
+    report(recorded, outcome)
+
+
+# --- up -------------------------------------------------------------------------
+
+
+@app.command()
+def up(
+    example: Annotated[Path | None, typer.Option("--example", help="start this plan's revision once the stack is up (skipped if it exists)")] = None,
+) -> None:
+    """Run everything on this machine: Prefect server (SQLite), worker; prints the URLs. Ctrl-C stops it all."""
+    from avtaleflyt.settings import get_settings
+    from avtaleflyt.stack import run_up
+
+    on_ready = None
+    if example is not None:
+        source = read_plan_file(example)
+
+        def on_ready() -> None:
+            try:
+                started = actions.start_revision(source)
+                out.print(f"[green]started[/] {started.slug}")
+            except DomainError as exc:
+                out.print(f"[dim]example: {exc}[/]", highlight=False)
+
+    run_up(get_settings(), on_ready=on_ready)
+
+
+# --- plan -----------------------------------------------------------------------
+
+
+@plan_app.command("check")
+def plan_check(file: Annotated[Path, typer.Argument(help="the plan file (YAML)")]) -> None:
+    """Validate a plan file; every error with its place in the file."""
+    source = read_plan_file(file)
+    with refusals():
+        checked = parse_plan(source)
+    print_warnings(checked.warnings)
+    plan = checked.plan
+    out.print(
+        f"[green]ok:[/] {plan.revision_slug}: {len(plan.stages)} stages, {len(plan.parties)} parties, "
+        f"{len(plan.forums)} forums, {len(plan.milestones)} milestones",
+        highlight=False,
+    )
+
+
+# --- revision -------------------------------------------------------------------
+
+
+@revision_app.command("start")
+def revision_start(file: Annotated[Path, typer.Argument(help="the plan file (YAML)")]) -> None:
+    """Store the plan and start the revision's run. A second start of the same revision is refused."""
+    source = read_plan_file(file)
+    with refusals():
+        started = actions.start_revision(source)
+    print_warnings(started.checked.warnings)
+    out.print(f"[green]started:[/] {started.slug} (run {started.flow_run_id})", highlight=False)
+
+
+@revision_app.command("resume")
+def revision_resume(slug: Slug) -> None:
+    """Nudge the revision's run to look at the database again (after an outage)."""
+    with refusals():
+        outcome = actions.resume(slug)
+    if outcome.error:
+        fail(f"the run could not be reached: {outcome.error}")
+    out.print(_NUDGE_TEXT[outcome.nudge])
+
+
+@revision_app.command("list")
+def revision_list(as_json: JsonOpt = False) -> None:
+    """Every revision: status, open stages, progress, next deadline."""
+    with session_scope() as session:
+        views = revision_views(session, today=clock.today())
+    if as_json:
+        typer.echo(json.dumps([dataclasses.asdict(v) for v in views], default=str, ensure_ascii=False, indent=2))
+        return
+    if not views:
+        out.print("no revisions yet: `avtaleflyt revision start PLAN.yaml`")
+        return
+    table = Table("revision", "status", "open stages", "decided", "hearing", "next deadline", "overdue")
+    for v in views:
+        nxt = v.next_deadline
+        table.add_row(
+            v.slug, v.status, ", ".join(v.active_stages) or "-", f"{v.decided}/{v.treating}" if v.treating else "-",
+            f"{v.responded}/{v.invited}" if v.invited else "-", f"{nxt.day} {nxt.stage}" if nxt else "-", str(v.overdue or ""),
+        )
+    out.print(table)
+
+
+@revision_app.command("show")
+def revision_show(slug: Slug, as_json: JsonOpt = False) -> None:
+    """Stages, per-party states, next deadlines."""
+    with refusals(), session_scope() as session:
+        (view,) = revision_views(session, slug=slug, today=clock.today())
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(view), default=str, ensure_ascii=False, indent=2))
+    else:
+        print_view(view)
+
+
+def print_view(v: RevisionView) -> None:
+    out.print(f"[bold]{v.title}[/] ({v.slug}) — {v.helsefellesskap}: [bold]{v.status}[/], event {v.seq}", highlight=False)
+    stages = Table("stage", "kind", "status", "after", "dates", "progress", title="Stages")
+    for s in v.stages:
+        status = s.status + (f" (round {s.round})" if s.round > 1 else "")
+        stages.add_row(s.key, s.kind, status, ", ".join(s.after), " ".join(f"{k} {d}" for k, d in s.dates.items()), s.progress)
+    out.print(stages)
+    hearing_keys = [s.key for s in v.stages if s.kind == "hearing"]
+    parties = Table("party", "body", *hearing_keys, "treatment", "meeting", "decided", "case", title="Parties")
+    for p in v.parties:
+        treatment = (p.treatment or "-") + (" (self-reported)" if p.self_reported else "")
+        parties.add_row(
+            p.name + ("" if p.active else " (left)"), p.body, *[p.hearings.get(k, "-") for k in hearing_keys],
+            treatment, str(p.meeting or "-"), str(p.decided_on or "-"), p.case_no or "-",
+        )
+    out.print(parties)
+    if v.deadlines:
+        deadlines = Table("date", "stage", "what", title="Deadlines")
+        for d in v.deadlines[:10]:
+            deadlines.add_row(str(d.day), d.stage, d.what + (" [red](overdue)[/]" if d.overdue else ""))
+        out.print(deadlines)
+
+
+# --- recording ------------------------------------------------------------------
+
+
+@draft_app.command("complete")
+def draft_complete(slug: Slug, stage: StageOpt = None, note: Annotated[str | None, typer.Option(help="what was done")] = None) -> None:
+    """Close a draft stage."""
+    do_record(records.complete_draft, slug, stage_key=stage, note=note)
+
+
+@forum_app.command("decide")
+def forum_decide(
+    slug: Slug,
+    forum: Annotated[str, typer.Option("--forum", help="forum key, e.g. ASU")],
+    outcome: Annotated[ForumOutcome, typer.Option("--outcome", case_sensitive=False)],
+    date: Annotated[str, typer.Option("--date", help="meeting date: YYYY-MM-DD or DD.MM.YYYY")],
+    case: CaseOpt = None,
+    stage: StageOpt = None,
+) -> None:
+    """Record a forum's decision."""
+    do_record(records.record_forum_decision, slug, forum=forum, outcome=outcome, on=day(date, "--date"), today=clock.today(), case_no=case, stage_key=stage)
+
+
+@hearing_app.command("respond")
+def hearing_respond(
+    slug: Slug,
+    party: PartyOpt,
+    date: Annotated[str, typer.Option("--date", help="date of the response")],
+    stage: StageOpt = None,
+    note: Annotated[str | None, typer.Option("--note", help="a summary of the response")] = None,
+) -> None:
+    """Record a party's hearing response (innspill)."""
+    do_record(records.record_hearing_response, slug, party=party, on=day(date, "--date"), today=clock.today(), stage_key=stage, note=note)
+
+
+@hearing_app.command("close")
+def hearing_close(slug: Slug, stage: StageOpt = None, reason: Annotated[str | None, typer.Option(help="why it closes now")] = None) -> None:
+    """Close a hearing now (the deadline sweep closes it when its deadline passes)."""
+    do_record(records.close_hearing, slug, stage_key=stage, reason=reason or f"closed by the coordinator on {clock.today()}")
+
+
+@party_app.command("schedule")
+def party_schedule(slug: Slug, party: PartyOpt, meeting: Annotated[str, typer.Option("--meeting", help="the council's or board's meeting date")]) -> None:
+    """Record the date of a party's council or board meeting."""
+    do_record(records.schedule_party, slug, party=party, meeting=day(meeting, "--meeting"))
+
+
+@party_app.command("decide")
+def party_decide(
+    slug: Slug,
+    party: PartyOpt,
+    outcome: Annotated[PartyOutcome, typer.Option("--outcome", case_sensitive=False)],
+    date: Annotated[str, typer.Option("--date", help="date of the decision")],
+    case: CaseOpt = None,
+) -> None:
+    """Record a party's decision. A rejection does not stop the others."""
+    do_record(records.record_party_decision, slug, party=party, outcome=outcome, on=day(date, "--date"), today=clock.today(), case_no=case)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,24 @@
+"""What a suspended revision run accepts on resume (Prefect shows it as a form)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from prefect.input import RunInput
+from pydantic import Field
+
+Action = Literal["refresh", "draft_complete", "forum_decision", "hearing_response", "hearing_close", "party_schedule", "party_decision"]
+
+
+class RevisionInput(RunInput):
+    """Record what happened. `refresh` records nothing: avtaleflyt sends it after writing the database itself."""
+
+    action: Action = Field(default="refresh", description="what happened")
+    stage: str | None = Field(default=None, description="stage key, when more than one is open")
+    forum: str | None = Field(default=None, description="forum key, for forum_decision")
+    party: str | None = Field(default=None, description="party name or organisation number")
+    outcome: str | None = Field(default=None, description="forum: approved | approved_with_changes | returned | postponed; party: approved | approved_with_reservations | rejected")
+    date: dt.date | None = Field(default=None, description="decision, response or meeting date")
+    case_no: str | None = Field(default=None, description="case number (saksnummer), e.g. 09-2024")
+    note: str | None = None

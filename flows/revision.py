@@ -1,0 +1,70 @@
+"""The revision flow: one run per revision, a reconciler that suspends at human gates.
+
+Each pass loads the revision from the domain database, starts what is ready, closes
+what is met, and suspends until something happens. Every event writes the database
+first and then resumes the run, which starts again from the top; the pass is
+idempotent, so that is safe. The gate key comes from the revision's event counter
+(`wait-<seq>`): a fixed key would fire once and hand back its old input forever.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from avtaleflyt.db import session_scope
+from avtaleflyt.models.rules import DomainError
+from avtaleflyt.settings import REVISION_FLOW
+from avtaleflyt.tasks.reconcile import PassResult, reconcile_revision
+from avtaleflyt.tasks.run_input import record_input
+
+from .gates import suspend_awaiting
+from .inputs import RevisionInput
+
+RESUME_FORM_ACTOR = "prefect-ui"
+
+
+@task(name="reconcile", cache_policy=NONE, retries=3, retry_delay_seconds=[2, 10, 30])
+def reconcile(slug: str) -> PassResult:
+    with session_scope() as session:
+        return reconcile_revision(session, slug)
+
+
+@task(name="record-resume-input", cache_policy=NONE)
+def record_resume_input(slug: str, event: RevisionInput) -> None:
+    logger = get_run_logger()
+    try:
+        with session_scope() as session:
+            recorded = record_input(session, slug, event, RESUME_FORM_ACTOR)
+    except (DomainError, ValueError) as exc:
+        logger.warning("input from the resume form not recorded: %s", exc)
+        return
+    if recorded is not None:
+        logger.info("recorded from the resume form: %s", recorded.message)
+
+
+def gate_key(seq: int, fired: int) -> str:
+    """`wait-<seq>`, then `wait-<seq>-<n>` for gates resumed with nothing new at the same seq.
+
+    (Prefect allows only lowercase letters, digits and dashes in input keys.)
+    """
+    return f"wait-{seq}" if fired == 0 else f"wait-{seq}-{fired}"
+
+
+@flow(name=REVISION_FLOW, flow_run_name="revision/{slug}", persist_result=False, log_prints=True)
+def revision_flow(slug: str) -> dict:
+    logger = get_run_logger()
+    last_seq, fired = -1, 0
+    while True:
+        result = reconcile(slug)
+        for change in result.changes:
+            logger.info(change)
+        if result.completed:
+            return {"slug": slug, "status": "completed", "seq": result.seq}
+        if result.seq != last_seq:
+            last_seq, fired = result.seq, 0
+        event = suspend_awaiting(result.awaiting, gate_key(result.seq, fired), RevisionInput)
+        # Only reached when this gate fired before: replay its input, then look again.
+        fired += 1
+        if event is not None and event.action != "refresh":
+            record_resume_input(slug, event)

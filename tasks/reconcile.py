@@ -1,0 +1,118 @@
+"""One reconcile pass over a revision: close every stage whose gate is met, start every
+stage that is ready (with its entry actions), repeat until nothing moves, and mark the
+revision completed when every stage is done.
+
+One transaction: a pass killed half-way leaves nothing behind, and running a pass
+again over an unchanged database changes nothing. That is what lets the revision's
+flow run start again from the top after every resume or crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from avtaleflyt.models import rules
+from avtaleflyt.models.enums import RevisionStatus, StageKind, StageStatus
+from avtaleflyt.models.rules import Gate
+from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Stage, utcnow
+
+from .recorder import Recorder, lock_revision
+
+
+@dataclass(frozen=True)
+class PassResult:
+    slug: str
+    seq: int
+    completed: bool
+    awaiting: str
+    changes: list[str]
+
+
+def reconcile_revision(session: Session, slug: str, *, actor: str = "reconciler") -> PassResult:
+    revision = lock_revision(session, slug)
+    rec = Recorder(session, revision, actor)
+    stages = list(session.exec(select(Stage).where(Stage.revision_id == revision.id).order_by(Stage.position)).all())
+    parties = list(session.exec(select(Party).where(Party.revision_id == revision.id, Party.active == True)).all())  # noqa: E712
+
+    moved = True
+    while moved:
+        moved = False
+        for stage in [s for s in stages if s.status == StageStatus.active]:
+            gate = _gate(session, stage, {p.id for p in parties})
+            if gate == Gate.met:
+                _close(rec, stage)
+                moved = True
+            elif gate == Gate.returned:
+                _send_back(rec, stage, stages)
+                moved = True
+        for stage in rules.ready_stages(stages):
+            _start(session, rec, stage, parties)
+            moved = True
+
+    if revision.status == RevisionStatus.active and rules.is_revision_done(stages):
+        revision.status, revision.completed_at = RevisionStatus.completed, utcnow()
+        rec.log("revision.completed", f"revision:{slug}", RevisionStatus.active.value, RevisionStatus.completed.value)
+    session.flush()
+    return PassResult(
+        slug=slug,
+        seq=revision.seq,
+        completed=revision.status == RevisionStatus.completed,
+        awaiting=rules.awaiting(stages),
+        changes=[f"{e.action} {e.subject}" for e in rec.entries],
+    )
+
+
+def _gate(session: Session, stage: Stage, active_party_ids: set[int]) -> Gate:
+    match stage.kind:
+        case StageKind.draft:
+            return rules.draft_gate(stage)
+        case StageKind.hearing:
+            return rules.hearing_gate(stage, session.exec(select(HearingResponse).where(HearingResponse.stage_id == stage.id)).all())
+        case StageKind.forum_approval:
+            return rules.forum_gate(stage, session.exec(select(ForumDecision).where(ForumDecision.stage_id == stage.id)).all())
+        case StageKind.political_treatment:
+            rows = session.exec(select(PartyTreatment).where(PartyTreatment.stage_id == stage.id)).all()
+            return rules.treatment_gate(stage, rows, active_party_ids)
+
+
+def _close(rec: Recorder, stage: Stage) -> None:
+    stage.status, stage.completed_at = StageStatus.done, utcnow()
+    rec.session.add(stage)
+    rec.log("stage.done", f"stage:{stage.key}", StageStatus.active.value, StageStatus.done.value, f"round {stage.round}")
+
+
+def _send_back(rec: Recorder, stage: Stage, stages: list[Stage]) -> None:
+    """A returned forum decision: reopen the nearest draft; the stage waits for it in a new round."""
+    draft = rules.nearest_draft(stage, stages)
+    stage.round += 1
+    if draft is None:
+        rec.log("stage.returned", f"stage:{stage.key}", f"round {stage.round - 1}", f"round {stage.round}", "no draft stage before it: decided again")
+        rec.session.add(stage)
+        return
+    stage.status, stage.returned_to, stage.started_at = StageStatus.pending, draft.key, None
+    draft.status, draft.closed_reason, draft.completed_at = StageStatus.active, None, None
+    draft.round += 1
+    rec.session.add_all([stage, draft])
+    rec.log("stage.returned", f"stage:{stage.key}", StageStatus.active.value, f"{StageStatus.pending.value} (round {stage.round})", f"returned to draft {draft.key!r}")
+    rec.log("stage.reopened", f"stage:{draft.key}", StageStatus.done.value, StageStatus.active.value, f"round {draft.round}, returned by {stage.key!r}")
+
+
+def _start(session: Session, rec: Recorder, stage: Stage, parties: list[Party]) -> None:
+    stage.status, stage.started_at, stage.returned_to = StageStatus.active, utcnow(), None
+    session.add(stage)
+    created = 0
+    if stage.kind == StageKind.hearing:
+        existing = set(session.exec(select(HearingResponse.party_id).where(HearingResponse.stage_id == stage.id)).all())
+        new = [HearingResponse(stage_id=stage.id, party_id=p.id) for p in parties if p.id not in existing]
+        session.add_all(new)
+        created = len(new)
+    elif stage.kind == StageKind.political_treatment:
+        existing = set(session.exec(select(PartyTreatment.party_id).where(PartyTreatment.stage_id == stage.id)).all())
+        new = [PartyTreatment(stage_id=stage.id, party_id=p.id) for p in parties if p.id not in existing]
+        session.add_all(new)
+        created = len(new)
+    session.flush()
+    note = f"round {stage.round}" + (f", {created} parties" if created else "")
+    rec.log("stage.started", f"stage:{stage.key}", StageStatus.pending.value, StageStatus.active.value, note)

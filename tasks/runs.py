@@ -1,0 +1,84 @@
+"""The revision's Prefect run: start it once, and nudge it after the database changed.
+
+A recorded change is in the database at once; the run catches up when resumed. A
+suspended run whose gate key is older than the revision's event counter is stale
+and gets resumed; a run that is about to suspend is waited for briefly; a run
+that crashed is rescheduled (its pass is idempotent, so running it again is safe).
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from uuid import UUID
+
+from prefect import get_client
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
+from prefect.states import Scheduled, StateType
+
+
+class Nudge(StrEnum):
+    resumed = "resumed"
+    current = "current"  # already waiting with the newest state of the database
+    queued = "queued"  # scheduled or starting: it will read the newest state
+    busy = "busy"  # running a pass longer than we waited; it will look again when it suspends
+    restarted = "restarted"  # had crashed; rescheduled
+    finished = "finished"
+    cancelled = "cancelled"
+    missing = "missing"
+
+
+def start_run(slug: str, deployment: str) -> str:
+    """Create the revision's run; a repeated call returns the same run (idempotency key)."""
+    run = run_deployment(
+        deployment,
+        parameters={"slug": slug},
+        timeout=0,
+        idempotency_key=f"revision/{slug}",
+        flow_run_name=f"revision/{slug}",
+        tags=[f"revision:{slug}", "avtaleflyt"],
+        as_subflow=False,
+    )
+    return str(run.id)
+
+
+def waiting_seq(pause_key: str | None) -> int | None:
+    """The event counter a gate key was made from: `wait-12` and `wait-12-3` → 12."""
+    if not pause_key or not pause_key.startswith("wait-"):
+        return None
+    try:
+        return int(pause_key.removeprefix("wait-").split("-", 1)[0])
+    except ValueError:
+        return None
+
+
+def nudge(flow_run_id: str, seq: int, *, wait_seconds: float = 30.0, poll: float = 0.5) -> Nudge:
+    """Make sure the run sees the database at event `seq`."""
+    deadline = time.monotonic() + wait_seconds
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                run = client.read_flow_run(UUID(flow_run_id))
+            except ObjectNotFound:
+                return Nudge.missing
+            state = run.state
+            if state is None or state.type in (StateType.SCHEDULED, StateType.PENDING):
+                return Nudge.queued
+            if state.type == StateType.PAUSED:
+                waited = waiting_seq(state.state_details.pause_key)
+                if waited is not None and waited >= seq:
+                    return Nudge.current
+                response = client.resume_flow_run(run.id, run_input={"action": "refresh"})
+                if response.status.value == "ACCEPT":
+                    return Nudge.resumed
+            elif state.type == StateType.COMPLETED:
+                return Nudge.finished
+            elif state.type in (StateType.CANCELLED, StateType.CANCELLING):
+                return Nudge.cancelled
+            elif state.type in (StateType.CRASHED, StateType.FAILED):
+                client.set_flow_run_state(run.id, Scheduled(name="AwaitingRestart"), force=True)
+                return Nudge.restarted
+            if time.monotonic() > deadline:
+                return Nudge.busy
+            time.sleep(poll)

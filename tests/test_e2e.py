@@ -1,0 +1,176 @@
+"""The example revision, end to end, on a real Prefect server with a real worker.
+
+Driven with the real CLI: the console script for `revision start`, Typer's runner
+(the same code, in-process) for the many recordings. On the way: a returned forum
+decision, a quorum of 3 of 4 forums, a rejected party, a decision entered through
+Prefect's own resume form, and the worker killed and restarted in the middle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from avtaleflyt.cli import app
+from avtaleflyt.db import get_engine, session_scope
+from avtaleflyt.models.tables import AuditEntry, HearingResponse, Party, PartyTreatment, Revision
+from avtaleflyt.tasks.runs import waiting_seq
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sondre-trondelag-2024.yaml"
+SLUG = "revidering-av-samarbeidsavtalen-2024"
+CONSOLE_SCRIPT = str(Path(sys.executable).with_name("avtaleflyt"))
+runner = CliRunner()
+
+
+def cli(*args: str, expect: int = 0) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == expect, f"avtaleflyt {' '.join(args)} → {result.exit_code}\n{result.output}"
+    return result.output
+
+
+def show() -> dict:
+    return json.loads(cli("revision", "show", SLUG, "--json"))
+
+
+def stage(view: dict, key: str) -> dict:
+    return next(s for s in view["stages"] if s["key"] == key)
+
+
+def wait_for_run(timeout: float = 120.0) -> str:
+    """Until the run has caught up with the database: suspended on the newest event, or completed."""
+    deadline = time.monotonic() + timeout
+    last = None
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            with session_scope() as s:
+                revision = s.exec(select(Revision).where(Revision.slug == SLUG)).one()
+            state = client.read_flow_run(UUID(revision.flow_run_id)).state
+            last = (state.type.value, state.name, state.state_details.pause_key, revision.seq)
+            if state.is_completed() and revision.status == "completed":
+                return state.name
+            if state.is_paused() and (waiting_seq(state.state_details.pause_key) or -1) >= revision.seq:
+                return state.name
+            if state.is_final():
+                pytest.fail(f"the revision's run ended as {state.type.value} {state.name}")
+            time.sleep(0.5)
+    pytest.fail(f"the run did not catch up within {timeout:.0f} s; last seen {last}")
+
+
+def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_path):
+    first_worker = worker()
+    env = {**os.environ}
+
+    started = subprocess.run([CONSOLE_SCRIPT, "revision", "start", str(EXAMPLE)], env=env, capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    assert f"started: {SLUG}" in started.stdout
+    again = subprocess.run([CONSOLE_SCRIPT, "revision", "start", str(EXAMPLE)], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2
+    assert f"revision {SLUG!r} already exists" in again.stderr
+
+    assert wait_for_run() == "AwaitingDraft"
+    view = show()
+    assert [s["key"] for s in view["stages"] if s["status"] == "active"] == ["utkast", "utkast-ovrige"]
+    assert "several draft stages are open; name one with --stage: utkast, utkast-ovrige" in cli("draft", "complete", SLUG, expect=2)
+
+    # Track 1: the hearing draft is returned by ASU once, then approved.
+    cli("draft", "complete", SLUG, "--stage", "utkast")
+    wait_for_run()
+    cli("forum", "decide", SLUG, "--forum", "ASU", "--outcome", "returned", "--date", "19.06.2024", "--stage", "hoeringsforslag")
+    assert wait_for_run() == "AwaitingDraft"
+    view = show()
+    assert (stage(view, "utkast")["status"], stage(view, "utkast")["round"]) == ("active", 2)
+    assert (stage(view, "hoeringsforslag")["status"], stage(view, "hoeringsforslag")["round"]) == ("pending", 2)
+    cli("draft", "complete", SLUG, "--stage", "utkast")
+    wait_for_run()
+    cli("forum", "decide", SLUG, "--forum", "ASU", "--outcome", "approved", "--date", "2024-06-26", "--case", "09-2024", "--stage", "hoeringsforslag")
+    assert wait_for_run() == "AwaitingHearingResponses"
+    parties = [p["name"] for p in show()["parties"]]
+    assert len(parties) == 21
+
+    # Two responses by the CLI, one through Prefect's resume form, then the coordinator closes the hearing.
+    cli("hearing", "respond", SLUG, "--party", "Trondheim kommune", "--date", "2024-09-02", "--note", "Innspill til kap. 3")
+    cli("hearing", "respond", SLUG, "--party", "883974832", "--date", "2024-09-09")
+    wait_for_run()
+    with session_scope() as s:
+        run_id = UUID(s.exec(select(Revision)).one().flow_run_id)
+    with get_client(sync_client=True) as client:
+        response = client.resume_flow_run(run_id, run_input={"action": "hearing_response", "party": "Malvik kommune", "date": "2024-09-05"})
+    assert response.status.value == "ACCEPT"
+    deadline = time.monotonic() + 60
+    while "Malvik kommune" not in [p["name"] for p in show()["parties"] if p["hearings"].get("hoering-1", "").startswith("responded")]:
+        assert time.monotonic() < deadline, "the resume form's input was not recorded"
+        time.sleep(0.5)
+    wait_for_run()
+    cli("hearing", "close", SLUG, "--stage", "hoering-1", "--reason", "høringsfristen 10.09.2024 er ute")
+
+    # Track 2 runs beside it.
+    cli("draft", "complete", SLUG, "--stage", "utkast-ovrige")
+    wait_for_run()
+    cli("forum", "decide", SLUG, "--forum", "ASU", "--outcome", "approved", "--date", "2024-09-25", "--stage", "hoeringsforslag-ovrige")
+    wait_for_run()
+    cli("hearing", "close", SLUG, "--stage", "hoering-ovrige")
+    wait_for_run()
+    assert stage(show(), "sluttbehandling")["status"] == "active"
+
+    # 3 of 4: PSU returns it, the three others approve; that is enough.
+    cli("forum", "decide", SLUG, "--forum", "PSU", "--outcome", "returned", "--date", "2024-11-20")
+    cli("forum", "decide", SLUG, "--forum", "FU", "--outcome", "approved", "--date", "2024-11-19")
+    cli("forum", "decide", SLUG, "--forum", "fagråd", "--outcome", "approved_with_changes", "--date", "2024-11-21")
+    assert wait_for_run() == "AwaitingForumDecision"
+    cli("forum", "decide", SLUG, "--forum", "ASU", "--outcome", "approved", "--date", "2024-11-27", "--case", "27-2024")
+    assert wait_for_run() == "AwaitingPoliticalTreatment"
+    assert stage(show(), "sluttbehandling")["progress"].startswith("3/3 approved")
+
+    # Political treatment: one rejection does not stop the others; the worker dies half-way.
+    rejecting, *approving = [p for p in parties if p != "St. Olavs hospital HF"]
+    cli("party", "schedule", SLUG, "--party", rejecting, "--meeting", "2025-02-13")
+    cli("party", "decide", SLUG, "--party", rejecting, "--outcome", "rejected", "--date", "2025-02-13", "--case", "PS 12/25")
+    half = len(approving) // 2
+    for name in approving[:half]:
+        cli("party", "decide", SLUG, "--party", name, "--outcome", "approved", "--date", "2025-02-20")
+    wait_for_run()
+
+    first_worker.kill()
+    for name in approving[half:]:
+        out = cli("party", "decide", SLUG, "--party", name, "--outcome", "approved", "--date", "2025-02-24")
+        assert "recorded:" in out
+    cli("party", "decide", SLUG, "--party", approving[-1], "--outcome", "approved", "--date", "2025-02-24")  # again: unchanged
+    assert "unchanged:" in cli("party", "decide", SLUG, "--party", approving[-1], "--outcome", "approved", "--date", "2025-02-24")
+    worker()
+    cli("party", "decide", SLUG, "--party", "St. Olavs hospital HF", "--outcome", "approved_with_reservations", "--date", "2025-02-26", "--case", "35/2025")
+    assert wait_for_run(timeout=180) == "Completed"
+
+    view = show()
+    assert view["status"] == "completed"
+    assert {s["status"] for s in view["stages"]} == {"done"}
+    decided = {p["name"]: p["treatment"] for p in view["parties"]}
+    assert decided[rejecting] == "rejected"
+    assert decided["St. Olavs hospital HF"] == "approved_with_reservations"
+    assert sorted(set(decided.values())) == ["approved", "approved_with_reservations", "rejected"]
+
+    # Nothing doubled: one run, one row per party and stage.
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"revision/{SLUG}"])))
+    assert len(runs) == 1
+    with session_scope() as s:
+        assert len(s.exec(select(Party)).all()) == 21
+        assert len(s.exec(select(PartyTreatment)).all()) == 21
+        assert len(s.exec(select(HearingResponse)).all()) == 2 * 21
+        actors = {e.actor for e in s.exec(select(AuditEntry))}
+        completed = s.exec(select(AuditEntry).where(AuditEntry.action == "revision.completed")).all()
+    assert {"reconciler", "prefect-ui"} <= actors
+    assert len(completed) == 1
+    get_engine.cache_clear() if hasattr(get_engine, "cache_clear") else None
