@@ -219,7 +219,8 @@ def _place(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            name = part if part and part.isprintable() and part.strip() == part else repr(part)
+            out += f".{name}" if out else name
     return out or "(top)"
 
 
@@ -271,10 +272,13 @@ def _line_of(lines: dict, loc: tuple[Any, ...]) -> int | None:
 
 def parse_plan(text: str) -> CheckedPlan:
     """Parse and check a plan file's text. Raises `PlanInvalid` with every problem found."""
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PlanInvalid(
@@ -282,8 +286,6 @@ def parse_plan(text: str) -> CheckedPlan:
         ) from None
     except RecursionError:
         raise PlanInvalid([PlanProblem("(file)", "not valid YAML: nested too deeply")]) from None
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
         raise PlanInvalid([PlanProblem("(file)", "expected a mapping of plan keys (helsefellesskap, revision, ...)")])
     lines = _line_index(node) if node is not None else {}
