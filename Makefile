@@ -1,0 +1,52 @@
+# avtaleflyt: set up, run and test on one machine.
+#   make run    .venv + the embedded stack with the example revision
+#   make test   .venv + system packages + the test suite
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXAMPLE ?= examples/sondre-trondelag-2024.yaml
+PYTEST_ARGS ?=
+
+# What the tests need from the system, as command:debian-package pairs. A missing
+# command is installed with apt-get when we are root; otherwise `make` stops and
+# says what to install. Later issues add e.g. chromium:chromium psql:postgresql.
+SYSTEM_DEPS :=
+
+.PHONY: venv run test system-deps clean
+
+venv: $(VENV)/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml is newer than the last install.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+run: venv
+	$(BIN)/avtaleflyt up --example $(EXAMPLE)
+
+test: venv system-deps
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+system-deps:
+	@missing=""; \
+	for dep in $(SYSTEM_DEPS); do \
+	  command -v "$${dep%%:*}" >/dev/null 2>&1 || missing="$$missing $${dep#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	  else \
+	    echo "Missing system packages:$$missing (run 'make system-deps' as root, or apt-get install them)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# Removes the virtualenv and build/test leftovers; keeps .avtaleflyt/ (your data).
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis test-artifacts
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

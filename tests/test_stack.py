@@ -1,0 +1,133 @@
+"""The embedded stack's pieces: the session's Prefect server, workers, process groups."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+# Imported before the prefect_server fixture changes the environment, as in every
+# real test module: the fixture must still reach this process's prefect.
+from prefect import get_client
+from prefect.settings import get_current_settings
+
+from avtaleflyt.stack import ManagedProcess, StackError, ensure_port_free, free_port, prefect_env
+
+
+def test_session_server_answers_and_in_process_client_uses_it(prefect_server):
+    assert httpx.get(f"{prefect_server.api_url}/health", timeout=5).json() is True
+
+    assert get_current_settings().api.url == prefect_server.api_url
+    with get_client(sync_client=True) as client:
+        assert str(client.api_url).rstrip("/") == prefect_server.api_url
+        assert client.api_healthcheck() is None
+        assert isinstance(client.read_flows(), list)
+
+
+def test_prefect_env_is_sqlite_on_loopback(tmp_path):
+    env = prefect_env(tmp_path, 4321)
+    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4321/api"
+    assert env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] == f"sqlite+aiosqlite:///{tmp_path.resolve()}/prefect/prefect.db"
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+
+
+def test_a_taken_port_names_the_setting():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        with pytest.raises(StackError, match="AVTALEFLYT_PREFECT_PORT"):
+            ensure_port_free(s.getsockname()[1])
+    ensure_port_free(free_port())
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only a zombie waiting for init to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def _start_family(tmp_path: Path, shell_prefix: str = "") -> tuple[ManagedProcess, int]:
+    """A shell (the group leader) with a `sleep` grandchild; returns it and the sleep's pid."""
+    pid_file = tmp_path / "grandchild.pid"
+    proc = ManagedProcess(
+        name="family",
+        argv=["sh", "-c", f"{shell_prefix} sleep 60 & echo $! > {pid_file}; wait"],
+        log_path=tmp_path / "logs" / "family.log",
+    ).start()
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, proc.log_tail()
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+    assert proc.is_alive() and not _gone(grandchild)
+    return proc, grandchild
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+def test_stop_ends_the_whole_process_group(tmp_path):
+    proc, grandchild = _start_family(tmp_path)
+    started = time.monotonic()
+    proc.stop(timeout=10)
+    assert time.monotonic() - started < 5, "SIGTERM should have been enough"
+    assert not proc.is_alive()
+    assert _gone(proc.pid) and _gone(grandchild)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+def test_stop_kills_a_group_that_ignores_sigterm(tmp_path):
+    proc, grandchild = _start_family(tmp_path, shell_prefix="trap '' TERM;")
+    proc.stop(timeout=1)
+    assert not proc.is_alive()
+    assert _gone(grandchild)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+def test_kill_ends_the_group_at_once(tmp_path):
+    proc, grandchild = _start_family(tmp_path, shell_prefix="trap '' TERM;")
+    proc.kill()
+    assert proc.returncode == -9
+    deadline = time.monotonic() + 5
+    while not _gone(grandchild):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+PROBE = """
+    import os
+    from pathlib import Path
+
+    from prefect import flow
+
+
+    @flow(name="stack-probe")
+    def probe(out: str) -> None:
+        Path(out).write_text(os.environ["PREFECT_API_URL"] + "\\n" + os.environ["AVTALEFLYT_DATABASE_URL"])
+
+
+    if __name__ == "__main__":
+        probe.serve(name="probe")
+"""
+
+
+@pytest.mark.e2e
+def test_worker_fixture_serves_and_runs_a_deployment(prefect_server, domain_db_url, worker, tmp_path):
+    from prefect.deployments import run_deployment
+
+    code_dir = tmp_path / "code"
+    code_dir.mkdir()
+    (code_dir / "stack_probe_serve.py").write_text(textwrap.dedent(PROBE))
+    worker(module="stack_probe_serve", deployment="stack-probe/probe", env={"PYTHONPATH": str(code_dir)})
+
+    out = tmp_path / "seen.txt"
+    flow_run = run_deployment("stack-probe/probe", parameters={"out": str(out)}, timeout=60)
+    assert flow_run.state.is_completed(), flow_run.state
+    assert out.read_text().splitlines() == [prefect_server.api_url, domain_db_url]
