@@ -42,6 +42,13 @@ def start_revision(source: str, *, settings: Settings | None = None) -> Started:
     settings = settings or get_settings()
     checked = parse_plan(source)
     slug = checked.plan.revision_slug
+    try:
+        runs.check_deployment(settings.deployment)
+    except Exception as exc:  # noqa: BLE001 - unreachable server, unknown deployment: say which, store nothing
+        raise DomainError(
+            f"Prefect does not serve {settings.deployment} ({exc.__class__.__name__}: {exc}); "
+            "is `avtaleflyt up` (or a worker) running, and PREFECT_API_URL right? Nothing was stored."
+        ) from None
     with session_scope() as session:
         existing = session.exec(select(Revision).where(Revision.slug == slug)).first()
         resumed_start = existing is not None and existing.flow_run_id is None and _baseline(session, existing) == source
@@ -77,11 +84,11 @@ def nudge_run(recorded: Recorded, settings: Settings | None = None) -> RunOutcom
         return RunOutcome(None, f"{exc.__class__.__name__}: {exc}")
 
 
-def record(fn: Callable[..., Recorded], slug: str, **kwargs) -> tuple[Recorded, RunOutcome]:
+def record(fn: Callable[..., Recorded], slug: str, *, actor: str | None = None, **kwargs) -> tuple[Recorded, RunOutcome]:
     """Record through `fn` (one of tasks.records) in one transaction, then nudge the run."""
     settings = get_settings()
     with session_scope() as session:
-        recorded = fn(session, slug, actor=kwargs.pop("actor", settings.actor), **kwargs)
+        recorded = fn(session, slug, actor=actor or settings.actor, **kwargs)
     return recorded, nudge_run(recorded, settings)
 
 

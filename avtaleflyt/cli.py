@@ -49,6 +49,15 @@ CaseOpt = Annotated[str | None, typer.Option("--case", help="case number (saksnu
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 
 
+@app.callback()
+def _reach_local_prefect() -> None:
+    """Commands talk to `up`'s Prefect server unless PREFECT_API_URL (or a Prefect profile) says otherwise."""
+    from avtaleflyt.settings import get_settings
+    from avtaleflyt.stack import use_local_prefect_api
+
+    use_local_prefect_api(get_settings())
+
+
 def fail(message: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -137,7 +146,7 @@ def up(
             except DomainError as exc:
                 out.print(f"[dim]example: {exc}[/]", highlight=False)
 
-    run_up(get_settings(), on_ready=on_ready)
+    run_up(get_settings(), load_example=example, on_ready=on_ready)
 
 
 # --- plan -----------------------------------------------------------------------

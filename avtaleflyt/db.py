@@ -60,8 +60,9 @@ def migrate(url: str) -> None:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
+    engine = make_engine(url)  # first: it creates a SQLite file's folder
     migrate(url)
-    return make_engine(url)
+    return engine
 
 
 def get_engine() -> Engine:

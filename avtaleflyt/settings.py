@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REVISION_FLOW = "revision"
 REVISION_DEPLOYMENT = "avtaleflyt"
+# Run processes beat this often (Prefect's minimum); a revision run silent for three
+# beats while Running has lost its worker and is run again (its pass is idempotent).
+HEARTBEAT_SECONDS = 30
+SILENT_RUN_SECONDS = 3 * HEARTBEAT_SECONDS
 
 
 class Settings(BaseSettings):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from prefect import serve
 
-from avtaleflyt.settings import REVISION_DEPLOYMENT
+from avtaleflyt.settings import HEARTBEAT_SECONDS, REVISION_DEPLOYMENT
 
+from .automations import ensure_automations
 from .revision import revision_flow
 
 
@@ -20,6 +23,10 @@ def deployments() -> list:
 
 
 def main() -> None:
+    # Inherited by the run processes this worker starts: their heartbeat is what
+    # tells Prefect a run is still alive (see flows/automations.py).
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
+    ensure_automations()
     serve(*deployments())
 
 

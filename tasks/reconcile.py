@@ -60,7 +60,7 @@ def reconcile_revision(session: Session, slug: str, *, actor: str = "reconciler"
         seq=revision.seq,
         completed=revision.status == RevisionStatus.completed,
         awaiting=rules.awaiting(stages),
-        changes=[f"{e.action} {e.subject}" for e in rec.entries],
+        changes=[f"{e.subject}: {e.from_value} → {e.to_value}" + (f" ({e.note})" if e.note else "") for e in rec.entries],
     )
 
 

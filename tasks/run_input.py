@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from avtaleflyt.clock import today
-from avtaleflyt.models.dates import parse_day
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
 from avtaleflyt.models.rules import DomainError
 
@@ -20,7 +19,7 @@ def _need(value, name: str):  # noqa: ANN001, ANN202
 
 def record_input(session: Session, slug: str, event, actor: str) -> records.Recorded | None:  # noqa: ANN001
     """`event` is a RevisionInput; returns None for `refresh`."""
-    day = parse_day(str(event.date)) if event.date else None
+    day = event.date
     match event.action:
         case "refresh":
             return None

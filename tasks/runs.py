@@ -3,19 +3,27 @@
 A recorded change is in the database at once; the run catches up when resumed. A
 suspended run whose gate key is older than the revision's event counter is stale
 and gets resumed; a run that is about to suspend is waited for briefly; a run
-that crashed is rescheduled (its pass is idempotent, so running it again is safe).
+that crashed, or that has been Running without a heartbeat for three beats (its
+worker died mid-pass), is rescheduled: its pass is idempotent, so running it again
+is safe.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from enum import StrEnum
 from uuid import UUID
 
 from prefect import get_client
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Scheduled, StateType
+
+from avtaleflyt.settings import SILENT_RUN_SECONDS
 
 
 class Nudge(StrEnum):
@@ -27,6 +35,12 @@ class Nudge(StrEnum):
     finished = "finished"
     cancelled = "cancelled"
     missing = "missing"
+
+
+def check_deployment(deployment: str) -> None:
+    """Raise if Prefect cannot be reached or does not serve `deployment` (checked before anything is stored)."""
+    with get_client(sync_client=True) as client:
+        client.read_deployment_by_name(deployment)
 
 
 def start_run(slug: str, deployment: str) -> str:
@@ -53,6 +67,23 @@ def waiting_seq(pause_key: str | None) -> int | None:
         return None
 
 
+def is_silent(client: SyncPrefectClient, run: FlowRun, now: dt.datetime | None = None) -> bool:
+    """Running for three heartbeats with no heartbeat in that time: its process is gone."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    since = now - dt.timedelta(seconds=SILENT_RUN_SECONDS)
+    if run.state is None or run.state.timestamp > since:
+        return False
+    beats = client.read_events(
+        EventFilter(
+            occurred=EventOccurredFilter(since=since, until=now),
+            event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
+            resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]),
+        ),
+        limit=1,
+    )
+    return not beats.events
+
+
 def nudge(flow_run_id: str, seq: int, *, wait_seconds: float = 30.0, poll: float = 0.5) -> Nudge:
     """Make sure the run sees the database at event `seq`."""
     deadline = time.monotonic() + wait_seconds
@@ -76,7 +107,7 @@ def nudge(flow_run_id: str, seq: int, *, wait_seconds: float = 30.0, poll: float
                 return Nudge.finished
             elif state.type in (StateType.CANCELLED, StateType.CANCELLING):
                 return Nudge.cancelled
-            elif state.type in (StateType.CRASHED, StateType.FAILED):
+            elif state.type in (StateType.CRASHED, StateType.FAILED) or (state.type == StateType.RUNNING and is_silent(client, run)):
                 client.set_flow_run_state(run.id, Scheduled(name="AwaitingRestart"), force=True)
                 return Nudge.restarted
             if time.monotonic() > deadline:

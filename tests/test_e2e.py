@@ -23,14 +23,17 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from avtaleflyt.cli import app
-from avtaleflyt.db import get_engine, session_scope
+from avtaleflyt.db import session_scope
 from avtaleflyt.models.tables import AuditEntry, HearingResponse, Party, PartyTreatment, Revision
 from avtaleflyt.tasks.runs import waiting_seq
+
+from .plans import SMALL_PLAN
 
 pytestmark = pytest.mark.e2e
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sondre-trondelag-2024.yaml"
 SLUG = "revidering-av-samarbeidsavtalen-2024"
+SMALL_SLUG = "testrevisjon-2024"
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("avtaleflyt"))
 runner = CliRunner()
 
@@ -41,22 +44,22 @@ def cli(*args: str, expect: int = 0) -> str:
     return result.output
 
 
-def show() -> dict:
-    return json.loads(cli("revision", "show", SLUG, "--json"))
+def show(slug: str = SLUG) -> dict:
+    return json.loads(cli("revision", "show", slug, "--json"))
 
 
 def stage(view: dict, key: str) -> dict:
     return next(s for s in view["stages"] if s["key"] == key)
 
 
-def wait_for_run(timeout: float = 120.0) -> str:
+def wait_for_run(timeout: float = 120.0, slug: str = SLUG) -> str:
     """Until the run has caught up with the database: suspended on the newest event, or completed."""
     deadline = time.monotonic() + timeout
     last = None
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
             with session_scope() as s:
-                revision = s.exec(select(Revision).where(Revision.slug == SLUG)).one()
+                revision = s.exec(select(Revision).where(Revision.slug == slug)).one()
             state = client.read_flow_run(UUID(revision.flow_run_id)).state
             last = (state.type.value, state.name, state.state_details.pause_key, revision.seq)
             if state.is_completed() and revision.status == "completed":
@@ -173,4 +176,60 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
         completed = s.exec(select(AuditEntry).where(AuditEntry.action == "revision.completed")).all()
     assert {"reconciler", "prefect-ui"} <= actors
     assert len(completed) == 1
-    get_engine.cache_clear() if hasattr(get_engine, "cache_clear") else None
+
+
+def test_worker_killed_mid_pass_is_recovered_without_duplicates(prefect_server, worker, domain_db_url, tmp_path):
+    """SIGKILL the worker (and the run process in its group) while the run is Running.
+
+    The run stays Running in Prefect with nobody behind it, until the worker's
+    automation notices the missing heartbeat and schedules it again.
+    """
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(SMALL_PLAN, encoding="utf-8")
+    live = worker()
+    cli("revision", "start", str(plan))
+    wait_for_run(slug=SMALL_SLUG)
+    with session_scope() as s:
+        run_id = UUID(s.exec(select(Revision).where(Revision.slug == SMALL_SLUG)).one().flow_run_id)
+
+    events = [
+        ("draft", "complete", SMALL_SLUG),
+        ("forum", "decide", SMALL_SLUG, "--forum", "ASU", "--outcome", "approved", "--date", "2024-06-19"),
+        ("hearing", "close", SMALL_SLUG),
+    ]
+    killed_running = False
+    with get_client(sync_client=True) as client:
+        for event in events:
+            cli(*event)
+            deadline = time.monotonic() + 30
+            while client.read_flow_run(run_id).state.type.value != "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.02)
+            live.kill()
+            if client.read_flow_run(run_id).state.type.value == "RUNNING":
+                killed_running = True
+                break
+            live = worker()  # the pass finished before the kill: try again on the next event
+        assert killed_running, "never caught the run mid-pass"
+        time.sleep(2)
+        assert client.read_flow_run(run_id).state.type.value == "RUNNING", "nothing should move while no worker runs"
+    worker()
+    # As a coordinator would after an outage: nudge until the run is back. The
+    # command reschedules a run silent for three heartbeats (so does the
+    # automation, when the SQLite-backed server does not drop its window).
+    deadline = time.monotonic() + 240
+    with get_client(sync_client=True) as client:
+        while client.read_flow_run(run_id).state.type.value == "RUNNING":
+            assert time.monotonic() < deadline, "the silent run was never restarted"
+            cli("revision", "resume", SMALL_SLUG)
+            time.sleep(10)
+        history = [s.name for s in client.read_flow_run_states(run_id)]
+    assert "AwaitingRestart" in history
+    assert wait_for_run(slug=SMALL_SLUG).startswith("Awaiting")
+
+    with session_scope() as s:
+        starts = [e.subject for e in s.exec(select(AuditEntry).where(AuditEntry.action == "stage.started"))]
+        assert len(starts) == len(set(starts)), f"a stage was started twice: {starts}"
+        assert len(s.exec(select(HearingResponse)).all()) in (0, 3)
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"revision/{SMALL_SLUG}"])))
+    assert len(runs) == 1

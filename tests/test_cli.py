@@ -1,0 +1,99 @@
+"""The CLI's refusals: stderr, exit status 2, the argument named, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from avtaleflyt.cli import app
+from avtaleflyt.db import session_scope
+from avtaleflyt.models.tables import Revision
+
+from .plans import SMALL_PLAN
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sondre-trondelag-2024.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture
+def offline_prefect(monkeypatch):
+    """A Prefect API on a loopback port nobody listens on."""
+    from avtaleflyt.stack import apply_prefect_env, free_port
+
+    apply_prefect_env({"PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api"})
+    yield
+    apply_prefect_env({"PREFECT_API_URL": None})
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def revisions() -> list[str]:
+    with session_scope() as s:
+        return list(s.exec(select(Revision.slug)).all())
+
+
+def test_plan_check_accepts_the_example_and_prints_its_warnings():
+    result = run("plan", "check", str(EXAMPLE))
+    assert result.exit_code == 0, result.output
+    assert "ok: revidering-av-samarbeidsavtalen-2024: 8 stages, 21 parties" in result.stdout
+    assert "is not a working day (lørdag)" in result.stderr
+
+
+def test_plan_check_names_every_problem(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL_PLAN.replace('"942110464"', '"942110465"').replace("forums: [ASU]", "forums: [XSU]"), encoding="utf-8")
+    result = run("plan", "check", str(bad))
+    assert result.exit_code == 2
+    assert "parties[1].org_number: not a valid organisation number" in result.stderr
+    assert result.stdout == ""
+
+
+def test_plan_check_of_a_missing_file():
+    result = run("plan", "check", "/nonexistent/plan.yaml")
+    assert result.exit_code == 2
+    assert "FILE: cannot read '/nonexistent/plan.yaml'" in result.stderr
+
+
+def test_invalid_plan_is_not_stored(domain_db_url, tmp_path, offline_prefect):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL_PLAN.replace("after: [q]", "").replace("kind: hearing,", "kind: hearing, after: [politisk],"), encoding="utf-8")
+    result = run("revision", "start", str(bad))
+    assert result.exit_code == 2
+    assert "cycle in after" in result.stderr
+    assert revisions() == []
+
+
+def test_start_without_prefect_stores_nothing(domain_db_url, tmp_path, offline_prefect):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(SMALL_PLAN, encoding="utf-8")
+    result = run("revision", "start", str(plan))
+    assert result.exit_code == 2
+    assert "Prefect does not serve revision/avtaleflyt" in result.stderr
+    assert "Nothing was stored." in result.stderr
+    assert revisions() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["forum", "decide", "no-such", "--forum", "ASU", "--outcome", "approved", "--date", "2024-06-19"], "SLUG: no revision 'no-such'"),
+        (["forum", "decide", "x", "--forum", "ASU", "--outcome", "approved", "--date", "19/06/2024"], "--date: '19/06/2024' is not a date"),
+        (["party", "schedule", "x", "--party", "Malvik", "--meeting", "2024-02-30"], "--meeting: '2024-02-30' is not a date"),
+        (["revision", "show", "no-such"], "SLUG: no revision 'no-such'"),
+    ],
+)
+def test_bad_arguments_name_the_argument(domain_db_url, offline_prefect, args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_unknown_outcome_is_refused_by_the_parser(domain_db_url):
+    result = run("party", "decide", "x", "--party", "Malvik kommune", "--outcome", "maybe", "--date", "2025-02-01")
+    assert result.exit_code == 2
+    assert "--outcome" in result.stderr
