@@ -453,7 +453,10 @@ def run_up(
                 running.callback(_stop, console, server)
             with console.status("Starting the worker …"):
                 started = datetime.now(timezone.utc)
-                worker = start_worker(data_dir, env["PREFECT_API_URL"], database_url=database_url)
+                # Prefect's default poll is 10 s: a resumed run would wait that long for its next pass.
+                worker = start_worker(
+                    data_dir, env["PREFECT_API_URL"], {"PREFECT_RUNNER_POLL_FREQUENCY": "2"}, database_url=database_url
+                )
                 running.callback(_stop, console, worker)  # ExitStack: worker stops first
                 wait_for_deployment(env["PREFECT_API_URL"], settings.deployment, worker, since=started)
 
