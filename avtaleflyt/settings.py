@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     actor: str = Field(default_factory=lambda: getpass.getuser() or "coordinator", description="who the CLI records as")
     resume_wait_seconds: float = Field(default=30.0, description="how long a command waits for a busy run before leaving it to catch up")
 
+    smtp_host: str | None = Field(default=None, description="SMTP server; none: `up` runs a local sink that stores .eml files")
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = 30.0
+    mail_from: str = Field(default="avtaleflyt <avtaleflyt@localhost>", description="the From header of every message")
+    sink_port: int = Field(default=8025, description="port of `up`'s local SMTP sink")
+
     @property
     def domain_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'avtaleflyt.db').resolve()}"

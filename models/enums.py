@@ -63,3 +63,25 @@ class PartyOutcome(StrEnum):
 DECIDED_TREATMENTS = frozenset(
     {TreatmentStatus.approved, TreatmentStatus.approved_with_reservations, TreatmentStatus.rejected}
 )
+
+
+class EmailEvent(StrEnum):
+    """One email template per event and language: templates/email/<event>.<lang>.txt|html."""
+
+    hearing_invitation = "hearing_invitation"
+    hearing_reminder = "hearing_reminder"
+    hearing_deadline_passed = "hearing_deadline_passed"
+    forum_meeting_notice = "forum_meeting_notice"
+    decision_request = "decision_request"
+    decision_reminder = "decision_reminder"  # before the party's deadline
+    overdue_notice = "overdue_notice"
+    decision_receipt = "decision_receipt"
+    stage_completed = "stage_completed"
+    revision_completed = "revision_completed"
+    weekly_digest = "weekly_digest"
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # permanent (5xx) or out of attempts; shown, never retried by itself

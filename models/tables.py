@@ -13,7 +13,9 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .enums import (
+    EmailEvent,
     ForumOutcome,
+    OutboxStatus,
     HearingStatus,
     Language,
     PartyKind,
@@ -165,3 +167,33 @@ class AuditEntry(SQLModel, table=True):
     from_value: str | None = None
     to_value: str | None = None
     note: str | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An email, stored (rendered) before it is sent; the sender marks it sent with the server's answer.
+
+    `key` is unique: revision/stage/party/event/due date. Writing the same message
+    twice is a no-op, so a sweep run again after a crash enqueues nothing new.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=400)
+    revision_id: int | None = Field(default=None, foreign_key="revision.id", index=True)
+    stage_key: str | None = None
+    party_id: int | None = Field(default=None, foreign_key="party.id")
+    event: EmailEvent
+    language: Language
+    due: dt.date | None = Field(default=None, description="the deadline or date the message is about")
+    to_name: str
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str
+    ics: str | None = Field(default=None, description="iCalendar attachment for the deadline, if any")
+    status: OutboxStatus = Field(default=OutboxStatus.pending, index=True)
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    smtp_response: str | None = None
+    last_error: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    sent_at: dt.datetime | None = None
