@@ -1,0 +1,260 @@
+"""What each email needs: one frozen context per EmailEvent. Pure data, no I/O.
+
+The sweep and the reconciler build these from the database; `tasks.letters.render`
+turns one into subject, text and HTML. Dates that come from the plan may be only a
+month (`PlanDate` without a day); recorded facts (a decision's date) are real dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .dates import PlanDate
+from .enums import EmailEvent, ForumOutcome, Language, PartyKind, PartyOutcome, StageKind
+
+When = dt.date | PlanDate
+
+
+# --- references ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevisionRef:
+    title: str
+    helsefellesskap: str
+    slug: str
+    coordinator_name: str  # signs the letters; parties write to coordinator_email
+    coordinator_email: str
+
+
+@dataclass(frozen=True)
+class PartyRef:
+    name: str
+    body: str  # the deciding body: Kommunestyret, Bystyret, Styret
+    email: str
+    kind: PartyKind = PartyKind.municipality
+
+
+@dataclass(frozen=True)
+class ForumRef:
+    key: str
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    key: str
+    title: str
+    url: str | None = None  # where to read it, if published
+
+
+@dataclass(frozen=True)
+class ForumDecisionRef:
+    forum_name: str
+    outcome: ForumOutcome
+    decided_on: dt.date
+    case_no: str | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The parties' decisions in a political treatment stage."""
+
+    parties: int  # active parties
+    decided: int
+    approved: int
+    approved_with_reservations: int
+    rejected: int
+
+
+# --- to a party ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HearingInvitation:
+    revision: RevisionRef
+    party: PartyRef
+    stage_title: str
+    documents: tuple[DocumentRef, ...]
+    deadline: When
+    opens: When | None = None
+
+
+@dataclass(frozen=True)
+class HearingReminder:
+    revision: RevisionRef
+    party: PartyRef
+    stage_title: str
+    documents: tuple[DocumentRef, ...]
+    deadline: dt.date
+    days_left: int
+
+
+@dataclass(frozen=True)
+class HearingDeadlinePassed:
+    revision: RevisionRef
+    party: PartyRef
+    stage_title: str
+    deadline: When
+    responded: bool
+    responded_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    revision: RevisionRef
+    party: PartyRef
+    documents: tuple[DocumentRef, ...]
+    deadline: When
+    proposed_resolution: str  # see `proposed_resolution()`
+    adopted: tuple[ForumDecisionRef, ...] = ()  # the forum decisions that sent it to the parties
+    report_url: str | None = None  # signed link to report the decision
+
+
+@dataclass(frozen=True)
+class DecisionReminder:
+    revision: RevisionRef
+    party: PartyRef
+    deadline: dt.date
+    days_left: int
+    meeting_date: dt.date | None = None  # the party's council/board meeting, if known
+    report_url: str | None = None
+
+
+@dataclass(frozen=True)
+class OverdueNotice:
+    revision: RevisionRef
+    party: PartyRef
+    deadline: dt.date
+    days_overdue: int
+    meeting_date: dt.date | None = None
+    report_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionReceipt:
+    revision: RevisionRef
+    party: PartyRef
+    outcome: PartyOutcome
+    decided_on: dt.date
+    case_no: str | None = None
+
+
+# --- to a forum ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForumMeetingNotice:
+    revision: RevisionRef
+    forum: ForumRef
+    stage_title: str
+    meeting: When
+    documents: tuple[DocumentRef, ...]
+    case_no: str | None = None
+    forum_count: int = 1  # forums treating the case
+    required: int | None = None  # approvals needed when several forums treat it; None: all
+
+
+# --- to the coordinators -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageCompleted:
+    """What the stage's kind recorded: hearing responses, forum decisions or the parties' tally."""
+
+    revision: RevisionRef
+    stage_title: str
+    kind: StageKind
+    completed_on: dt.date
+    responses: int | None = None  # hearing
+    invited: int | None = None  # hearing
+    forum_decisions: tuple[ForumDecisionRef, ...] = ()  # forum_approval
+    tally: Tally | None = None  # political_treatment
+    next_stages: tuple[str, ...] = ()  # titles of the stages that start now
+
+
+@dataclass(frozen=True)
+class RevisionCompleted:
+    revision: RevisionRef
+    completed_on: dt.date
+    tally: Tally
+    with_reservations: tuple[str, ...] = ()  # party names
+    rejected: tuple[str, ...] = ()  # party names
+
+
+class DigestKind(StrEnum):
+    hearing_deadline = "hearing_deadline"
+    forum_meeting = "forum_meeting"
+    decision_deadline = "decision_deadline"
+    party_meeting = "party_meeting"  # a party's council/board meeting
+    milestone = "milestone"
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    when: When
+    kind: DigestKind
+    what: str  # stage title or milestone text
+    party: str | None = None
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    to: str
+    subject: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestRevision:
+    revision: RevisionRef
+    open_stages: tuple[str, ...]
+    upcoming: tuple[DigestItem, ...] = ()  # within the digest's horizon
+    overdue: tuple[DigestItem, ...] = ()
+    failed: tuple[FailedMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeeklyDigest:
+    recipient_name: str
+    as_of: dt.date
+    revisions: tuple[DigestRevision, ...]
+    horizon_days: int = 14
+
+
+CONTEXTS: dict[EmailEvent, type] = {
+    EmailEvent.hearing_invitation: HearingInvitation,
+    EmailEvent.hearing_reminder: HearingReminder,
+    EmailEvent.hearing_deadline_passed: HearingDeadlinePassed,
+    EmailEvent.forum_meeting_notice: ForumMeetingNotice,
+    EmailEvent.decision_request: DecisionRequest,
+    EmailEvent.decision_reminder: DecisionReminder,
+    EmailEvent.overdue_notice: OverdueNotice,
+    EmailEvent.decision_receipt: DecisionReceipt,
+    EmailEvent.stage_completed: StageCompleted,
+    EmailEvent.revision_completed: RevisionCompleted,
+    EmailEvent.weekly_digest: WeeklyDigest,
+}
+
+COORDINATOR_EVENTS = frozenset({EmailEvent.stage_completed, EmailEvent.revision_completed, EmailEvent.weekly_digest})
+
+
+def proposed_resolution(language: Language, party: PartyRef, health_trust: str, helsefellesskap: str) -> str:
+    """The "forslag til vedtak" a party can put in its own case.
+
+    A municipality's agreement is with the health trust; the health trust's is
+    with the municipalities of the helsefellesskap.
+    """
+    nn = Language(language) is Language.nn
+    if party.kind is PartyKind.health_trust:
+        counterpart = f"{'kommunane' if nn else 'kommunene'} i {helsefellesskap}"
+    else:
+        counterpart = health_trust
+    belonging = "tilhøyrande" if nn else "tilhørende"
+    return (
+        f"{party.body} i {party.name} godkjenner revidert samarbeidsavtale mellom "
+        f"{party.name} og {counterpart} med {belonging} retningslinjer."
+    )

@@ -1,0 +1,330 @@
+"""Render an email from templates/email/<event>.<lang>.txt|html: subject, text and HTML.
+
+Each template sets its subject with ``{% set subject %}…{% endset %}``; the subject
+is taken from the text template (the HTML one is escaped for its <title>).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+import avtaleflyt.templates
+from avtaleflyt.models import letters as lt
+from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language, PartyOutcome, StageKind
+
+TEMPLATE_DIR = Path(avtaleflyt.templates.__file__).parent / "email"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+# --- words per language ----------------------------------------------------------
+
+_PARTY_OUTCOMES = {
+    Language.nb: {
+        PartyOutcome.approved: "godkjent",
+        PartyOutcome.approved_with_reservations: "godkjent med merknader",
+        PartyOutcome.rejected: "ikke godkjent",
+    },
+    Language.nn: {
+        PartyOutcome.approved: "godkjend",
+        PartyOutcome.approved_with_reservations: "godkjend med merknader",
+        PartyOutcome.rejected: "ikkje godkjend",
+    },
+}
+
+_FORUM_OUTCOMES = {
+    Language.nb: {
+        ForumOutcome.approved: "vedtatt",
+        ForumOutcome.approved_with_changes: "vedtatt med endringer",
+        ForumOutcome.returned: "sendt tilbake",
+        ForumOutcome.postponed: "utsatt",
+    },
+    Language.nn: {
+        ForumOutcome.approved: "vedteke",
+        ForumOutcome.approved_with_changes: "vedteke med endringar",
+        ForumOutcome.returned: "sendt tilbake",
+        ForumOutcome.postponed: "utsett",
+    },
+}
+
+_DIGEST_KINDS = {
+    Language.nb: {
+        lt.DigestKind.hearing_deadline: "Høringsfrist",
+        lt.DigestKind.forum_meeting: "Møte i utvalg",
+        lt.DigestKind.decision_deadline: "Frist for vedtak",
+        lt.DigestKind.party_meeting: "Behandlingsmøte",
+        lt.DigestKind.milestone: "Milepæl",
+    },
+    Language.nn: {
+        lt.DigestKind.hearing_deadline: "Høyringsfrist",
+        lt.DigestKind.forum_meeting: "Møte i utval",
+        lt.DigestKind.decision_deadline: "Frist for vedtak",
+        lt.DigestKind.party_meeting: "Handsamingsmøte",
+        lt.DigestKind.milestone: "Milepæl",
+    },
+}
+
+# (one day, several days, today, tomorrow)
+_DAY_WORDS = {Language.nb: ("dag", "dager", "i dag", "i morgen"), Language.nn: ("dag", "dagar", "i dag", "i morgon")}
+
+
+def _lang(context: Context) -> Language:
+    return Language(context["lang"])
+
+
+def _pendulum_date(value: dt.date | PlanDate) -> pendulum.Date:
+    if isinstance(value, PlanDate):
+        value = value.first_day
+    return pendulum.date(value.year, value.month, value.day)
+
+
+def _month_only(value: object) -> bool:
+    return isinstance(value, PlanDate) and not value.exact
+
+
+@pass_context
+def long_date(context: Context, value: dt.date | PlanDate) -> str:
+    """`onsdag 27. november 2024`; a month-only plan date gives `november 2024`."""
+    pattern = "MMMM YYYY" if _month_only(value) else "dddd D. MMMM YYYY"
+    return _pendulum_date(value).format(pattern, locale=_lang(context).value)
+
+
+@pass_context
+def short_date(context: Context, value: dt.date | PlanDate) -> str:
+    """`27.11.2024`; a month-only plan date gives `november 2024`."""
+    if _month_only(value):
+        return month(context, value)
+    return _pendulum_date(value).format("DD.MM.YYYY")
+
+
+@pass_context
+def month(context: Context, value: dt.date | PlanDate) -> str:
+    return _pendulum_date(value).format("MMMM YYYY", locale=_lang(context).value)
+
+
+@pass_context
+def days(context: Context, n: int) -> str:
+    """`1 dag`, `14 dager` (nn `14 dagar`)."""
+    one, many, _, _ = _DAY_WORDS[_lang(context)]
+    return f"{n} {one if n == 1 else many}"
+
+
+@pass_context
+def in_days(context: Context, n: int) -> str:
+    """When a deadline falls, counted from today: `i dag`, `i morgen`, `om 14 dager`."""
+    _, _, today, tomorrow = _DAY_WORDS[_lang(context)]
+    if n == 0:
+        return today
+    if n == 1:
+        return tomorrow
+    return f"om {days(context, n)}"
+
+
+@pass_context
+def party_outcome(context: Context, value: str) -> str:
+    return _PARTY_OUTCOMES[_lang(context)][PartyOutcome(value)]
+
+
+@pass_context
+def forum_outcome(context: Context, value: str) -> str:
+    return _FORUM_OUTCOMES[_lang(context)][ForumOutcome(value)]
+
+
+@pass_context
+def digest_kind(context: Context, value: str) -> str:
+    return _DIGEST_KINDS[_lang(context)][lt.DigestKind(value)]
+
+
+def week(value: dt.date) -> int:
+    return value.isocalendar().week
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        long_date=long_date,
+        short_date=short_date,
+        month=month,
+        days=days,
+        in_days=in_days,
+        party_outcome=party_outcome,
+        forum_outcome=forum_outcome,
+        digest_kind=digest_kind,
+        week=week,
+    )
+    return env
+
+
+# --- rendering -------------------------------------------------------------------
+
+# Every character that ends a line somewhere (str.splitlines), not only CR and LF.
+_LINE_BREAKS = frozenset("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def one_line(subject: str) -> str:
+    """The subject as a header value: refuses line breaks (header injection), collapses whitespace."""
+    if any(c in _LINE_BREAKS for c in subject):
+        raise ValueError(f"email subject must be one line; a value in it has a line break: {subject!r}")
+    return " ".join(subject.split())
+
+
+def _values(event: EmailEvent, context: object) -> dict[str, Any]:
+    if dataclasses.is_dataclass(context) and not isinstance(context, type):
+        expected = lt.CONTEXTS[event]
+        if not isinstance(context, expected):
+            raise TypeError(f"{event} needs a {expected.__name__}, got {type(context).__name__}")
+        # Shallow on purpose: asdict() would turn PlanDate and nested refs into dicts.
+        return {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+    if isinstance(context, Mapping):
+        return dict(context)
+    raise TypeError(f"context must be a dataclass from models.letters or a mapping, got {type(context).__name__}")
+
+
+def render(event: EmailEvent | str, language: Language | str, context: object) -> Rendered:
+    """Renders one email; `context` is the event's dataclass from models.letters (or a mapping).
+
+    Raises jinja2.UndefinedError when the context lacks a value the template uses,
+    and ValueError when the subject would not be one line.
+    """
+    event, language = EmailEvent(event), Language(language)
+    values = {
+        **_values(event, context),
+        "lang": language.value,
+        "event": event.value,
+        "to_coordinators": event in lt.COORDINATOR_EVENTS,  # picks the signature
+    }
+    env = environment()
+    text = env.get_template(f"{event}.{language}.txt").make_module(values)
+    html = env.get_template(f"{event}.{language}.html").make_module(values)
+    return Rendered(subject=one_line(str(text.subject)), text=str(text), html=str(html))
+
+
+# --- example data ----------------------------------------------------------------
+
+_REVISION = lt.RevisionRef(
+    title="Revidering av samarbeidsavtalen 2024",
+    helsefellesskap="Helsefellesskapet Søndre Trøndelag",
+    slug="revidering-av-samarbeidsavtalen-2024",
+    coordinator_name="Sekretariatet for helsefellesskapet",
+    coordinator_email="sekretariat@example.no",
+)
+_HEALTH_TRUST = "St. Olavs hospital HF"
+_PARTIES = {
+    Language.nb: lt.PartyRef("Trondheim kommune", "Bystyret", "postmottak@trondheim.example.no"),
+    Language.nn: lt.PartyRef("Heim kommune", "Kommunestyret", "postmottak@heim.example.no"),
+}
+_MEETINGS = {Language.nb: dt.date(2025, 2, 13), Language.nn: dt.date(2025, 2, 20)}
+_OVERORDNET = lt.DocumentRef("overordnet", "Overordnet samarbeidsavtale")
+_RETNINGSLINJE_1 = lt.DocumentRef("retningslinje-1", "Retningslinje 1")
+_OVRIGE = lt.DocumentRef("ovrige-retningslinjer", "Øvrige retningslinjer")
+_HEARING = "Høring av overordnet avtale og retningslinje 1"
+_FINAL = "Sluttbehandling av avtale med retningslinjer"
+_POLITICAL = "Politisk behandling i kommunene og i styret til St. Olavs hospital"
+_ADOPTED = (
+    lt.ForumDecisionRef("Forhandlingsutvalget", ForumOutcome.approved, dt.date(2024, 11, 19), "14-2024"),
+    lt.ForumDecisionRef("Fagrådene", ForumOutcome.approved_with_changes, dt.date(2024, 11, 25)),
+    lt.ForumDecisionRef("Administrativt samarbeidsutvalg", ForumOutcome.approved, dt.date(2024, 11, 27), "09-2024"),
+)
+
+
+def example_context(event: EmailEvent | str, language: Language | str) -> object:
+    """Realistic data from the Søndre Trøndelag 2024 revision, for previews and tests."""
+    event, language = EmailEvent(event), Language(language)
+    party = _PARTIES[language]
+    hearing_docs = (_OVERORDNET, _RETNINGSLINJE_1)
+    all_docs = (_OVERORDNET, _RETNINGSLINJE_1, _OVRIGE)
+    hearing_deadline, political_deadline = dt.date(2024, 9, 10), dt.date(2025, 3, 1)
+    report_url = f"https://avtaleflyt.example.no/r/{_REVISION.slug}/{party.name.split()[0].lower()}?sig=3f9a1c"
+    match event:
+        case EmailEvent.hearing_invitation:
+            return lt.HearingInvitation(_REVISION, party, _HEARING, hearing_docs, hearing_deadline, dt.date(2024, 6, 20))
+        case EmailEvent.hearing_reminder:
+            return lt.HearingReminder(_REVISION, party, _HEARING, hearing_docs, hearing_deadline, days_left=14)
+        case EmailEvent.hearing_deadline_passed:
+            return lt.HearingDeadlinePassed(_REVISION, party, _HEARING, hearing_deadline, True, dt.date(2024, 9, 6))
+        case EmailEvent.forum_meeting_notice:
+            forum = lt.ForumRef("ASU", "Administrativt samarbeidsutvalg", "asu@example.no")
+            return lt.ForumMeetingNotice(
+                _REVISION, forum, _FINAL, dt.date(2024, 11, 27), all_docs, case_no="09-2024", forum_count=4, required=3
+            )
+        case EmailEvent.decision_request:
+            resolution = lt.proposed_resolution(language, party, _HEALTH_TRUST, _REVISION.helsefellesskap)
+            return lt.DecisionRequest(
+                _REVISION, party, all_docs, political_deadline, resolution, _ADOPTED, report_url
+            )
+        case EmailEvent.decision_reminder:
+            return lt.DecisionReminder(
+                _REVISION, party, political_deadline, 14, _MEETINGS[language], report_url
+            )
+        case EmailEvent.overdue_notice:
+            return lt.OverdueNotice(_REVISION, party, political_deadline, days_overdue=7)
+        case EmailEvent.decision_receipt:
+            outcome = PartyOutcome.approved if language is Language.nb else PartyOutcome.approved_with_reservations
+            return lt.DecisionReceipt(_REVISION, party, outcome, _MEETINGS[language], "PS 12/25")
+        case EmailEvent.stage_completed:
+            return lt.StageCompleted(
+                _REVISION,
+                _FINAL,
+                StageKind.forum_approval,
+                dt.date(2024, 11, 27),
+                forum_decisions=_ADOPTED,
+                next_stages=(_POLITICAL,),
+            )
+        case EmailEvent.revision_completed:
+            return lt.RevisionCompleted(
+                _REVISION,
+                dt.date(2025, 3, 20),
+                lt.Tally(parties=21, decided=21, approved=18, approved_with_reservations=2, rejected=1),
+                with_reservations=("Hitra kommune", "Osen kommune"),
+                rejected=("Tydal kommune",),
+            )
+        case EmailEvent.weekly_digest:
+            digest = lt.DigestRevision(
+                _REVISION,
+                open_stages=(_POLITICAL,),
+                upcoming=(
+                    lt.DigestItem(dt.date(2025, 3, 13), lt.DigestKind.party_meeting, _POLITICAL, "Holtålen kommune"),
+                    lt.DigestItem(PlanDate(2025, 3), lt.DigestKind.milestone, "Orientering i PSU"),
+                ),
+                overdue=(
+                    lt.DigestItem(political_deadline, lt.DigestKind.decision_deadline, _POLITICAL, "Tydal kommune"),
+                    lt.DigestItem(political_deadline, lt.DigestKind.decision_deadline, _POLITICAL, "Osen kommune"),
+                ),
+                failed=(
+                    lt.FailedMessage(
+                        "postmottak@osen.example.no",
+                        "Påminnelse: frist for vedtak 01.03.2025 – Osen kommune",
+                        "550 5.1.1 Mailbox unavailable",
+                    ),
+                ),
+            )
+            return lt.WeeklyDigest(_REVISION.coordinator_name, dt.date(2025, 3, 10), (digest,))
+    raise AssertionError(event)  # every EmailEvent has a case above
+
+
+def preview(event: EmailEvent | str, language: Language | str) -> Rendered:
+    return render(event, language, example_context(event, language))
