@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 HOST = "127.0.0.1"
 SERVER_START_TIMEOUT = 90.0
 WORKER_START_TIMEOUT = 60.0
+SINK_START_TIMEOUT = 30.0
 WORKER_MODULE = "avtaleflyt.flows.serve"
 
 
@@ -354,6 +355,42 @@ def wait_for_deployment(
         time.sleep(0.5)
 
 
+def start_smtp_sink(data_dir: Path, port: int, timeout: float = SINK_START_TIMEOUT) -> ManagedProcess:
+    """`python -m avtaleflyt.smtp_sink` on HOST:port, storing .eml files in data_dir/mail."""
+    ensure_port_free(port, "AVTALEFLYT_SINK_PORT")
+    data_dir = Path(data_dir).resolve()
+    proc = ManagedProcess(
+        name="smtp-sink",
+        argv=[sys.executable, "-m", "avtaleflyt.smtp_sink", "--dir", str(data_dir / "mail"),
+              "--host", HOST, "--port", str(port)],
+        log_path=data_dir / "logs" / "smtp-sink.log",
+        env=_python_env({}),
+    ).start()
+    deadline = time.monotonic() + timeout
+    while True:
+        if not proc.is_alive():
+            raise proc.failure(f"The SMTP sink exited before listening on {HOST}:{port}")
+        try:
+            with socket.create_connection((HOST, port), timeout=1) as conn:
+                if conn.recv(3) == b"220":
+                    return proc
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.stop()
+            raise proc.failure(f"The SMTP sink did not listen on {HOST}:{port} within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def sink_env(port: int) -> dict[str, str]:
+    """Settings that send the outbox to `up`'s local sink."""
+    return {
+        "AVTALEFLYT_SMTP_HOST": HOST,
+        "AVTALEFLYT_SMTP_PORT": str(port),
+        "AVTALEFLYT_SMTP_STARTTLS": "false",
+    }
+
+
 # --------------------------------------------------------------------------- up
 
 
@@ -369,12 +406,16 @@ class Stack:
     example: Path | None
     server: ManagedProcess
     worker: ManagedProcess
+    sink: ManagedProcess | None = None
+    sink_port: int | None = None
+    mail_dir: Path | None = None
 
     def rows(self) -> list[tuple[str, str]]:
         rows = [
             ("Prefect UI", self.ui_url),
             ("Prefect API", self.api_url),
             # Later issues add rows here: ("Dashboard", ...), ("SMTP sink", host:port and .eml folder).
+            *([("Mail (local sink)", f"{self.mail_dir}  (SMTP {HOST}:{self.sink_port})")] if self.sink else []),
             ("Data folder", str(self.data_dir)),
             ("Domain database", self.database_url),
             ("Logs", str(self.log_dir)),
@@ -441,6 +482,8 @@ def run_up(
     env = prefect_env(data_dir, port)
     database_url = settings.domain_database_url
     ensure_port_free(port)
+    if settings.smtp_host is None:
+        ensure_port_free(settings.sink_port, "AVTALEFLYT_SINK_PORT")
     data_dir.mkdir(parents=True, exist_ok=True)
 
     with _shutdown_signals() as ignore_signals, ExitStack() as running:
@@ -451,11 +494,18 @@ def run_up(
             with console.status(f"Starting Prefect server on {HOST}:{port} …"):
                 server = start_prefect_server(data_dir, port)
                 running.callback(_stop, console, server)
+            sink, smtp_env = None, {}
+            if settings.smtp_host is None:
+                with console.status(f"Starting the SMTP sink on {HOST}:{settings.sink_port} …"):
+                    sink = start_smtp_sink(data_dir, settings.sink_port)
+                    running.callback(_stop, console, sink)
+                    smtp_env = sink_env(settings.sink_port)
             with console.status("Starting the worker …"):
                 started = datetime.now(timezone.utc)
                 # Prefect's default poll is 10 s: a resumed run would wait that long for its next pass.
                 worker = start_worker(
-                    data_dir, env["PREFECT_API_URL"], {"PREFECT_RUNNER_POLL_FREQUENCY": "2"}, database_url=database_url
+                    data_dir, env["PREFECT_API_URL"], {"PREFECT_RUNNER_POLL_FREQUENCY": "2", **smtp_env},
+                    database_url=database_url,
                 )
                 running.callback(_stop, console, worker)  # ExitStack: worker stops first
                 wait_for_deployment(env["PREFECT_API_URL"], settings.deployment, worker, since=started)
@@ -464,6 +514,7 @@ def run_up(
                 **env,
                 "AVTALEFLYT_DATA_DIR": str(data_dir),
                 "AVTALEFLYT_DATABASE_URL": database_url,
+                **smtp_env,
             })
             get_settings.cache_clear()
             stack = Stack(
@@ -475,6 +526,9 @@ def run_up(
                 example=load_example,
                 server=server,
                 worker=worker,
+                sink=sink,
+                sink_port=settings.sink_port if sink else None,
+                mail_dir=data_dir / "mail" if sink else None,
             )
             if on_ready is not None:
                 on_ready()
@@ -486,7 +540,7 @@ def run_up(
             console.print("Press Ctrl-C to stop.")
 
             while True:
-                for proc in (server, worker):
+                for proc in (server, worker, *([sink] if sink else [])):
                     if not proc.is_alive():
                         raise proc.failure(f"The {proc.name} stopped unexpectedly")
                 time.sleep(1)

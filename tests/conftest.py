@@ -27,6 +27,8 @@ from avtaleflyt.stack import (
     wait_for_deployment,
 )
 
+from .smtp import SmtpServer
+
 # How often a test worker asks the server for runs to start (prefect's default is
 # 10 s); a resumed run waits for this poll, so keep it short in tests.
 WORKER_POLL_SECONDS = "1"
@@ -110,3 +112,10 @@ def worker(prefect_server: PrefectServer, domain_db_url: str, tmp_path: Path) ->
     yield start
     for proc in reversed(started):
         proc.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real aiosmtpd server on 127.0.0.1 (a free port) that records and can be scripted: tests/smtp.py."""
+    with SmtpServer() as server:
+        yield server
