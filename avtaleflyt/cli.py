@@ -22,7 +22,7 @@ from rich.table import Table
 from avtaleflyt import actions, clock
 from avtaleflyt.db import session_scope
 from avtaleflyt.models.dates import parse_day
-from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
+from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language, OutboxStatus, PartyOutcome
 from avtaleflyt.models.plan import PlanInvalid, PlanProblem, parse_plan
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.tasks import records
@@ -36,7 +36,12 @@ draft_app = typer.Typer(help="Draft stages.", no_args_is_help=True)
 forum_app = typer.Typer(help="Forum decisions (ASU, PSU, FU, ...).", no_args_is_help=True)
 hearing_app = typer.Typer(help="Hearing responses and closing a hearing.", no_args_is_help=True)
 party_app = typer.Typer(help="The parties' political treatment.", no_args_is_help=True)
-for sub, name in [(plan_app, "plan"), (revision_app, "revision"), (draft_app, "draft"), (forum_app, "forum"), (hearing_app, "hearing"), (party_app, "party")]:
+reminders_app = typer.Typer(help="The deadline sweep: reminders, overdue notices, closed hearings.", no_args_is_help=True)
+mail_app = typer.Typer(help="Letters: preview a template, see the outbox.", no_args_is_help=True)
+for sub, name in [
+    (plan_app, "plan"), (revision_app, "revision"), (draft_app, "draft"), (forum_app, "forum"),
+    (hearing_app, "hearing"), (party_app, "party"), (reminders_app, "reminders"), (mail_app, "mail"),
+]:
     app.add_typer(sub, name=name)
 
 out = Console(soft_wrap=True)
@@ -301,6 +306,84 @@ def party_decide(
 ) -> None:
     """Record a party's decision. A rejection does not stop the others."""
     do_record(records.record_party_decision, slug, party=party, outcome=outcome, on=day(date, "--date"), today=clock.today(), case_no=case)
+
+
+# --- the sweep -------------------------------------------------------------------
+
+
+@reminders_app.command("run")
+def reminders_run(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="the day to sweep as (default: today in Europe/Oslo)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what is due; write and send nothing")] = False,
+) -> None:
+    """Enqueue the reminders and notices due, close hearings past their deadline, send the outbox."""
+    from avtaleflyt.tasks.sweep import run_sweep
+
+    day_ = day(as_of, "--as-of") if as_of else clock.today()
+    report = run_sweep(day_, dry_run=dry_run)
+    verb = "would enqueue" if dry_run else "enqueued"
+    for swept in report.revisions:
+        closed = f"; hearings {'to close' if dry_run else 'closed'}: {', '.join(swept.closed)}" if swept.closed else ""
+        out.print(f"{swept.slug}: {len(swept.due)} due, {verb} {swept.enqueued}{closed}", highlight=False)
+    if report.sent:
+        out.print(f"sent {report.sent.sent}, deferred {report.sent.deferred}, failed {report.sent.failed}")
+        if report.sent.stopped:
+            err.print(f"[yellow]sending stopped:[/] {report.sent.stopped} (the rest waits in the outbox)", highlight=False)
+    if report.sent is None and not dry_run and report.enqueued:
+        out.print("[dim]no SMTP server configured here (AVTALEFLYT_SMTP_HOST): the worker sends them[/]")
+    for slug, nudge in report.nudged.items():
+        out.print(f"[dim]{slug}: run {nudge}[/]", highlight=False)
+    for error in report.errors:
+        err.print(f"[yellow]not done:[/] {error}", highlight=False)
+    if not report.revisions:
+        out.print(f"no active revisions on {day_}")
+    if report.errors:
+        raise typer.Exit(1)  # partly done: a cron job should notice; 2 stays for bad input
+
+
+# --- mail ----------------------------------------------------------------------------
+
+
+@mail_app.command("preview")
+def mail_preview(
+    event: Annotated[EmailEvent, typer.Argument(help="which letter")],
+    lang: Annotated[Language, typer.Option("--lang", help="nb (bokmål) or nn (nynorsk)")] = Language.nb,
+    html: Annotated[bool, typer.Option("--html", help="print the HTML version")] = False,
+) -> None:
+    """Render a letter with example data."""
+    from avtaleflyt.tasks.letters import preview
+
+    rendered = preview(event, lang)
+    typer.echo(f"Subject: {rendered.subject}\n")
+    typer.echo(rendered.html if html else rendered.text)
+
+
+@mail_app.command("outbox")
+def mail_outbox(
+    slug: Annotated[str | None, typer.Argument(help="only this revision")] = None,
+    status: Annotated[OutboxStatus | None, typer.Option("--status", help="only pending, sent or failed")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
+) -> None:
+    """The email log: what was sent to whom, what waits, what failed and why."""
+    from sqlmodel import select
+
+    from avtaleflyt.models.tables import OutboxMessage, Revision
+
+    with refusals(), session_scope() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if slug:
+            revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
+            if revision is None:
+                raise DomainError(f"SLUG: no revision {slug!r}")
+            query = query.where(OutboxMessage.revision_id == revision.id)
+        if status:
+            query = query.where(OutboxMessage.status == status)
+        rows = session.exec(query).all()
+    table = Table("created", "status", "event", "to", "subject", "answer / error")
+    for m in rows:
+        colour = {"failed": "red", "pending": "yellow"}.get(m.status.value, "green")
+        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", f"[{colour}]{m.status.value}[/]", m.event.value, m.to_address, m.subject, m.last_error or m.smtp_response or "")
+    out.print(table)
 
 
 def main() -> None:  # pragma: no cover

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout: float = 30.0
+    smtp_max_attempts: int = Field(default=8, description="temporary failures (4xx, dropped connection) before a message is marked failed")
     mail_from: str = Field(default="avtaleflyt <avtaleflyt@localhost>", description="the From header of every message")
     sink_port: int = Field(default=8025, description="port of `up`'s local SMTP sink")
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from avtaleflyt.db import session_scope
+from avtaleflyt import clock
+from avtaleflyt.db import get_engine, session_scope
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.settings import REVISION_FLOW
+from avtaleflyt.settings import REVISION_FLOW, get_settings
+from avtaleflyt.tasks.outbox import send_pending
 from avtaleflyt.tasks.reconcile import PassResult, reconcile_revision
 from avtaleflyt.tasks.run_input import record_input
 
@@ -27,7 +29,20 @@ RESUME_FORM_ACTOR = "prefect-ui"
 @task(name="reconcile", cache_policy=NONE, retries=3, retry_delay_seconds=[2, 10, 30])
 def reconcile(slug: str) -> PassResult:
     with session_scope() as session:
-        return reconcile_revision(session, slug)
+        return reconcile_revision(session, slug, today=clock.today())
+
+
+@task(name="send-outbox", cache_policy=NONE)
+def send_outbox() -> None:
+    """Send what the pass enqueued (hearing letters, decision requests, ...) now rather than at the next sweep."""
+    settings = get_settings()
+    if not settings.smtp_host:
+        get_run_logger().warning("no SMTP server configured (AVTALEFLYT_SMTP_HOST): letters wait in the outbox")
+        return
+    report = send_pending(get_engine(), settings)
+    if report.attempted or report.stopped:
+        get_run_logger().info("outbox: sent %d, deferred %d, failed %d%s", report.sent, report.deferred, report.failed,
+                              f"; stopped: {report.stopped}" if report.stopped else "")
 
 
 @task(name="record-resume-input", cache_policy=NONE)
@@ -59,6 +74,8 @@ def revision_flow(slug: str) -> dict:
         result = reconcile(slug)
         for change in result.changes:
             logger.info(change)
+        if result.changes:
+            send_outbox()
         if result.completed:
             return {"slug": slug, "status": "completed", "seq": result.seq}
         if result.seq != last_seq:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 
 from prefect import serve
+from prefect.schedules import Cron
 
 from avtaleflyt.settings import HEARTBEAT_SECONDS, REVISION_DEPLOYMENT
 
 from .automations import ensure_automations
 from .revision import revision_flow
+from .sweep import SWEEP_CRON, SWEEP_DEPLOYMENT, deadline_sweep
 
 
 def deployments() -> list:
@@ -18,6 +20,12 @@ def deployments() -> list:
             name=REVISION_DEPLOYMENT,
             tags=["avtaleflyt"],
             description="One run per revision: reconciles the revision and waits for what happens next.",
+        ),
+        deadline_sweep.to_deployment(
+            name=SWEEP_DEPLOYMENT,
+            tags=["avtaleflyt"],
+            description="Reminders, overdue notices and closed hearings, then the outbox is sent.",
+            schedules=[Cron(SWEEP_CRON, timezone="Europe/Oslo")],
         ),
     ]
 

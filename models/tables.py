@@ -186,6 +186,7 @@ class OutboxMessage(SQLModel, table=True):
     due: dt.date | None = Field(default=None, description="the deadline or date the message is about")
     to_name: str
     to_address: str
+    reply_to: str | None = Field(default=None, description="where replies go: the revision's coordinator")
     subject: str
     body_text: str
     body_html: str
@@ -193,6 +194,8 @@ class OutboxMessage(SQLModel, table=True):
     status: OutboxStatus = Field(default=OutboxStatus.pending, index=True)
     attempts: int = 0
     next_attempt_at: dt.datetime | None = None
+    claimed_by: str | None = Field(default=None, description="the sending batch that holds the row")
+    claimed_until: dt.datetime | None = Field(default=None, description="the batch's lease: others skip the row until then")
     smtp_response: str | None = None
     last_error: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -9,6 +9,7 @@ flow run start again from the top after every resume or crash.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -18,6 +19,7 @@ from avtaleflyt.models.enums import RevisionStatus, StageKind, StageStatus
 from avtaleflyt.models.rules import Gate
 from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Stage, utcnow
 
+from . import compose, outbox
 from .recorder import Recorder, lock_revision
 
 
@@ -30,12 +32,14 @@ class PassResult:
     changes: list[str]
 
 
-def reconcile_revision(session: Session, slug: str, *, actor: str = "reconciler") -> PassResult:
+def reconcile_revision(session: Session, slug: str, *, today: dt.date, actor: str = "reconciler") -> PassResult:
     revision = lock_revision(session, slug)
     rec = Recorder(session, revision, actor)
     stages = list(session.exec(select(Stage).where(Stage.revision_id == revision.id).order_by(Stage.position)).all())
     parties = list(session.exec(select(Party).where(Party.revision_id == revision.id, Party.active == True)).all())  # noqa: E712
 
+    closed: list[Stage] = []
+    started: list[Stage] = []
     moved = True
     while moved:
         moved = False
@@ -43,17 +47,24 @@ def reconcile_revision(session: Session, slug: str, *, actor: str = "reconciler"
             gate = _gate(session, stage, {p.id for p in parties})
             if gate == Gate.met:
                 _close(rec, stage)
+                closed.append(stage)
                 moved = True
             elif gate == Gate.returned:
                 _send_back(rec, stage, stages)
                 moved = True
         for stage in rules.ready_stages(stages):
             _start(session, rec, stage, parties)
+            started.append(stage)
             moved = True
 
+    letters = [m for stage in started for m in compose.stage_started(session, revision, stage, parties)]
+    letters += [m for stage in closed for m in compose.stage_done(session, revision, stage, [s for s in started if stage.key in s.after], today)]
     if revision.status == RevisionStatus.active and rules.is_revision_done(stages):
         revision.status, revision.completed_at = RevisionStatus.completed, utcnow()
         rec.log("revision.completed", f"revision:{slug}", RevisionStatus.active.value, RevisionStatus.completed.value)
+        letters += compose.revision_done(session, revision, today)
+    for message in letters:
+        outbox.enqueue(session, message)
     session.flush()
     return PassResult(
         slug=slug,

@@ -15,6 +15,7 @@ from avtaleflyt.models.enums import ForumOutcome, HearingStatus, PartyOutcome, S
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Revision, Stage
 
+from . import compose, outbox
 from .recorder import Recorder, lock_revision
 
 
@@ -175,4 +176,5 @@ def record_party_decision(
         row.meeting_date = on
     session.add(row)
     rec.log("party.decided", f"stage:{stage.key}/party:{who.name}", before, outcome.value, "self-reported" if self_reported else None)
+    outbox.enqueue(session, compose.decision_receipt(revision, stage, who, row))
     return _done(rec, message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from sqlmodel import select
@@ -11,7 +12,7 @@ from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome, RevisionStatus, StageStatus
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import AuditEntry, HearingResponse, PartyTreatment, Revision, Stage
+from avtaleflyt.models.tables import AuditEntry, HearingResponse, OutboxMessage, PartyTreatment, Revision, Stage
 from avtaleflyt.tasks import records
 from avtaleflyt.tasks.reconcile import reconcile_revision
 from avtaleflyt.tasks.store import store_revision
@@ -36,7 +37,7 @@ def revision(engine):
 
 def reconcile(engine):
     with session_scope(engine) as s:
-        return reconcile_revision(s, SLUG)
+        return reconcile_revision(s, SLUG, today=TODAY)
 
 
 def record(engine, fn, **kwargs):
@@ -128,6 +129,20 @@ def test_whole_revision_with_return_quorum_and_rejection(engine, revision):
         treatments = {t.party_id: t.status.value for t in s.exec(select(PartyTreatment))}
     assert sorted(treatments.values()) == ["approved", "approved_with_reservations", "rejected"]
     assert {status for status, _ in stage_status(engine).values()} == {"done"}
+
+    with session_scope(engine) as s:
+        sent = [(m.event.value, m.to_address, m.language.value) for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
+        malvik_request = s.exec(select(OutboxMessage).where(OutboxMessage.event == "decision_request", OutboxMessage.to_address == "postmottak@malvik.example.no")).one()
+    count = Counter(event for event, _, _ in sent)
+    assert count == {
+        "hearing_invitation": 3, "decision_request": 3, "decision_receipt": 3,
+        "stage_completed": 6, "revision_completed": 1,
+    }  # the draft completes twice (returned once); no forum has an email here: no meeting notices
+    assert ("hearing_invitation", "postmottak@malvik.example.no", "nn") in sent
+    assert ("hearing_invitation", "postmottak@trondheim.example.no", "nb") in sent
+    assert "Framlegg til vedtak" in malvik_request.body_text
+    assert "Kommunestyret i Malvik kommune" in malvik_request.body_text
+    assert malvik_request.ics and "DTSTART;VALUE=DATE:20250301" in malvik_request.ics
 
 
 def test_recordings_are_idempotent_and_corrections_refused(engine, revision):

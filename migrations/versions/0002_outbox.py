@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 11:29:33.945332
+Create Date: 2026-11-23 11:50:19.449076
 
 """
 from typing import Sequence, Union
@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('due', sa.Date(), nullable=True),
     sa.Column('to_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('to_address', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('reply_to', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('body_text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('body_html', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -40,6 +41,8 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('pending', 'sent', 'failed', name='outboxstatus'), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('claimed_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('smtp_response', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

@@ -1,0 +1,110 @@
+"""The deadline sweep: for every active revision, enqueue the reminders and notices
+due on `as_of`, close hearings whose deadline has passed, then send the outbox.
+
+One transaction per revision: a revision that fails is reported and the others go
+on. The outbox de-duplicates by key, so a sweep run twice (or killed and run
+again) enqueues nothing twice; revisions whose hearings closed are resumed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from avtaleflyt.db import session_scope
+from avtaleflyt.models import reminders
+from avtaleflyt.models.enums import RevisionStatus
+from avtaleflyt.models.tables import HearingResponse, OutboxMessage, Party, PartyTreatment, Revision, Stage
+
+from . import compose, outbox, records
+from .recorder import lock_revision
+
+SWEEP_ACTOR = "deadline-sweep"
+
+
+@dataclass
+class RevisionSweep:
+    slug: str
+    due: list[str] = field(default_factory=list)  # keys found due
+    enqueued: int = 0
+    closed: list[str] = field(default_factory=list)
+    seq: int = 0
+    flow_run_id: str | None = None
+
+
+@dataclass
+class SweepReport:
+    as_of: dt.date
+    dry_run: bool
+    revisions: list[RevisionSweep] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what could not be done, and why
+    nudged: dict[str, str] = field(default_factory=dict)
+    sent: outbox.SendReport | None = None
+
+    @property
+    def enqueued(self) -> int:
+        return sum(r.enqueued for r in self.revisions)
+
+
+def _plan(session: Session, revision: Revision, as_of: dt.date) -> reminders.SweepPlan:
+    stages = session.exec(select(Stage).where(Stage.revision_id == revision.id)).all()
+    stage_ids = [s.id for s in stages]
+    return reminders.sweep_plan(
+        revision.slug,
+        stages,
+        session.exec(select(Party).where(Party.revision_id == revision.id)).all(),
+        session.exec(select(HearingResponse).where(col(HearingResponse.stage_id).in_(stage_ids))).all(),
+        session.exec(select(PartyTreatment).where(col(PartyTreatment.stage_id).in_(stage_ids))).all(),
+        before_days=revision.reminders.get("before_deadline_days", [14, 3]),
+        overdue_every_days=revision.reminders.get("overdue_every_days", 7),
+        as_of=as_of,
+    )
+
+
+def sweep_revision(session: Session, slug: str, as_of: dt.date, *, dry_run: bool = False) -> RevisionSweep:
+    revision = lock_revision(session, slug)
+    plan = _plan(session, revision, as_of)
+    result = RevisionSweep(slug, due=[m.key for m in plan.messages], closed=[key for key, _ in plan.close_hearings])
+    if dry_run:
+        existing = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(result.due))).all())
+        result.enqueued = len(set(result.due) - existing)
+        return result
+    for stage_key, deadline in plan.close_hearings:
+        records.close_hearing(session, slug, stage_key=stage_key, reason=f"høringsfristen {deadline} er ute", actor=SWEEP_ACTOR)
+    for due in plan.messages:
+        result.enqueued += outbox.enqueue(session, compose.reminder(session, revision, due))
+    if reminders.digest_due(as_of):
+        for message in compose.digests(session, revision, as_of):
+            result.enqueued += outbox.enqueue(session, message)
+    result.seq, result.flow_run_id = revision.seq, revision.flow_run_id
+    return result
+
+
+def run_sweep(as_of: dt.date, *, dry_run: bool = False, send: bool = True, engine: Engine | None = None) -> SweepReport:
+    from avtaleflyt import actions
+    from avtaleflyt.settings import get_settings
+
+    report = SweepReport(as_of, dry_run)
+    with session_scope(engine) as session:
+        slugs = session.exec(select(Revision.slug).where(Revision.status == RevisionStatus.active).order_by(Revision.slug)).all()
+    for slug in slugs:
+        try:
+            with session_scope(engine) as session:
+                report.revisions.append(sweep_revision(session, slug, as_of, dry_run=dry_run))
+        except Exception as exc:  # noqa: BLE001 - one revision's failure must not stop the others
+            report.errors.append(f"{slug}: {exc.__class__.__name__}: {exc}")
+    if dry_run:
+        return report
+    for swept in report.revisions:
+        if swept.closed:
+            outcome = actions.nudge_run(records.Recorded(swept.slug, True, "", swept.seq, swept.flow_run_id))
+            report.nudged[swept.slug] = outcome.nudge.value if outcome.nudge else f"not reached: {outcome.error}"
+    if send and get_settings().smtp_host:
+        try:
+            report.sent = outbox.send_pending(engine, get_settings())
+        except Exception as exc:  # noqa: BLE001 - the mail server is down: the outbox keeps everything for the next run
+            report.errors.append(f"sending: {exc.__class__.__name__}: {exc}")
+    return report
