@@ -34,7 +34,7 @@ def reconcile(slug: str) -> PassResult:
 
 @task(name="send-outbox", cache_policy=NONE)
 def send_outbox() -> None:
-    """Send what the pass enqueued (hearing letters, decision requests, ...) now rather than at the next sweep."""
+    """Send what is pending (hearing letters, decision requests, receipts, ...) now rather than at the next sweep."""
     settings = get_settings()
     if not settings.smtp_host:
         get_run_logger().warning("no SMTP server configured (AVTALEFLYT_SMTP_HOST): letters wait in the outbox")
@@ -74,8 +74,7 @@ def revision_flow(slug: str) -> dict:
         result = reconcile(slug)
         for change in result.changes:
             logger.info(change)
-        if result.changes:
-            send_outbox()
+        send_outbox()  # also what the command that resumed us enqueued (a receipt, say)
         if result.completed:
             return {"slug": slug, "status": "completed", "seq": result.seq}
         if result.seq != last_seq:

@@ -9,6 +9,7 @@ Prefect's own resume form, and the worker killed and restarted in the middle.
 from __future__ import annotations
 
 import json
+from collections import Counter
 import os
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from typer.testing import CliRunner
 
 from avtaleflyt.cli import app
 from avtaleflyt.db import session_scope
-from avtaleflyt.models.tables import AuditEntry, HearingResponse, Party, PartyTreatment, Revision
+from avtaleflyt.models.tables import AuditEntry, HearingResponse, OutboxMessage, Party, PartyTreatment, Revision
+from avtaleflyt.tasks.outbox import message_id
 from avtaleflyt.tasks.runs import waiting_seq
 
 from .plans import SMALL_PLAN
@@ -72,8 +74,9 @@ def wait_for_run(timeout: float = 120.0, slug: str = SLUG) -> str:
     pytest.fail(f"the run did not catch up within {timeout:.0f} s; last seen {last}")
 
 
-def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_path):
-    first_worker = worker()
+def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_path, smtp_server):
+    smtp_env = {"AVTALEFLYT_SMTP_HOST": "127.0.0.1", "AVTALEFLYT_SMTP_PORT": str(smtp_server.port), "AVTALEFLYT_SMTP_STARTTLS": "false"}
+    first_worker = worker(env=smtp_env)
     env = {**os.environ}
 
     started = subprocess.run([CONSOLE_SCRIPT, "revision", "start", str(EXAMPLE)], env=env, capture_output=True, text=True, timeout=120)
@@ -152,7 +155,7 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
         assert "recorded:" in out
     cli("party", "decide", SLUG, "--party", approving[-1], "--outcome", "approved", "--date", "2025-02-24")  # again: unchanged
     assert "unchanged:" in cli("party", "decide", SLUG, "--party", approving[-1], "--outcome", "approved", "--date", "2025-02-24")
-    worker()
+    worker(env=smtp_env)
     cli("party", "decide", SLUG, "--party", "St. Olavs hospital HF", "--outcome", "approved_with_reservations", "--date", "2025-02-26", "--case", "35/2025")
     assert wait_for_run(timeout=180) == "Completed"
 
@@ -176,6 +179,16 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
         completed = s.exec(select(AuditEntry).where(AuditEntry.action == "revision.completed")).all()
     assert {"reconciler", "prefect-ui"} <= actors
     assert len(completed) == 1
+
+    # The worker sent the letters through the SMTP server, each once.
+    with session_scope() as s:
+        outbox = list(s.exec(select(OutboxMessage)))
+    assert {m.status.value for m in outbox} == {"sent"}
+    assert sorted(smtp_server.handler.message_ids()) == sorted(message_id(m.key) for m in outbox)
+    sent = Counter(m.event.value for m in outbox)
+    assert sent["hearing_invitation"] == 2 * 21
+    assert sent["decision_request"] == sent["decision_receipt"] == 21
+    assert sent["revision_completed"] == 1
 
 
 def test_worker_killed_mid_pass_is_recovered_without_duplicates(prefect_server, worker, domain_db_url, tmp_path):
