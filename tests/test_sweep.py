@@ -129,3 +129,32 @@ def test_nine_months_of_letters(mail):
     assert str(heim_request["Reply-To"]) == "sekretariat@example.no"
     calendar = next(part for part in heim_request.walk() if part.get_content_type() == "text/calendar")
     assert "DTSTART;VALUE=DATE:20250301" in calendar.get_content()
+
+
+def test_dry_run_shows_what_is_due_and_writes_nothing(mail):
+    source = EXAMPLE.read_text(encoding="utf-8")
+    with session_scope() as s:
+        store_revision(s, parse_plan(source), source, "sekretariatet")
+    reconcile(D(2024, 6, 17))
+    record(records.complete_draft, None, stage_key="utkast")
+    reconcile(D(2024, 6, 18))
+    record(records.record_forum_decision, None, forum="ASU", outcome=ForumOutcome.approved, on=D(2024, 6, 19), today=D(2024, 6, 19))
+    reconcile(D(2024, 6, 19))
+    with session_scope() as s:
+        before = len(s.exec(select(OutboxMessage)).all())
+    received = len(mail.handler.received)
+
+    result = runner.invoke(app, ["reminders", "run", "--as-of", "2024-09-11", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert f"{SLUG}: 21 due, would enqueue 21; hearings to close: hoering-1" in result.stdout
+    with session_scope() as s:
+        assert len(s.exec(select(OutboxMessage)).all()) == before
+    assert len(mail.handler.received) == received
+    assert "hoering-1" in [st["key"] for st in json_show() if st["status"] == "active"]
+
+
+def json_show():
+    import json
+
+    result = runner.invoke(app, ["revision", "show", SLUG, "--json"])
+    return json.loads(result.stdout)["stages"]
