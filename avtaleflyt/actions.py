@@ -4,17 +4,20 @@ write the database in one transaction, then nudge the revision's run.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from avtaleflyt import clock
 from avtaleflyt.db import session_scope
+from avtaleflyt.models.enums import PartyOutcome
 from avtaleflyt.models.plan import CheckedPlan, parse_plan
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import PlanVersion, Revision
+from avtaleflyt.models.tables import Party, PlanVersion, Revision
 from avtaleflyt.settings import Settings, get_settings
-from avtaleflyt.tasks import runs
+from avtaleflyt.tasks import links, records, runs
 from avtaleflyt.tasks.records import Recorded
 from avtaleflyt.tasks.store import store_revision
 
@@ -89,6 +92,19 @@ def record(fn: Callable[..., Recorded], slug: str, *, actor: str | None = None, 
     settings = get_settings()
     with session_scope() as session:
         recorded = fn(session, slug, actor=actor or settings.actor, **kwargs)
+    return recorded, nudge_run(recorded, settings)
+
+
+def report_by_link(token: str, *, outcome: PartyOutcome, on: dt.date, case_no: str | None, now: dt.datetime) -> tuple[Recorded, RunOutcome]:
+    """A party reports its own decision through the link in its letter: used once, marked self-reported."""
+    settings = get_settings()
+    with session_scope() as session:
+        link = links.use(session, settings.signing_key(), token, now)
+        revision, party = session.get(Revision, link.revision_id), session.get(Party, link.party_id)
+        recorded = records.record_party_decision(
+            session, revision.slug, party=party.org_number, outcome=outcome, on=on, today=clock.today(),
+            case_no=case_no, actor=f"{party.name} (self-reported)", self_reported=True,
+        )
     return recorded, nudge_run(recorded, settings)
 
 

@@ -36,6 +36,22 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="avtaleflyt <avtaleflyt@localhost>", description="the From header of every message")
     sink_port: int = Field(default=8025, description="port of `up`'s local SMTP sink")
 
+    secret_key: str | None = Field(default=None, description="signs party links and sessions; default: made once and kept in data_dir/secret.key")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="the dashboard's address as parties reach it (links in letters)")
+    link_valid_days: int = Field(default=120, description="how long a party's decision link works")
+
+    def signing_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        return path.read_text(encoding="ascii").strip()
+
     @property
     def domain_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'avtaleflyt.db').resolve()}"

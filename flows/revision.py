@@ -39,7 +39,11 @@ def send_outbox() -> None:
     if not settings.smtp_host:
         get_run_logger().warning("no SMTP server configured (AVTALEFLYT_SMTP_HOST): letters wait in the outbox")
         return
-    report = send_pending(get_engine(), settings)
+    try:
+        report = send_pending(get_engine(), settings)
+    except Exception as exc:  # noqa: BLE001 - mail trouble must not fail the revision; the outbox keeps the rows
+        get_run_logger().error("outbox not sent: %s: %s", exc.__class__.__name__, exc)
+        return
     if report.attempted or report.stopped:
         get_run_logger().info("outbox: sent %d, deferred %d, failed %d%s", report.sent, report.deferred, report.failed,
                               f"; stopped: {report.stopped}" if report.stopped else "")

@@ -85,3 +85,8 @@ class OutboxStatus(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"  # permanent (5xx) or out of attempts; shown, never retried by itself
+
+
+class Role(StrEnum):
+    coordinator = "coordinator"  # reads and records
+    reader = "reader"  # reads only

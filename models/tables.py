@@ -16,6 +16,7 @@ from .enums import (
     EmailEvent,
     ForumOutcome,
     OutboxStatus,
+    Role,
     HearingStatus,
     Language,
     PartyKind,
@@ -200,3 +201,27 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     sent_at: dt.datetime | None = None
+
+
+class User(SQLModel, table=True):
+    """A dashboard login. Parties need none: they report through a signed link."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=64)
+    name: str
+    role: Role = Role.reader
+    password_hash: str = Field(description="argon2id")
+    active: bool = True
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class PartyLink(SQLModel, table=True):
+    """A link in a party's letter to report its decision: signed, expiring, used once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    nonce: str = Field(unique=True, index=True, max_length=64)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    party_id: int = Field(foreign_key="party.id")
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)

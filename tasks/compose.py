@@ -42,6 +42,7 @@ from avtaleflyt.models.tables import (
     Stage,
 )
 
+from . import links
 from .calendar import deadline_ics
 from .letters import render
 
@@ -55,6 +56,16 @@ def _revision_ref(revision: Revision) -> lt.RevisionRef:
 
 def _party_ref(party: Party) -> lt.PartyRef:
     return lt.PartyRef(party.name, party.body, party.email, party.kind)
+
+
+def _report_url(session: Session, revision: Revision, party: Party, source_key: str) -> str:
+    """The party's own link to report its decision (see tasks/links.py)."""
+    from avtaleflyt.settings import get_settings
+
+    settings = get_settings()
+    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=settings.link_valid_days)
+    token = links.issue(session, settings.signing_key(), revision, party, source_key=source_key, expires_at=expires)
+    return f"{settings.public_url.rstrip('/')}/p/{token}"
 
 
 def _title(stage: Stage) -> str:
@@ -160,16 +171,18 @@ def stage_started(session: Session, revision: Revision, stage: Stage, parties: l
         docs = _documents(session, revision)
         adopted = _adopted(session, stage)
         trust = next((p.name for p in parties if p.kind == PartyKind.health_trust), "helseforetaket")
-        return [
-            _party_message(
-                revision, p, EmailEvent.decision_request,
-                lt.DecisionRequest(ref, _party_ref(p), docs, deadline,
-                                   lt.proposed_resolution(p.language, _party_ref(p), trust, revision.helsefellesskap), adopted),
-                stage=stage, key=f"{revision.slug}/{stage.key}/{p.id}/decision_request/{stage.deadline}",
-                due=deadline.as_date() if deadline else None, calendar_title=f"Frist for politisk behandling: {revision.title}",
+        messages = []
+        for p in parties:
+            key = f"{revision.slug}/{stage.key}/{p.id}/decision_request/{stage.deadline}"
+            context = lt.DecisionRequest(
+                ref, _party_ref(p), docs, deadline, lt.proposed_resolution(p.language, _party_ref(p), trust, revision.helsefellesskap),
+                adopted, _report_url(session, revision, p, key),
             )
-            for p in parties
-        ]
+            messages.append(_party_message(
+                revision, p, EmailEvent.decision_request, context, stage=stage, key=key,
+                due=deadline.as_date() if deadline else None, calendar_title=f"Frist for politisk behandling: {revision.title}",
+            ))
+        return messages
     return []
 
 
@@ -261,11 +274,12 @@ def reminder(session: Session, revision: Revision, due: Due) -> OutboxMessage:
             context = lt.HearingDeadlinePassed(ref, pref, _title(stage), due.deadline, row.status == HearingStatus.responded, row.responded_on)
         case EmailEvent.decision_reminder | EmailEvent.overdue_notice:
             row = session.exec(select(PartyTreatment).where(PartyTreatment.stage_id == stage.id, PartyTreatment.party_id == party.id)).one()
+            url = _report_url(session, revision, party, due.key)
             if due.event == EmailEvent.decision_reminder:
-                context = lt.DecisionReminder(ref, pref, due.deadline, due.days_left, row.meeting_date)
+                context = lt.DecisionReminder(ref, pref, due.deadline, due.days_left, row.meeting_date, url)
                 calendar_title = f"Frist for politisk behandling: {revision.title}"
             else:
-                context = lt.OverdueNotice(ref, pref, due.deadline, -due.days_left, row.meeting_date)
+                context = lt.OverdueNotice(ref, pref, due.deadline, -due.days_left, row.meeting_date, url)
         case _:
             raise ValueError(f"not a sweep event: {due.event}")
     return _party_message(revision, party, due.event, context, stage=stage, key=due.key, due=due.deadline if calendar_title else None, calendar_title=calendar_title)

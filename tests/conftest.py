@@ -62,6 +62,15 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Nothing a test makes (the signing key, mail) lands in the working folder's .avtaleflyt/."""
+    monkeypatch.setenv("AVTALEFLYT_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def domain_db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh SQLite domain database for this test, exported as AVTALEFLYT_DATABASE_URL.
