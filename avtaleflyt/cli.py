@@ -136,7 +136,7 @@ def do_record(fn, slug: str, **kwargs) -> None:  # noqa: ANN001
 def up(
     example: Annotated[Path | None, typer.Option("--example", help="start this plan's revision once the stack is up (skipped if it exists)")] = None,
 ) -> None:
-    """Run everything on this machine: Prefect server (SQLite), worker; prints the URLs. Ctrl-C stops it all."""
+    """Run everything on this machine: Prefect server (SQLite), worker, dashboard; prints the URLs. Ctrl-C stops it all."""
     from avtaleflyt.settings import get_settings
     from avtaleflyt.stack import run_up
 
@@ -152,6 +152,18 @@ def up(
                 out.print(f"[dim]example: {exc}[/]", highlight=False)
 
     run_up(get_settings(), load_example=example, on_ready=on_ready)
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int | None, typer.Option("--port", help="default: AVTALEFLYT_DASHBOARD_PORT (8000)")] = None,
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """Serve the dashboard alone (read side, JSON under /api/)."""
+    from avtaleflyt.dashboard.__main__ import serve
+    from avtaleflyt.settings import get_settings
+
+    serve(host, port or get_settings().dashboard_port)
 
 
 # --- plan -----------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     smtp_max_attempts: int = Field(default=8, description="temporary failures (4xx, dropped connection) before a message is marked failed")
     mail_from: str = Field(default="avtaleflyt <avtaleflyt@localhost>", description="the From header of every message")
     sink_port: int = Field(default=8025, description="port of `up`'s local SMTP sink")
+    dashboard_port: int = Field(default=8000, description="port of the dashboard (`up` and `avtaleflyt dashboard`)")
 
     secret_key: str | None = Field(default=None, description="signs party links and sessions; default: made once and kept in data_dir/secret.key")
     public_url: str = Field(default="http://127.0.0.1:8000", description="the dashboard's address as parties reach it (links in letters)")

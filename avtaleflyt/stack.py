@@ -1,4 +1,4 @@
-"""The embedded stack behind `avtaleflyt up`: a Prefect server on SQLite and a worker.
+"""The embedded stack behind `avtaleflyt up`: a Prefect server on SQLite, a worker, the dashboard.
 
 Every piece runs as a child process in its own process group (so Ctrl-C in the
 terminal reaches only us, and stopping a child also stops whatever it spawned),
@@ -34,6 +34,7 @@ HOST = "127.0.0.1"
 SERVER_START_TIMEOUT = 90.0
 WORKER_START_TIMEOUT = 60.0
 SINK_START_TIMEOUT = 30.0
+DASHBOARD_START_TIMEOUT = 30.0
 WORKER_MODULE = "avtaleflyt.flows.serve"
 
 
@@ -382,6 +383,34 @@ def start_smtp_sink(data_dir: Path, port: int, timeout: float = SINK_START_TIMEO
         time.sleep(0.2)
 
 
+def start_dashboard(
+    data_dir: Path, port: int, env: Mapping[str, str], timeout: float = DASHBOARD_START_TIMEOUT
+) -> ManagedProcess:
+    """`python -m avtaleflyt.dashboard` on HOST:port; returns once /healthz answers."""
+    ensure_port_free(port, "AVTALEFLYT_DASHBOARD_PORT")
+    data_dir = Path(data_dir).resolve()
+    proc = ManagedProcess(
+        name="dashboard",
+        argv=[sys.executable, "-m", "avtaleflyt.dashboard", "--host", HOST, "--port", str(port)],
+        log_path=data_dir / "logs" / "dashboard.log",
+        env=_python_env(env),
+    ).start()
+    url = f"http://{HOST}:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if not proc.is_alive():
+            raise proc.failure(f"The dashboard exited before {url} answered")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.stop()
+            raise proc.failure(f"The dashboard did not answer {url}/healthz within {timeout:.0f} s")
+        time.sleep(0.25)
+
+
 def sink_env(port: int) -> dict[str, str]:
     """Settings that send the outbox to `up`'s local sink."""
     return {
@@ -409,12 +438,14 @@ class Stack:
     sink: ManagedProcess | None = None
     sink_port: int | None = None
     mail_dir: Path | None = None
+    dashboard: ManagedProcess | None = None
+    dashboard_url: str | None = None
 
     def rows(self) -> list[tuple[str, str]]:
         rows = [
+            *([("Dashboard", self.dashboard_url)] if self.dashboard_url else []),
             ("Prefect UI", self.ui_url),
             ("Prefect API", self.api_url),
-            # Later issues add rows here: ("Dashboard", ...), ("SMTP sink", host:port and .eml folder).
             *([("Mail (local sink)", f"{self.mail_dir}  (SMTP {HOST}:{self.sink_port})")] if self.sink else []),
             ("Data folder", str(self.data_dir)),
             ("Domain database", self.database_url),
@@ -484,6 +515,7 @@ def run_up(
     ensure_port_free(port)
     if settings.smtp_host is None:
         ensure_port_free(settings.sink_port, "AVTALEFLYT_SINK_PORT")
+    ensure_port_free(settings.dashboard_port, "AVTALEFLYT_DASHBOARD_PORT")
     data_dir.mkdir(parents=True, exist_ok=True)
 
     with _shutdown_signals() as ignore_signals, ExitStack() as running:
@@ -509,6 +541,13 @@ def run_up(
                 )
                 running.callback(_stop, console, worker)  # ExitStack: worker stops first
                 wait_for_deployment(env["PREFECT_API_URL"], settings.deployment, worker, since=started)
+            with console.status(f"Starting the dashboard on {HOST}:{settings.dashboard_port} …"):
+                dashboard = start_dashboard(data_dir, settings.dashboard_port, {
+                    "PREFECT_API_URL": env["PREFECT_API_URL"],
+                    "AVTALEFLYT_DATA_DIR": str(data_dir),
+                    "AVTALEFLYT_DATABASE_URL": database_url,
+                })
+                running.callback(_stop, console, dashboard)  # stops before the worker
 
             apply_prefect_env({
                 **env,
@@ -529,6 +568,8 @@ def run_up(
                 sink=sink,
                 sink_port=settings.sink_port if sink else None,
                 mail_dir=data_dir / "mail" if sink else None,
+                dashboard=dashboard,
+                dashboard_url=f"http://{HOST}:{settings.dashboard_port}",
             )
             if on_ready is not None:
                 on_ready()
@@ -540,7 +581,7 @@ def run_up(
             console.print("Press Ctrl-C to stop.")
 
             while True:
-                for proc in (server, worker, *([sink] if sink else [])):
+                for proc in (server, worker, dashboard, *([sink] if sink else [])):
                     if not proc.is_alive():
                         raise proc.failure(f"The {proc.name} stopped unexpectedly")
                 time.sleep(1)

@@ -1,0 +1,149 @@
+"""The dashboard: FastAPI + Jinja2 pages (read side), and the same data as JSON under /api/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from avtaleflyt import clock
+from avtaleflyt.models.rules import DomainError
+from avtaleflyt.settings import Settings, get_settings
+
+from . import views
+
+def _pages_dir() -> Path:
+    import avtaleflyt.templates as t
+
+    return Path(t.__file__).parent / "pages"
+
+
+def prefect_ui_url(settings: Settings) -> str:
+    """Prefect's UI: PREFECT_UI_URL, else PREFECT_API_URL without `/api`, else `up`'s server."""
+    if ui := os.environ.get("PREFECT_UI_URL"):
+        return ui.rstrip("/")
+    if api := os.environ.get("PREFECT_API_URL"):
+        api = api.rstrip("/")
+        return api[: -len("/api")] if api.endswith("/api") else api
+    return f"http://127.0.0.1:{settings.prefect_port}"
+
+
+def _date_nb(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, dt.datetime):
+        local = value if value.tzinfo is None else value.astimezone()
+        return local.strftime("%d.%m.%Y %H:%M")
+    return value.strftime("%d.%m.%Y")
+
+
+def _plan_date_nb(value: str | None) -> str:
+    if not value:
+        return "–"
+    from avtaleflyt.models.dates import PlanDate
+
+    d = PlanDate.parse(value)
+    return d.first_day.strftime("%d.%m.%Y") if d.exact else views.month_label(d.year, d.month)
+
+
+def templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(str(_pages_dir())),
+        autoescape=select_autoescape(["html"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["dato"] = _date_nb
+    env.filters["plandato"] = _plan_date_nb
+    env.globals["DATE_NAME_NB"] = views.DATE_NAME_NB
+    env.globals["HEARING_NB"] = views.HEARING_NB
+    return Jinja2Templates(env=env)
+
+
+def create_app(
+    engine: Engine | None = None,
+    settings: Settings | None = None,
+    *,
+    today: Callable[[], dt.date] | None = None,
+    prefect_ui: str | None = None,
+) -> FastAPI:
+    """The dashboard app over `engine` (default: the configured domain database)."""
+    settings = settings or get_settings()
+    if engine is None:
+        from avtaleflyt.db import engine_for
+
+        engine = engine_for(settings.domain_database_url)
+    today_fn = today or clock.today
+    ui_url = prefect_ui or prefect_ui_url(settings)
+    pages = templates()
+
+    app = FastAPI(
+        title="avtaleflyt",
+        summary="Hvor hver revisjon av samarbeidsavtalen står",
+        description="Oversikt over revisjoner: trinn, parter, tidslinje, frister og e-postlogg. JSON under /api/.",
+        version="0.1.0",
+    )
+    app.state.engine = engine
+
+    def session() -> Session:
+        return Session(engine, expire_on_commit=False)
+
+    def load_page(page: int) -> views.RevisionPage:
+        with session() as s:
+            return views.revision_page(s, page=page, today=today_fn())
+
+    def load_detail(slug: str) -> views.RevisionDetail:
+        with session() as s:
+            try:
+                return views.revision_detail(s, slug, today=today_fn(), prefect_ui_url=ui_url)
+            except DomainError:
+                raise HTTPException(404, f"Fant ingen revisjon {slug!r}") from None
+
+    # ------------------------------------------------------------------ JSON
+
+    @app.get("/api/revisions", response_model=views.RevisionPage, tags=["api"], summary="Alle revisjoner, 20 per side")
+    def api_revisions(page: int = Query(1, ge=1, description="sidenummer, fra 1")) -> views.RevisionPage:
+        return load_page(page)
+
+    @app.get(
+        "/api/revisions/{slug}", response_model=views.RevisionDetail, tags=["api"], summary="Én revisjon: trinn, parter, tidslinje, frister, e-post",
+        responses={404: {"description": "ukjent revisjon"}},
+    )
+    def api_revision(slug: str) -> views.RevisionDetail:
+        return load_detail(slug)
+
+    # ------------------------------------------------------------------ pages
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
+        data = load_page(page)
+        return pages.TemplateResponse(request, "index.html", {"data": data, "today": today_fn()})
+
+    @app.get("/revisions/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    def revision(request: Request, slug: str) -> HTMLResponse:
+        data = load_detail(slug)
+        return pages.TemplateResponse(
+            request, "revision.html", {"r": data, "dag": views.dag_layout(data.stages), "today": today_fn()}
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
+        if request.url.path.startswith("/api/") or request.url.path in ("/openapi.json",) or exc.status_code != 404:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return pages.TemplateResponse(request, "not_found.html", {"message": exc.detail, "today": today_fn()}, status_code=404)
+
+    return app
