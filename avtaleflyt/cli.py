@@ -22,7 +22,7 @@ from rich.table import Table
 from avtaleflyt import actions, clock
 from avtaleflyt.db import session_scope
 from avtaleflyt.models.dates import parse_day
-from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language, OutboxStatus, PartyOutcome
+from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language, OutboxStatus, PartyOutcome, Role
 from avtaleflyt.models.plan import PlanInvalid, PlanProblem, parse_plan
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.tasks import records
@@ -38,9 +38,10 @@ hearing_app = typer.Typer(help="Hearing responses and closing a hearing.", no_ar
 party_app = typer.Typer(help="The parties' political treatment.", no_args_is_help=True)
 reminders_app = typer.Typer(help="The deadline sweep: reminders, overdue notices, closed hearings.", no_args_is_help=True)
 mail_app = typer.Typer(help="Letters: preview a template, see the outbox.", no_args_is_help=True)
+user_app = typer.Typer(help="Dashboard accounts: coordinators record, readers read.", no_args_is_help=True)
 for sub, name in [
     (plan_app, "plan"), (revision_app, "revision"), (draft_app, "draft"), (forum_app, "forum"),
-    (hearing_app, "hearing"), (party_app, "party"), (reminders_app, "reminders"), (mail_app, "mail"),
+    (hearing_app, "hearing"), (party_app, "party"), (reminders_app, "reminders"), (mail_app, "mail"), (user_app, "user"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -396,6 +397,25 @@ def mail_outbox(
         colour = {"failed": "red", "pending": "yellow"}.get(m.status.value, "green")
         table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", f"[{colour}]{m.status.value}[/]", m.event.value, m.to_address, m.subject, m.last_error or m.smtp_response or "")
     out.print(table)
+
+
+# --- users ---------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="login name, one word")],
+    name: Annotated[str, typer.Option("--name", help="full name, shown on the dashboard")] = "",
+    role: Annotated[Role, typer.Option("--role", help="coordinator (records) or reader (reads)")] = Role.reader,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from standard input")] = False,
+) -> None:
+    """Add a dashboard account (the password is asked for, never given on the command line)."""
+    from avtaleflyt.tasks.accounts import add_user
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with refusals(), session_scope() as session:
+        user = add_user(session, username, name, role, password)
+    out.print(f"[green]added:[/] {user.username} ({user.role.value})", highlight=False)
 
 
 def main() -> None:  # pragma: no cover

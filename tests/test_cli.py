@@ -97,3 +97,12 @@ def test_unknown_outcome_is_refused_by_the_parser(domain_db_url):
     result = run("party", "decide", "x", "--party", "Malvik kommune", "--outcome", "maybe", "--date", "2025-02-01")
     assert result.exit_code == 2
     assert "--outcome" in result.stderr
+
+
+def test_user_add_reads_the_password_from_stdin_and_refuses_a_short_one(domain_db_url):
+    result = runner.invoke(app, ["user", "add", "kari", "--name", "Kari Nordmann", "--role", "coordinator", "--password-stdin"], input="et langt nok passord\n")
+    assert result.exit_code == 0, result.output
+    assert "added: kari (coordinator)" in result.stdout
+    short = runner.invoke(app, ["user", "add", "ola", "--password-stdin"], input="kort\n")
+    assert short.exit_code == 2
+    assert "password: at least 12 characters" in short.stderr

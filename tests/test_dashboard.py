@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from avtaleflyt.dashboard import create_app
+
+from .web import log_in
 from avtaleflyt.dashboard.views import PER_PAGE
 from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
@@ -123,7 +125,8 @@ def engine(tmp_path):
 
 
 def client_for(engine) -> TestClient:
-    return TestClient(create_app(engine, today=lambda: TODAY, prefect_ui=PREFECT_UI))
+    """A reader, logged in: every page needs a login."""
+    return log_in(TestClient(create_app(engine, today=lambda: TODAY, prefect_ui=PREFECT_UI)), engine)
 
 
 @pytest.fixture

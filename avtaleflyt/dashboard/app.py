@@ -7,8 +7,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.middleware.sessions import SessionMiddleware
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.engine import Engine
@@ -19,7 +20,8 @@ from avtaleflyt import clock
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.settings import Settings, get_settings
 
-from . import views
+from . import security, views
+from .forms import install_forms
 
 def _pages_dir() -> Path:
     import avtaleflyt.templates as t
@@ -94,6 +96,24 @@ def create_app(
         version="0.1.0",
     )
     app.state.engine = engine
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie="avtaleflyt_session",
+        max_age=security.SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+    )
+
+    def page_context(request: Request, **values: object) -> dict:
+        """What every page gets: the user, the form token, a message from the last action."""
+        return {
+            "user": security.current_user(request),
+            "csrf_token": security.csrf_token(request),
+            "flash": security.take_flash(request),
+            "today": today_fn(),
+            **values,
+        }
 
     def session() -> Session:
         return Session(engine, expire_on_commit=False)
@@ -111,30 +131,38 @@ def create_app(
 
     # ------------------------------------------------------------------ JSON
 
-    @app.get("/api/revisions", response_model=views.RevisionPage, tags=["api"], summary="Alle revisjoner, 20 per side")
+    reader = [Depends(security.require_user)]
+
+    @app.get("/api/revisions", response_model=views.RevisionPage, tags=["api"], summary="Alle revisjoner, 20 per side", dependencies=reader)
     def api_revisions(page: int = Query(1, ge=1, description="sidenummer, fra 1")) -> views.RevisionPage:
         return load_page(page)
 
     @app.get(
         "/api/revisions/{slug}", response_model=views.RevisionDetail, tags=["api"], summary="Én revisjon: trinn, parter, tidslinje, frister, e-post",
-        responses={404: {"description": "ukjent revisjon"}},
+        responses={404: {"description": "ukjent revisjon"}, 401: {"description": "ikke innlogget"}}, dependencies=reader,
     )
     def api_revision(slug: str) -> views.RevisionDetail:
         return load_detail(slug)
 
     # ------------------------------------------------------------------ pages
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False, dependencies=reader)
     def index(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
         data = load_page(page)
-        return pages.TemplateResponse(request, "index.html", {"data": data, "today": today_fn()})
+        return pages.TemplateResponse(request, "index.html", page_context(request, data=data))
 
-    @app.get("/revisions/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/revisions/{slug}", response_class=HTMLResponse, include_in_schema=False, dependencies=reader)
     def revision(request: Request, slug: str) -> HTMLResponse:
         data = load_detail(slug)
-        return pages.TemplateResponse(
-            request, "revision.html", {"r": data, "dag": views.dag_layout(data.stages), "today": today_fn()}
-        )
+        return pages.TemplateResponse(request, "revision.html", page_context(request, r=data, dag=views.dag_layout(data.stages)))
+
+    install_forms(app, engine=engine, settings=settings, pages=pages, page_context=page_context, today=today_fn)
+
+    @app.exception_handler(security.LoginRequired)
+    async def login_required(request: Request, exc: security.LoginRequired):  # noqa: ANN202
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "logg inn først"}, status_code=401)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
@@ -142,8 +170,9 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
-        if request.url.path.startswith("/api/") or request.url.path in ("/openapi.json",) or exc.status_code != 404:
+        if request.url.path.startswith("/api/") or request.url.path in ("/openapi.json",):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-        return pages.TemplateResponse(request, "not_found.html", {"message": exc.detail, "today": today_fn()}, status_code=404)
+        template = "not_found.html" if exc.status_code == 404 else "error.html"
+        return pages.TemplateResponse(request, template, page_context(request, message=exc.detail, status=exc.status_code), status_code=exc.status_code)
 
     return app
