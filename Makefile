@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # What the tests need from the system, as command:debian-package pairs. A missing
 # command is installed with apt-get when we are root; otherwise `make` stops and
 # says what to install. Later issues add e.g. chromium:chromium psql:postgresql.
-SYSTEM_DEPS :=
+SYSTEM_DEPS := chromium:chromium
 
 .PHONY: venv run test system-deps clean
 

@@ -176,7 +176,7 @@ def test_revision_page_shows_dag_matrix_timeline_deadlines_and_mail(client):
 def test_self_reported_decision_is_marked(client):
     text = client.get(f"/revisions/{XSS_SLUG}").text
     assert "meldt av parten" in text
-    assert "77/24" in text and "vedtatt" in text
+    assert "77/24" in text and "godkjent" in text
 
 
 def test_party_names_and_titles_are_escaped(client):

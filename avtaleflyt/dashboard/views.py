@@ -38,9 +38,9 @@ REVISION_STATUS_NB = {"active": "pågår", "completed": "fullført"}
 TREATMENT_NB = {
     "sent": "sendt",
     "scheduled": "møte berammet",
-    "approved": "vedtatt",
-    "approved_with_reservations": "vedtatt med forbehold",
-    "rejected": "avvist",
+    "approved": "godkjent",  # the words of the forms and the letters
+    "approved_with_reservations": "godkjent med merknader",
+    "rejected": "ikke godkjent",
 }
 HEARING_NB = {"invited": "invitert", "responded": "svart"}
 DATE_NAME_NB = {"opens": "åpner", "due": "frist", "meeting": "møte", "deadline": "frist"}
