@@ -141,16 +141,22 @@ def up(
     from avtaleflyt.settings import get_settings
     from avtaleflyt.stack import run_up
 
-    on_ready = None
-    if example is not None:
-        source = read_plan_file(example)
+    source = read_plan_file(example) if example is not None else None
 
-        def on_ready() -> None:
+    def on_ready() -> None:
+        if source is not None:
             try:
                 started = actions.start_revision(source)
                 out.print(f"[green]started[/] {started.slug}")
             except DomainError as exc:
                 out.print(f"[dim]example: {exc}[/]", highlight=False)
+        from sqlmodel import func, select
+
+        from avtaleflyt.models.tables import User
+
+        with session_scope() as session:
+            if not session.exec(select(func.count()).select_from(User)).one():
+                out.print("No dashboard account yet: in another terminal, `avtaleflyt user add NAME --role coordinator`.")
 
     run_up(get_settings(), load_example=example, on_ready=on_ready)
 
