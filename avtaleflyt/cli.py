@@ -306,7 +306,7 @@ def hearing_respond(
 @hearing_app.command("close")
 def hearing_close(slug: Slug, stage: StageOpt = None, reason: Annotated[str | None, typer.Option(help="why it closes now")] = None) -> None:
     """Close a hearing now (the deadline sweep closes it when its deadline passes)."""
-    do_record(records.close_hearing, slug, stage_key=stage, reason=reason or f"closed by the coordinator on {clock.today()}")
+    do_record(records.close_hearing, slug, stage_key=stage, reason=reason or f"stengt av sekretariatet {clock.today()}")
 
 
 @party_app.command("schedule")

@@ -19,6 +19,19 @@ from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, Part
 
 
 @dataclass
+class Progress:
+    """What a stage's progress is made of; each front end puts it in its own words."""
+
+    waits_for: list[str] = field(default_factory=list)  # a pending stage: the stages before it
+    done: int | None = None  # approvals, responses or decisions so far
+    of: int | None = None  # ... of this many
+    approved: list[str] = field(default_factory=list)  # forums
+    returned: list[str] = field(default_factory=list)
+    postponed: list[str] = field(default_factory=list)
+    note: str | None = None  # why a draft or hearing was closed
+
+
+@dataclass
 class StageView:
     key: str
     kind: str
@@ -26,7 +39,8 @@ class StageView:
     round: int
     after: list[str]
     dates: dict[str, str]
-    progress: str
+    progress: str  # in English, for the CLI
+    detail: Progress
 
 
 @dataclass
@@ -48,7 +62,9 @@ class PartyView:
 class Deadline:
     day: dt.date
     stage: str
-    what: str
+    kind: str  # the stage's kind
+    date_name: str  # due | meeting | deadline
+    what: str  # in English, for the CLI
     overdue: bool
 
 
@@ -81,7 +97,7 @@ class RevisionView:
         return sum(d.overdue for d in self.deadlines)
 
 
-_DATE_WHAT = {"due": "draft due", "meeting": "meeting", "deadline": "deadline", "opens": "opens"}
+_DATE_WHAT = {"due": "draft due", "meeting": "meeting", "deadline": "deadline"}
 
 
 def _deadlines(stages: list[Stage], today: dt.date) -> list[Deadline]:
@@ -94,29 +110,55 @@ def _deadlines(stages: list[Stage], today: dt.date) -> list[Deadline]:
             day = PlanDate.parse(value).as_date() if value else None
             if day is None:
                 continue
-            out.append(Deadline(day, s.key, f"{s.kind.value} {_DATE_WHAT[name]}", overdue=day < today and s.status == StageStatus.active))
+            out.append(Deadline(day, s.key, s.kind.value, name, f"{s.kind.value} {_DATE_WHAT[name]}", overdue=day < today and s.status == StageStatus.active))
     return sorted(out, key=lambda d: d.day)
 
 
-def _progress(stage: Stage, decisions: list[ForumDecision], responses: list[HearingResponse], treatments: list[PartyTreatment]) -> str:
+def _progress(stage: Stage, decisions: list[ForumDecision], responses: list[HearingResponse], treatments: list[PartyTreatment]) -> Progress:
     if stage.status == StageStatus.pending:
-        waits = [stage.returned_to] if stage.returned_to else stage.after
-        return f"waits for {', '.join(waits)}" if waits else ""
+        return Progress(waits_for=[stage.returned_to] if stage.returned_to else list(stage.after))
     match stage.kind:
         case StageKind.forum_approval:
             t = rules.forum_tally(stage, decisions)
-            parts = [f"{len(t.approved)}/{t.required} approved" + (f" ({', '.join(t.approved)})" if t.approved else "")]
-            parts += [f"returned: {', '.join(t.returned)}"] if t.returned else []
-            parts += [f"postponed: {', '.join(t.postponed)}"] if t.postponed else []
-            return "; ".join(parts)
+            return Progress(done=len(t.approved), of=t.required, approved=t.approved, returned=t.returned, postponed=t.postponed)
         case StageKind.hearing:
             done = sum(r.status == HearingStatus.responded for r in responses)
-            return f"{done}/{len(responses)} responses" + (f"; {stage.closed_reason}" if stage.closed_reason else "")
+            return Progress(done=done, of=len(responses), note=stage.closed_reason)
         case StageKind.political_treatment:
-            done = sum(t.status in DECIDED_TREATMENTS for t in treatments)
-            return f"{done}/{len(treatments)} decided"
+            return Progress(done=sum(t.status in DECIDED_TREATMENTS for t in treatments), of=len(treatments))
+    return Progress(note=stage.closed_reason)
+
+
+def _stage_view(stage: Stage, decisions: list[ForumDecision], responses: list[HearingResponse], treatments: list[PartyTreatment]) -> StageView:
+    detail = _progress(stage, decisions, responses, treatments)
+    return StageView(
+        key=stage.key,
+        kind=stage.kind.value,
+        status=stage.status.value,
+        round=stage.round,
+        after=stage.after,
+        dates={n: v for n in ("opens", "due", "meeting", "deadline") if (v := getattr(stage, n))},
+        progress=describe(stage.kind, detail),
+        detail=detail,
+    )
+
+
+def describe(kind: str, p: Progress) -> str:
+    """The progress in English: `2/3 approved (ASU, FU); returned: PSU`, `5/21 responses`, `waits for utkast`."""
+    if p.waits_for:
+        return f"waits for {', '.join(p.waits_for)}"
+    match kind:
+        case StageKind.forum_approval:
+            parts = [f"{p.done}/{p.of} approved" + (f" ({', '.join(p.approved)})" if p.approved else "")]
+            parts += [f"returned: {', '.join(p.returned)}"] if p.returned else []
+            parts += [f"postponed: {', '.join(p.postponed)}"] if p.postponed else []
+            return "; ".join(parts)
+        case StageKind.hearing:
+            return f"{p.done}/{p.of} responses" + (f"; {p.note}" if p.note else "")
+        case StageKind.political_treatment:
+            return f"{p.done}/{p.of} decided"
         case StageKind.draft:
-            return stage.closed_reason or "in progress"
+            return p.note or "in progress"
     return ""
 
 
@@ -177,18 +219,7 @@ def revision_views(session: Session, *, slug: str | None = None, today: dt.date,
                 status=rev.status.value,
                 seq=rev.seq,
                 flow_run_id=rev.flow_run_id,
-                stages=[
-                    StageView(
-                        key=s.key,
-                        kind=s.kind.value,
-                        status=s.status.value,
-                        round=s.round,
-                        after=s.after,
-                        dates={n: v for n in ("opens", "due", "meeting", "deadline") if (v := getattr(s, n))},
-                        progress=_progress(s, dec_by_stage[s.id], resp_by_stage[s.id], treat_by_stage[s.id]),
-                    )
-                    for s in rev_stages
-                ],
+                stages=[_stage_view(s, dec_by_stage[s.id], resp_by_stage[s.id], treat_by_stage[s.id]) for s in rev_stages],
                 parties=list(party_views.values()),
                 deadlines=_deadlines(rev_stages, today),
                 decided=decided,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections import defaultdict
 from typing import Literal
 
@@ -19,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, Revision, Stage
-from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView, revision_views
+from avtaleflyt.tasks.status import Deadline, PartyView, Progress, RevisionView, StageView, revision_views
 
 PER_PAGE = 20
 EMAIL_LOG_LIMIT = 200
@@ -44,7 +43,7 @@ TREATMENT_NB = {
 }
 HEARING_NB = {"invited": "invitert", "responded": "svart"}
 DATE_NAME_NB = {"opens": "åpner", "due": "frist", "meeting": "møte", "deadline": "frist"}
-_WHAT_NB = {"draft due": "frist", "meeting": "møte", "deadline": "frist", "opens": "åpner"}
+_DATE_NAME_WHAT_NB = {"due": "frist", "meeting": "møte", "deadline": "frist"}
 EMAIL_STATUS_NB = {"pending": "i kø", "sent": "sendt", "failed": "feilet"}
 EMAIL_EVENT_NB = {
     "hearing_invitation": "høringsinvitasjon",
@@ -59,17 +58,6 @@ EMAIL_EVENT_NB = {
     "revision_completed": "revisjon fullført",
     "weekly_digest": "ukesammendrag",
 }
-_PROGRESS_NB = [
-    (re.compile(r"\bwaits for\b"), "venter på"),
-    (re.compile(r"\bapproved\b"), "godkjent"),
-    (re.compile(r"\breturned\b"), "sendt tilbake"),
-    (re.compile(r"\bpostponed\b"), "utsatt"),
-    (re.compile(r"\bresponses\b"), "svar"),
-    (re.compile(r"\bdecided\b"), "vedtatt"),
-    (re.compile(r"\bin progress\b"), "pågår"),
-    (re.compile(r"^completed by\b"), "fullført av"),
-    (re.compile(r"^closed by\b"), "lukket av"),
-]
 
 
 def month_label(year: int, month: int) -> str:
@@ -80,15 +68,27 @@ def day_label(day: dt.date) -> str:
     return f"{day.day}. {MONTHS_NB[day.month - 1]} {day.year}"
 
 
-def _progress_nb(text: str) -> str:
-    for pattern, nb in _PROGRESS_NB:
-        text = pattern.sub(nb, text)
-    return text
+def _progress_nb(kind: str, p: Progress) -> str:
+    """The same facts as `tasks.status.describe`, in bokmål."""
+    if p.waits_for:
+        return f"venter på {', '.join(p.waits_for)}"
+    match kind:
+        case "forum_approval":
+            parts = [f"{p.done}/{p.of} godkjent" + (f" ({', '.join(p.approved)})" if p.approved else "")]
+            parts += [f"sendt tilbake: {', '.join(p.returned)}"] if p.returned else []
+            parts += [f"utsatt: {', '.join(p.postponed)}"] if p.postponed else []
+            return "; ".join(parts)
+        case "hearing":
+            return f"{p.done}/{p.of} svar" + (f"; {p.note}" if p.note else "")
+        case "political_treatment":
+            return f"{p.done}/{p.of} vedtatt"
+        case "draft":
+            return "ferdig" if p.note else "pågår"  # who finished it is in the audit log
+    return ""
 
 
 def _what_nb(deadline: Deadline) -> str:
-    kind, _, name = deadline.what.partition(" ")
-    return f"{STAGE_KIND_NB.get(kind, kind)}: {_WHAT_NB.get(name, name)}"
+    return f"{STAGE_KIND_NB.get(deadline.kind, deadline.kind)}: {_DATE_NAME_WHAT_NB[deadline.date_name]}"
 
 
 # --------------------------------------------------------------------------- models
@@ -458,7 +458,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
             after=s.after,
             forums=list(meta.get(s.key, (None, []))[1] or []),
             dates=s.dates,
-            progress=_progress_nb(s.progress),
+            progress=_progress_nb(s.kind, s.detail),
             level=levels[s.key],
             late=_late(s, today),
         )
