@@ -42,16 +42,7 @@ class Settings(BaseSettings):
     link_valid_days: int = Field(default=120, description="how long a party's decision link works")
 
     def signing_key(self) -> str:
-        if self.secret_key:
-            return self.secret_key
-        path = self.data_dir / "secret.key"
-        if not path.exists():
-            import secrets
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48), encoding="ascii")
-        return path.read_text(encoding="ascii").strip()
+        return self.secret_key or _key_file((self.data_dir / "secret.key").resolve())
 
     @property
     def domain_database_url(self) -> str:
@@ -60,6 +51,18 @@ class Settings(BaseSettings):
     @property
     def deployment(self) -> str:
         return f"{REVISION_FLOW}/{REVISION_DEPLOYMENT}"
+
+
+@lru_cache(maxsize=8)
+def _key_file(path: Path) -> str:
+    """The installation's signing key, made on first use (read once per process: it is asked per letter)."""
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+    return path.read_text(encoding="ascii").strip()
 
 
 @lru_cache
