@@ -201,7 +201,8 @@ def revision_start(file: Annotated[Path, typer.Argument(help="the plan file (YAM
     with refusals():
         started = actions.start_revision(source)
     print_warnings(started.checked.warnings)
-    out.print(f"[green]started:[/] {started.slug} (run {started.flow_run_id})", highlight=False)
+    finished = " (finished the earlier start that stored the plan but made no run)" if started.resumed_start else ""
+    out.print(f"[green]started:[/] {started.slug} (run {started.flow_run_id}){finished}", highlight=False)
 
 
 @revision_app.command("resume")

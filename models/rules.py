@@ -105,6 +105,7 @@ class ForumTally:
     postponed: list[str]
     undecided: list[str]
     required: int
+    latest: dict[str, ForumDecision]  # each forum's decision that counts
 
 
 def required_approvals(stage: Stage) -> int:
@@ -127,6 +128,7 @@ def forum_tally(stage: Stage, decisions: Iterable[ForumDecision]) -> ForumTally:
         postponed=by_outcome[ForumOutcome.postponed],
         undecided=[f for f in stage.forums if f not in latest],
         required=required_approvals(stage),
+        latest=latest,
     )
 
 

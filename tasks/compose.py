@@ -17,7 +17,6 @@ from avtaleflyt.models import letters as lt
 from avtaleflyt.models import rules
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import (
-    APPROVING_FORUM_OUTCOMES,
     DECIDED_TREATMENTS,
     EmailEvent,
     HearingStatus,
@@ -191,16 +190,14 @@ def _adopted(session: Session, stage: Stage) -> tuple[lt.ForumDecisionRef, ...]:
     before = session.exec(
         select(Stage).where(Stage.revision_id == stage.revision_id, col(Stage.key).in_(stage.after), Stage.kind == StageKind.forum_approval)
     ).all()
+    names = {f.key: f.name for f in session.exec(select(Forum).where(Forum.revision_id == stage.revision_id))}
     decisions = []
     for forum_stage in before:
         rows = session.exec(select(ForumDecision).where(ForumDecision.stage_id == forum_stage.id, ForumDecision.round == forum_stage.round)).all()
         tally = rules.forum_tally(forum_stage, rows)
-        names = {f.key: f.name for f in session.exec(select(Forum).where(Forum.revision_id == stage.revision_id))}
-        latest = {d.forum_key: d for d in sorted(rows, key=lambda d: (d.decided_on, d.id or 0))}
         decisions += [
-            lt.ForumDecisionRef(names.get(k, k), latest[k].outcome, latest[k].decided_on, latest[k].case_no)
+            lt.ForumDecisionRef(names.get(k, k), tally.latest[k].outcome, tally.latest[k].decided_on, tally.latest[k].case_no)
             for k in tally.approved
-            if latest[k].outcome in APPROVING_FORUM_OUTCOMES
         ]
     return tuple(decisions)
 

@@ -125,7 +125,13 @@ def test_nine_months_of_letters(mail):
     assert languages.pop("postmottak@rindal.example.no") == {"nn"}
     assert set().union(*languages.values()) == {"nb"}
     heim_request = next(by_id[message_id(r.key)] for r in rows if r.event == "decision_request" and r.to_address == "postmottak@heim.example.no")
-    assert "Framlegg til vedtak" in heim_request.get_body(("plain",)).get_content()
+    heim_text = heim_request.get_body(("plain",)).get_content()
+    assert "Framlegg til vedtak" in heim_text
+    # the forums' approvals that sent it to the parties, in nynorsk; PSU never decided
+    assert "Forhandlingsutvalget: vedteke tysdag 19. november 2024" in heim_text
+    assert "Fagrådene: vedteke med endringar måndag 25. november 2024" in heim_text
+    assert "Administrativt samarbeidsutvalg: vedteke onsdag 27. november 2024 (sak 27-2024)" in heim_text
+    assert "Politisk samarbeidsutval" not in heim_text
     assert str(heim_request["Reply-To"]) == "sekretariat@example.no"
     calendar = next(part for part in heim_request.walk() if part.get_content_type() == "text/calendar")
     assert "DTSTART;VALUE=DATE:20250301" in calendar.get_content()
