@@ -269,27 +269,27 @@ def start_prefect_server(
         log_path=Path(data_dir).resolve() / "logs" / "prefect-server.log",
         env=_python_env(env),
     ).start()
+    return wait_until_answering(proc, env["PREFECT_API_URL"], "/health", "Prefect server", timeout)
+
+
+def wait_until_answering(proc: ManagedProcess, base_url: str, path: str, what: str, timeout: float) -> ManagedProcess:
+    """Return `proc` once GET base_url+path answers 200; stop it and raise if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
     try:
-        wait_for_health(env["PREFECT_API_URL"], proc, timeout)
+        while True:
+            if not proc.is_alive():
+                raise proc.failure(f"The {what} exited before {base_url} answered")
+            try:
+                if httpx.get(f"{base_url}{path}", timeout=2).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise proc.failure(f"The {what} did not answer {base_url}{path} within {timeout:.0f} s")
+            time.sleep(0.25)
     except BaseException:
         proc.stop()
         raise
-    return proc
-
-
-def wait_for_health(api_url: str, proc: ManagedProcess, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if not proc.is_alive():
-            raise proc.failure(f"The Prefect server exited before {api_url} answered")
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise proc.failure(f"The Prefect server did not answer {api_url}/health within {timeout:.0f} s")
-        time.sleep(0.25)
 
 
 def start_worker(
@@ -395,20 +395,7 @@ def start_dashboard(
         log_path=data_dir / "logs" / "dashboard.log",
         env=_python_env(env),
     ).start()
-    url = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        if not proc.is_alive():
-            raise proc.failure(f"The dashboard exited before {url} answered")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.stop()
-            raise proc.failure(f"The dashboard did not answer {url}/healthz within {timeout:.0f} s")
-        time.sleep(0.25)
+    return wait_until_answering(proc, f"http://{HOST}:{port}", "/healthz", "dashboard", timeout)
 
 
 def sink_env(port: int) -> dict[str, str]:
