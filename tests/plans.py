@@ -22,3 +22,32 @@ stages:
   - {key: sluttbehandling, kind: forum_approval, forums: [ASU, FU, PSU, fagrad], required: 3, meeting: 2024-11-27}
   - {key: politisk, kind: political_treatment, deadline: 2025-03-01}
 """
+
+
+def drive_to_political_treatment(engine=None, *, today, hearing_closed_because: str = "t") -> None:  # noqa: ANN001
+    """Store SMALL_PLAN and drive it, pass by pass, until political treatment has started."""
+    import datetime as dt
+
+    from avtaleflyt.db import session_scope
+    from avtaleflyt.models.enums import ForumOutcome
+    from avtaleflyt.models.plan import parse_plan
+    from avtaleflyt.tasks import records
+    from avtaleflyt.tasks.reconcile import reconcile_revision
+    from avtaleflyt.tasks.store import store_revision
+
+    slug = "testrevisjon-2024"
+    steps = [
+        lambda s: records.complete_draft(s, slug, stage_key=None, actor="t"),
+        lambda s: records.record_forum_decision(s, slug, forum="ASU", outcome=ForumOutcome.approved, on=dt.date(2024, 6, 19), today=today, actor="t"),
+        lambda s: records.close_hearing(s, slug, stage_key=None, reason=hearing_closed_because, actor="t"),
+        lambda s: [records.record_forum_decision(s, slug, forum=f, outcome=ForumOutcome.approved, on=dt.date(2024, 11, 27), today=today, actor="t") for f in ("ASU", "FU", "PSU")],
+    ]
+    with session_scope(engine) as s:
+        store_revision(s, parse_plan(SMALL_PLAN), SMALL_PLAN, "t")
+    with session_scope(engine) as s:
+        reconcile_revision(s, slug, today=today)
+    for step in steps:
+        with session_scope(engine) as s:
+            step(s)
+        with session_scope(engine) as s:
+            reconcile_revision(s, slug, today=today)

@@ -9,17 +9,14 @@ from sqlmodel import select
 
 from avtaleflyt import actions
 from avtaleflyt.db import session_scope
-from avtaleflyt.models.enums import ForumOutcome, PartyOutcome, Role
-from avtaleflyt.models.plan import parse_plan
+from avtaleflyt.models.enums import PartyOutcome, Role
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.tables import AuditEntry, Party, PartyLink, PartyTreatment, Revision
 from avtaleflyt.settings import get_settings
-from avtaleflyt.tasks import links, records
+from avtaleflyt.tasks import links
 from avtaleflyt.tasks.accounts import add_user, authenticate
-from avtaleflyt.tasks.reconcile import reconcile_revision
-from avtaleflyt.tasks.store import store_revision
 
-from .plans import SMALL_PLAN
+from .plans import drive_to_political_treatment
 
 SLUG = "testrevisjon-2024"
 NOW = dt.datetime(2025, 2, 10, 12, tzinfo=dt.timezone.utc)
@@ -44,21 +41,7 @@ def test_passwords_are_argon2_and_checked(domain_db_url):
 @pytest.fixture
 def political(domain_db_url):
     """The small plan driven to political treatment: decision requests (with links) enqueued."""
-    with session_scope() as s:
-        store_revision(s, parse_plan(SMALL_PLAN), SMALL_PLAN, "t")
-    steps = [
-        lambda s: records.complete_draft(s, SLUG, stage_key=None, actor="t"),
-        lambda s: records.record_forum_decision(s, SLUG, forum="ASU", outcome=ForumOutcome.approved, on=dt.date(2024, 6, 19), today=TODAY, actor="t"),
-        lambda s: records.close_hearing(s, SLUG, stage_key=None, reason="t", actor="t"),
-        lambda s: [records.record_forum_decision(s, SLUG, forum=f, outcome=ForumOutcome.approved, on=dt.date(2024, 11, 27), today=TODAY, actor="t") for f in ("ASU", "FU", "PSU")],
-    ]
-    with session_scope() as s:
-        reconcile_revision(s, SLUG, today=TODAY)
-    for step in steps:
-        with session_scope() as s:
-            step(s)
-        with session_scope() as s:
-            reconcile_revision(s, SLUG, today=TODAY)
+    drive_to_political_treatment(today=TODAY)
     with session_scope() as s:
         return {p.name: p for p in s.exec(select(Party))}
 

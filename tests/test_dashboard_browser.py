@@ -28,17 +28,14 @@ from sqlmodel import func, select
 
 from avtaleflyt.dashboard import create_app
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.enums import ForumOutcome, Role
-from avtaleflyt.models.plan import parse_plan
+from avtaleflyt.models.enums import Role
 from avtaleflyt.models.tables import AuditEntry, Party, PartyTreatment, Revision
 from avtaleflyt.settings import get_settings
 from avtaleflyt.stack import free_port
-from avtaleflyt.tasks import links, records
+from avtaleflyt.tasks import links
 from avtaleflyt.tasks.accounts import add_user
-from avtaleflyt.tasks.reconcile import reconcile_revision
-from avtaleflyt.tasks.store import store_revision
 
-from .plans import SMALL_PLAN
+from .plans import drive_to_political_treatment
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -94,21 +91,7 @@ def engine(domain_db_url: str) -> Engine:
 @pytest.fixture
 def political(engine: Engine) -> dict[str, Party]:
     """SMALL_PLAN driven to political treatment (as in test_accounts_links), plus two users."""
-    with session_scope(engine) as s:
-        store_revision(s, parse_plan(SMALL_PLAN), SMALL_PLAN, "t")
-    steps = [
-        lambda s: records.complete_draft(s, SLUG, stage_key=None, actor="t"),
-        lambda s: records.record_forum_decision(s, SLUG, forum="ASU", outcome=ForumOutcome.approved, on=dt.date(2024, 6, 19), today=TODAY, actor="t"),
-        lambda s: records.close_hearing(s, SLUG, stage_key=None, reason="t", actor="t"),
-        lambda s: [records.record_forum_decision(s, SLUG, forum=f, outcome=ForumOutcome.approved, on=dt.date(2024, 11, 27), today=TODAY, actor="t") for f in ("ASU", "FU", "PSU")],
-    ]
-    with session_scope(engine) as s:
-        reconcile_revision(s, SLUG, today=TODAY)
-    for step in steps:
-        with session_scope(engine) as s:
-            step(s)
-        with session_scope(engine) as s:
-            reconcile_revision(s, SLUG, today=TODAY)
+    drive_to_political_treatment(engine, today=TODAY)
     with session_scope(engine) as s:
         add_user(s, COORDINATOR[0], COORDINATOR[1], Role.coordinator, COORDINATOR[2])
         add_user(s, READER[0], READER[1], Role.reader, READER[2])

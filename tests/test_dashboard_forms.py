@@ -10,15 +10,12 @@ from sqlmodel import select
 
 from avtaleflyt.dashboard import create_app
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.enums import ForumOutcome, Role
-from avtaleflyt.models.plan import parse_plan
+from avtaleflyt.models.enums import Role
 from avtaleflyt.models.tables import AuditEntry, Party, PartyTreatment, Revision
 from avtaleflyt.settings import get_settings
-from avtaleflyt.tasks import links, records
-from avtaleflyt.tasks.reconcile import reconcile_revision
-from avtaleflyt.tasks.store import store_revision
+from avtaleflyt.tasks import links
 
-from .plans import SMALL_PLAN
+from .plans import drive_to_political_treatment
 from .web import form_token, log_in
 
 SLUG = "testrevisjon-2024"
@@ -29,21 +26,7 @@ XSS = "<script>alert(1)</script>"
 @pytest.fixture
 def engine(tmp_path):
     engine = engine_for(f"sqlite:///{tmp_path / 'domain.db'}")
-    with session_scope(engine) as s:
-        store_revision(s, parse_plan(SMALL_PLAN), SMALL_PLAN, "t")
-    steps = [
-        lambda s: records.complete_draft(s, SLUG, stage_key=None, actor="t"),
-        lambda s: records.record_forum_decision(s, SLUG, forum="ASU", outcome=ForumOutcome.approved, on=dt.date(2024, 6, 19), today=TODAY, actor="t"),
-        lambda s: records.close_hearing(s, SLUG, stage_key=None, reason=f"stengt {XSS}", actor="t"),
-        lambda s: [records.record_forum_decision(s, SLUG, forum=f, outcome=ForumOutcome.approved, on=dt.date(2024, 11, 27), today=TODAY, actor="t") for f in ("ASU", "FU", "PSU")],
-    ]
-    with session_scope(engine) as s:
-        reconcile_revision(s, SLUG, today=TODAY)
-    for step in steps:
-        with session_scope(engine) as s:
-            step(s)
-        with session_scope(engine) as s:
-            reconcile_revision(s, SLUG, today=TODAY)
+    drive_to_political_treatment(engine, today=TODAY, hearing_closed_because=f"stengt {XSS}")
     return engine
 
 
