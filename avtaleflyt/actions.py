@@ -19,13 +19,8 @@ from avtaleflyt.models.tables import Party, PlanVersion, Revision
 from avtaleflyt.settings import Settings, get_settings
 from avtaleflyt.tasks import links, records, runs
 from avtaleflyt.tasks.records import Recorded
+from avtaleflyt.tasks.runs import RunOutcome
 from avtaleflyt.tasks.store import store_revision
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    nudge: runs.Nudge | None
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,12 +74,7 @@ def _baseline(session: Session, revision: Revision) -> str | None:
 
 def nudge_run(recorded: Recorded, settings: Settings | None = None) -> RunOutcome:
     settings = settings or get_settings()
-    if recorded.flow_run_id is None:
-        return RunOutcome(None, "the revision has no run yet")
-    try:
-        return RunOutcome(runs.nudge(recorded.flow_run_id, recorded.seq, wait_seconds=settings.resume_wait_seconds))
-    except Exception as exc:  # noqa: BLE001 - the record stands; the run catches up when reachable
-        return RunOutcome(None, f"{exc.__class__.__name__}: {exc}")
+    return runs.try_nudge(recorded.flow_run_id, recorded.seq, wait_seconds=settings.resume_wait_seconds)
 
 
 def record(fn: Callable[..., Recorded], slug: str, *, actor: str | None = None, **kwargs) -> tuple[Recorded, RunOutcome]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
@@ -113,3 +114,19 @@ def nudge(flow_run_id: str, seq: int, *, wait_seconds: float = 30.0, poll: float
             if time.monotonic() > deadline:
                 return Nudge.busy
             time.sleep(poll)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    nudge: Nudge | None
+    error: str | None = None
+
+
+def try_nudge(flow_run_id: str | None, seq: int, *, wait_seconds: float) -> RunOutcome:
+    """`nudge`, for callers whose write already stands: an unreachable run is reported, not raised."""
+    if flow_run_id is None:
+        return RunOutcome(None, "the revision has no run yet")
+    try:
+        return RunOutcome(nudge(flow_run_id, seq, wait_seconds=wait_seconds))
+    except Exception as exc:  # noqa: BLE001 - the record stands; the run catches up when reachable
+        return RunOutcome(None, f"{exc.__class__.__name__}: {exc}")

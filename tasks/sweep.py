@@ -19,7 +19,7 @@ from avtaleflyt.models import reminders
 from avtaleflyt.models.enums import RevisionStatus
 from avtaleflyt.models.tables import HearingResponse, OutboxMessage, Party, PartyTreatment, Revision, Stage
 
-from . import compose, outbox, records
+from . import compose, outbox, records, runs
 from .recorder import lock_revision
 
 SWEEP_ACTOR = "deadline-sweep"
@@ -84,7 +84,6 @@ def sweep_revision(session: Session, slug: str, as_of: dt.date, *, dry_run: bool
 
 
 def run_sweep(as_of: dt.date, *, dry_run: bool = False, send: bool = True, engine: Engine | None = None) -> SweepReport:
-    from avtaleflyt import actions
     from avtaleflyt.settings import get_settings
 
     report = SweepReport(as_of, dry_run)
@@ -100,7 +99,7 @@ def run_sweep(as_of: dt.date, *, dry_run: bool = False, send: bool = True, engin
         return report
     for swept in report.revisions:
         if swept.closed:
-            outcome = actions.nudge_run(records.Recorded(swept.slug, True, "", swept.seq, swept.flow_run_id))
+            outcome = runs.try_nudge(swept.flow_run_id, swept.seq, wait_seconds=get_settings().resume_wait_seconds)
             report.nudged[swept.slug] = outcome.nudge.value if outcome.nudge else f"not reached: {outcome.error}"
     if send and get_settings().smtp_host:
         try:
