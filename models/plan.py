@@ -105,6 +105,9 @@ class _StageBase(_Strict):
     after: list[Key] | None = Field(
         default=None, description="stages that must be done first; defaults to the stage before"
     )
+    moves_with_after: bool | None = Field(
+        default=None, description="when a stage it comes after is shifted, its dates move by as many days (default: the plan's)"
+    )
 
 
 class DraftStage(_StageBase):
@@ -147,6 +150,7 @@ class MilestoneSpec(_Strict):
     what: Text
     about: str | None = None
     responsible: str | None = None
+    part: str | None = Field(default=None, description="the plan part it belongs to (a page of the printed Fremdriftsplan)")
 
 
 class Plan(_Strict):
@@ -160,6 +164,7 @@ class Plan(_Strict):
     forums: list[ForumSpec] = []
     stages: list[StageSpec] = Field(min_length=1)
     reminders: Reminders = Reminders()
+    moves_with_after: bool = Field(default=False, description="the default for every stage's `moves_with_after`")
     milestones: list[MilestoneSpec] = []
 
     @property

@@ -66,7 +66,10 @@ class Party(SQLModel, table=True):
     email: str
     body: str
     language: Language
-    active: bool = True
+    active: bool = Field(default=True, description="false once the party has left (a merger): its history stays")
+    joined_on: dt.date | None = Field(default=None, description="set when the party joined after the revision started")
+    left_on: dt.date | None = None
+    left_reason: str | None = None
 
 
 class Forum(SQLModel, table=True):
@@ -142,6 +145,7 @@ class Milestone(SQLModel, table=True):
     what: str
     about: str | None = None
     responsible: str | None = None
+    part: str | None = None
 
 
 class PlanVersion(SQLModel, table=True):
@@ -150,6 +154,10 @@ class PlanVersion(SQLModel, table=True):
     revision_id: int = Field(foreign_key="revision.id", index=True)
     version: int
     source: str = Field(description="the plan file's text as given")
+    effective: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True), description="the plan in force: the file with dependent dates moved"
+    )
+    changes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: str
     reason: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -53,8 +53,11 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
             )
         )
     session.add_all(
-        Milestone(revision_id=rid, date=str(m.date), what=m.what, about=m.about, responsible=m.responsible) for m in plan.milestones
+        Milestone(revision_id=rid, date=str(m.date), what=m.what, about=m.about, responsible=m.responsible, part=m.part)
+        for m in plan.milestones
     )
-    session.add(PlanVersion(revision_id=rid, version=1, source=source, created_by=actor, reason="baseline"))
+    session.add(
+        PlanVersion(revision_id=rid, version=1, source=source, effective=plan.model_dump(mode="json"), created_by=actor, reason="baseline")
+    )
     Recorder(session, revision, actor).log("revision.stored", f"revision:{slug}", to_value="plan v1")
     return revision
