@@ -79,6 +79,7 @@ class EmailEvent(StrEnum):
     stage_completed = "stage_completed"
     revision_completed = "revision_completed"
     weekly_digest = "weekly_digest"
+    deadline_moved = "deadline_moved"  # a shifted plan moved the party's deadline
 
 
 class OutboxStatus(StrEnum):

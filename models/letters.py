@@ -225,6 +225,24 @@ class WeeklyDigest:
     horizon_days: int = 14
 
 
+@dataclass(frozen=True)
+class MovedDeadline:
+    what: str  # the stage's title
+    kind: StageKind  # hearing or political_treatment
+    before: When
+    after: When
+
+
+@dataclass(frozen=True)
+class DeadlineMoved:
+    """A shifted plan moved deadlines the party has still to meet."""
+
+    revision: RevisionRef
+    party: PartyRef
+    moves: tuple[MovedDeadline, ...]
+    reason: str | None = None  # the coordinator's why, as given to `plan shift`
+
+
 CONTEXTS: dict[EmailEvent, type] = {
     EmailEvent.hearing_invitation: HearingInvitation,
     EmailEvent.hearing_reminder: HearingReminder,
@@ -237,6 +255,7 @@ CONTEXTS: dict[EmailEvent, type] = {
     EmailEvent.stage_completed: StageCompleted,
     EmailEvent.revision_completed: RevisionCompleted,
     EmailEvent.weekly_digest: WeeklyDigest,
+    EmailEvent.deadline_moved: DeadlineMoved,
 }
 
 COORDINATOR_EVENTS = frozenset({EmailEvent.stage_completed, EmailEvent.revision_completed, EmailEvent.weekly_digest})

@@ -142,11 +142,11 @@ def forum_gate(stage: Stage, decisions: Iterable[ForumDecision]) -> Gate:
     return Gate.waiting
 
 
-def hearing_gate(stage: Stage, responses: Iterable[HearingResponse]) -> Gate:
-    """Closed by the coordinator or the deadline sweep, or when every invitee has responded."""
+def hearing_gate(stage: Stage, responses: Iterable[HearingResponse], active_party_ids: set[int] | None = None) -> Gate:
+    """Closed by the coordinator or the deadline sweep, or when every invitee still a party has responded."""
     if stage.closed_reason:
         return Gate.met
-    rows = [r for r in responses if r.stage_id == stage.id]
+    rows = [r for r in responses if r.stage_id == stage.id and (active_party_ids is None or r.party_id in active_party_ids)]
     if rows and all(r.status == HearingStatus.responded for r in rows):
         return Gate.met
     return Gate.waiting

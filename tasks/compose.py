@@ -94,11 +94,13 @@ def _message(
     party_id: int | None = None,
     due: dt.date | None = None,
     calendar_title: str | None = None,
+    calendar_event: EmailEvent | None = None,
 ) -> OutboxMessage:
+    """`calendar_event`: the letter whose calendar entry this one updates (its UID is reused)."""
     rendered = render(event, language, context)
     ics = None
     if due is not None and calendar_title:
-        uid = f"{revision.slug}/{stage_key}/{party_id or to_address}/{event.value.split('_')[0]}"
+        uid = f"{revision.slug}/{stage_key}/{party_id or to_address}/{(calendar_event or event).value.split('_')[0]}"
         ics = deadline_ics(uid, calendar_title, due, f"{revision.title} ({revision.helsefellesskap})")
     return OutboxMessage(
         key=key,
@@ -251,6 +253,31 @@ def decision_receipt(revision: Revision, stage: Stage, party: Party, treatment: 
     return _party_message(
         revision, party, EmailEvent.decision_receipt, context, stage=stage,
         key=f"{revision.slug}/{stage.key}/{party.id}/decision_receipt/{treatment.decided_on}", due=None,
+    )
+
+
+# --- a shifted plan -------------------------------------------------------------------------
+
+
+def deadline_moved(revision: Revision, party: Party, moves: list[tuple[Stage, PlanDate, PlanDate]], reason: str | None, version: int) -> OutboxMessage:
+    """One letter per party and plan version, listing every deadline of theirs that moved.
+
+    Its calendar attachment moves the entry of the earliest exact deadline, under the
+    UID of the letter that first put it in the party's calendar.
+    """
+    context = lt.DeadlineMoved(
+        _revision_ref(revision), _party_ref(party),
+        tuple(lt.MovedDeadline(_title(stage), stage.kind, before, after) for stage, before, after in moves), reason,
+    )
+    exact = sorted(((after.as_date(), stage) for stage, _, after in moves if after.exact), key=lambda pair: pair[0])
+    day, stage = exact[0] if exact else (None, moves[0][0])
+    hearing = stage.kind == StageKind.hearing
+    return _message(
+        revision, EmailEvent.deadline_moved, party.language, context,
+        key=f"{revision.slug}/plan-v{version}/{party.id}/deadline_moved", to_name=party.name, to_address=party.email,
+        stage_key=stage.key, party_id=party.id, due=day,
+        calendar_title=f"{'Høringsfrist' if hearing else 'Frist for politisk behandling'}: {revision.title}",
+        calendar_event=EmailEvent.hearing_invitation if hearing else EmailEvent.decision_request,
     )
 
 

@@ -323,6 +323,12 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
                 ),
             )
             return lt.WeeklyDigest(_REVISION.coordinator_name, dt.date(2025, 3, 10), (digest,))
+        case EmailEvent.deadline_moved:
+            moves = (
+                lt.MovedDeadline("Høring av øvrige retningslinjer", StageKind.hearing, dt.date(2024, 11, 8), dt.date(2024, 11, 22)),
+                lt.MovedDeadline(_POLITICAL, StageKind.political_treatment, political_deadline, dt.date(2025, 3, 15)),
+            )
+            return lt.DeadlineMoved(_REVISION, party, moves, "ASU-møtet 25.09 er flyttet til 09.10")
     raise AssertionError(event)  # every EmailEvent has a case above
 
 

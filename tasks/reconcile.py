@@ -80,7 +80,8 @@ def _gate(session: Session, stage: Stage, active_party_ids: set[int]) -> Gate:
         case StageKind.draft:
             return rules.draft_gate(stage)
         case StageKind.hearing:
-            return rules.hearing_gate(stage, session.exec(select(HearingResponse).where(HearingResponse.stage_id == stage.id)).all())
+            rows = session.exec(select(HearingResponse).where(HearingResponse.stage_id == stage.id)).all()
+            return rules.hearing_gate(stage, rows, active_party_ids)
         case StageKind.forum_approval:
             return rules.forum_gate(stage, session.exec(select(ForumDecision).where(ForumDecision.stage_id == stage.id)).all())
         case StageKind.political_treatment:

@@ -19,6 +19,10 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        # SQLite stores enums as plain text; PostgreSQL's enum type needs the new letter.
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TYPE emailevent ADD VALUE IF NOT EXISTS 'deadline_moved'")
     with op.batch_alter_table('planversion', schema=None) as batch_op:
         batch_op.add_column(sa.Column('effective', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('changes', sa.JSON(), nullable=False, server_default='[]'))
@@ -31,6 +35,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # PostgreSQL cannot drop a value from an enum type; 'deadline_moved' stays in emailevent.
     with op.batch_alter_table('milestone', schema=None) as batch_op:
         batch_op.drop_column('part')
     with op.batch_alter_table('party', schema=None) as batch_op:

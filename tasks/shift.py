@@ -1,0 +1,285 @@
+"""Applying a revised plan to a running revision, in one transaction.
+
+`preview_shift` says what would change and who would be told, writing nothing;
+`apply_shift` checks again under the revision's lock and writes it all: stage
+dates and shapes, parties joining and leaving, milestones, a new plan version
+with who and why, the audit trail, and a notice to every party whose deadline
+moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, func, select
+
+from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.enums import DECIDED_TREATMENTS, HearingStatus, RevisionStatus, StageKind, StageStatus
+from avtaleflyt.models.plan import ForumApprovalStage, HearingStage, Plan, parse_plan
+from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.shift import DATE_FIELDS, PlanShift, ShiftRefused, shift_plan
+from avtaleflyt.models.tables import (
+    Document,
+    ForumDecision,
+    Forum,
+    HearingResponse,
+    Milestone,
+    Party,
+    PartyTreatment,
+    PlanVersion,
+    Revision,
+    Stage,
+)
+
+from . import compose, outbox
+from .recorder import Recorder, lock_revision
+
+
+@dataclass(frozen=True)
+class Notice:
+    party: str
+    moves: tuple[tuple[str, PlanDate, PlanDate], ...]  # (stage key, before, after)
+
+
+@dataclass(frozen=True)
+class ShiftPreview:
+    slug: str
+    from_version: int
+    to_version: int
+    shift: PlanShift
+    notices: tuple[Notice, ...]
+
+
+@dataclass(frozen=True)
+class ShiftApplied:
+    preview: ShiftPreview
+    seq: int
+    flow_run_id: str | None
+    enqueued: int
+
+
+def latest_version(session: Session, revision: Revision) -> PlanVersion:
+    return session.exec(
+        select(PlanVersion).where(PlanVersion.revision_id == revision.id).order_by(col(PlanVersion.version).desc())
+    ).first()
+
+
+def plan_in_force(version: PlanVersion) -> Plan:
+    """The plan in force after `version` (a version stored before plans could move is its own file)."""
+    if version.effective is not None:
+        return Plan.model_validate(version.effective)
+    return parse_plan(version.source).plan
+
+
+def _as_written(version: PlanVersion, in_force: Plan) -> Plan:
+    """The file as the coordinator gave it last; the plan in force if it no longer reads."""
+    try:
+        return parse_plan(version.source, dates_in_order=False).plan
+    except ValueError:
+        return in_force
+
+
+def preview_shift(session: Session, slug: str, source: str) -> ShiftPreview:
+    revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
+    if revision is None:
+        lock_revision(session, slug)  # raises the usual "no revision" error with the known slugs
+    return _preview(session, revision, source)
+
+
+def _preview(session: Session, revision: Revision, source: str) -> ShiftPreview:
+    if revision.status == RevisionStatus.completed:
+        raise DomainError(f"revision {revision.slug!r} is completed; its plan can no longer move")
+    given_now = parse_plan(source, dates_in_order=False).plan
+    last = latest_version(session, revision)
+    stages = {s.key: s for s in session.exec(select(Stage).where(Stage.revision_id == revision.id))}
+    in_force = plan_in_force(last)
+    shift = shift_plan(_as_written(last, in_force), in_force, given_now, {k: s.status for k, s in stages.items()})
+    _check_rows(session, revision, shift, stages)
+    return ShiftPreview(revision.slug, last.version, last.version + 1, shift, tuple(_notices(session, revision, shift, stages)))
+
+
+def _check_rows(session: Session, revision: Revision, shift: PlanShift, stages: dict[str, Stage]) -> None:
+    """What only the database can refuse: a removed stage with records, a new party named like one that left."""
+    problems = []
+    for key in shift.stages_removed:
+        stage = stages[key]
+        if any(session.exec(select(func.count()).select_from(t).where(t.stage_id == stage.id)).one() for t in (HearingResponse, PartyTreatment, ForumDecision)):
+            problems.append(f"stages: {key!r} has records from an earlier round; it cannot be removed")
+    left = {p.name.casefold(): p for p in session.exec(select(Party).where(Party.revision_id == revision.id, Party.active == False))}  # noqa: E712
+    for spec in shift.parties_joined:
+        if (former := left.get(spec.name.casefold())) and former.org_number != spec.org_number:
+            problems.append(f"parties: {spec.name!r} is the name of a party that left on {former.left_on}; give the new party another name")
+    if problems:
+        raise ShiftRefused(problems)
+
+
+def _notices(session: Session, revision: Revision, shift: PlanShift, stages: dict[str, Stage]) -> list[Notice]:
+    """Who is told of a moved deadline: for a stage under way, the parties that still owe it;
+    for a stage to come, every party that stays. Parties joining get their dates in their letters."""
+    leaving = {p.org_number for p in shift.parties_left}
+    parties = [p for p in session.exec(select(Party).where(Party.revision_id == revision.id, Party.active == True).order_by(Party.id)) if p.org_number not in leaving]  # noqa: E712
+    by_party: dict[int, list[tuple[str, PlanDate, PlanDate]]] = {}
+    for move in shift.deadline_moves():
+        stage = stages.get(move.stage)
+        if stage is None or stage.status == StageStatus.done:
+            continue
+        owing = {p.id for p in parties}
+        if stage.status == StageStatus.active:
+            owing &= _owing(session, stage)
+        for p in parties:
+            if p.id in owing:
+                by_party.setdefault(p.id, []).append((move.stage, move.before, move.after))
+    names = {p.id: p.name for p in parties}
+    return [Notice(names[pid], tuple(moves)) for pid, moves in by_party.items()]
+
+
+def _owing(session: Session, stage: Stage) -> set[int]:
+    if stage.kind == StageKind.hearing:
+        rows = session.exec(select(HearingResponse).where(HearingResponse.stage_id == stage.id)).all()
+        return {r.party_id for r in rows if r.status != HearingStatus.responded}
+    rows = session.exec(select(PartyTreatment).where(PartyTreatment.stage_id == stage.id)).all()
+    return {r.party_id for r in rows if r.status not in DECIDED_TREATMENTS}
+
+
+def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason: str | None, today: dt.date) -> ShiftApplied:
+    revision = lock_revision(session, slug)
+    preview = _preview(session, revision, source)
+    shift, plan = preview.shift, preview.shift.effective
+    if shift.empty:
+        raise DomainError(f"the file gives the plan in force (v{preview.from_version}); nothing to shift")
+    rec = Recorder(session, revision, actor)
+    rec.log("plan.shifted", f"plan:{slug}", f"v{preview.from_version}", f"v{preview.to_version}", reason)
+
+    revision.title, revision.helsefellesskap, revision.language = plan.revision, plan.helsefellesskap, plan.language
+    revision.coordinators = [c.model_dump() for c in plan.coordinators]
+    revision.reminders = plan.reminders.model_dump()
+    revision.plan_version = preview.to_version
+    session.add(revision)
+
+    _apply_documents_and_forums(session, revision, plan)
+    stages = _apply_stages(session, rec, revision, shift)
+    joined = _apply_parties(session, rec, revision, shift, today, reason)
+    session.execute(delete(Milestone).where(Milestone.revision_id == revision.id))
+    session.add_all(
+        Milestone(revision_id=revision.id, date=str(m.date), what=m.what, about=m.about, responsible=m.responsible, part=m.part)
+        for m in plan.milestones
+    )
+    session.add(
+        PlanVersion(
+            revision_id=revision.id, version=preview.to_version, source=source, effective=plan.model_dump(mode="json"),
+            changes=describe(shift), created_by=actor, reason=reason,
+        )
+    )
+    session.flush()
+
+    letters = []
+    for stage in stages.values():
+        if stage.status == StageStatus.active and stage.kind in (StageKind.hearing, StageKind.political_treatment) and joined:
+            letters += compose.stage_started(session, revision, stage, _enrol(session, stage, joined))
+    parties = {p.name: p for p in session.exec(select(Party).where(Party.revision_id == revision.id, Party.active == True))}  # noqa: E712
+    for notice in preview.notices:
+        moves = [(stages[key], before, after) for key, before, after in notice.moves]
+        letters.append(compose.deadline_moved(revision, parties[notice.party], moves, reason, preview.to_version))
+    enqueued = sum(outbox.enqueue(session, m) for m in letters)
+    session.flush()
+    return ShiftApplied(preview, revision.seq, revision.flow_run_id, enqueued)
+
+
+def _apply_documents_and_forums(session: Session, revision: Revision, plan: Plan) -> None:
+    for table, specs, fields in ((Document, plan.documents, ("title",)), (Forum, plan.forums, ("name", "email"))):
+        rows = {r.key: r for r in session.exec(select(table).where(table.revision_id == revision.id))}
+        for spec in specs:
+            row = rows.pop(spec.key, None) or table(revision_id=revision.id, key=spec.key)
+            for f in fields:
+                setattr(row, f, getattr(spec, f))
+            session.add(row)
+        for row in rows.values():  # check_plan made sure no stage in force names them
+            session.delete(row)
+
+
+def _apply_stages(session: Session, rec: Recorder, revision: Revision, shift: PlanShift) -> dict[str, Stage]:
+    plan = shift.effective
+    rows = {s.key: s for s in session.exec(select(Stage).where(Stage.revision_id == revision.id))}
+    for key in shift.stages_removed:
+        session.delete(rows.pop(key))
+        rec.log("stage.removed", f"stage:{key}", StageStatus.pending.value, None)
+    after = plan.stage_after()
+    all_documents = [d.key for d in plan.documents]
+    for position, spec in enumerate(plan.stages):
+        row = rows.get(spec.key)
+        if row is None:
+            row = rows[spec.key] = Stage(revision_id=revision.id, key=spec.key, kind=spec.kind, position=position)
+            rec.log("stage.added", f"stage:{spec.key}", None, StageStatus.pending.value)
+        row.position, row.kind, row.title, row.after = position, spec.kind, spec.title, after[spec.key]
+        row.documents = (spec.documents or all_documents) if isinstance(spec, HearingStage) else []
+        row.forums = list(spec.forums) if isinstance(spec, ForumApprovalStage) else []
+        row.required = spec.required if isinstance(spec, ForumApprovalStage) and spec.required != "all" else None
+        for f in DATE_FIELDS:
+            value = getattr(spec, f, None)
+            setattr(row, f, None if value is None else str(value))
+        session.add(row)
+    for move in shift.date_moves:
+        how = f"moved with {move.moved_with}" if move.moved_with else "in the revised plan"
+        rec.log("stage.date_moved", f"stage:{move.stage}.{move.field}", move.before, move.after, how)
+    session.flush()
+    return rows
+
+
+def _apply_parties(session: Session, rec: Recorder, revision: Revision, shift: PlanShift, today: dt.date, reason: str | None) -> list[Party]:
+    plan = shift.effective
+    rows = {p.org_number: p for p in session.exec(select(Party).where(Party.revision_id == revision.id))}
+    for spec in shift.parties_left:
+        party = rows[spec.org_number]
+        party.active, party.left_on, party.left_reason = False, today, reason
+        session.add(party)
+        rec.log("party.left", f"party:{party.name}", "member", "left", reason)
+    for _, spec in shift.parties_changed:
+        party = rows[spec.org_number]
+        party.name, party.kind, party.email, party.body, party.language = spec.name, spec.kind, spec.email, spec.body, plan.party_language(spec)
+        session.add(party)
+        rec.log("party.changed", f"party:{party.name}", None, None, "name, address, body or language")
+    joined = []
+    for spec in shift.parties_joined:
+        party = rows.get(spec.org_number)
+        if party is None:  # a new member
+            party = Party(revision_id=revision.id, name=spec.name, kind=spec.kind, org_number=spec.org_number, email=spec.email, body=spec.body, language=plan.party_language(spec))
+        party.active, party.joined_on, party.left_on, party.left_reason = True, today, None, None
+        session.add(party)
+        joined.append(party)
+        rec.log("party.joined", f"party:{spec.name}", None, "member", reason)
+    session.flush()
+    return joined
+
+
+def _enrol(session: Session, stage: Stage, parties: list[Party]) -> list[Party]:
+    """Give joining parties their row in a stage under way; returns those that got one now."""
+    table = HearingResponse if stage.kind == StageKind.hearing else PartyTreatment
+    existing = set(session.exec(select(table.party_id).where(table.stage_id == stage.id)).all())
+    new = [p for p in parties if p.id not in existing]
+    session.add_all(table(stage_id=stage.id, party_id=p.id) for p in new)
+    session.flush()
+    return new
+
+
+def describe(shift: PlanShift) -> list[dict]:
+    """The shift as rows for the plan version's history (and the dashboard)."""
+    rows: list[dict] = []
+    for m in shift.date_moves:
+        rows.append({"kind": "date_moved", "stage": m.stage, "field": m.field, "before": _text(m.before), "after": _text(m.after), "days": m.days, "moved_with": m.moved_with})
+    rows += [{"kind": "stage_added", "stage": k} for k in shift.stages_added]
+    rows += [{"kind": "stage_removed", "stage": k} for k in shift.stages_removed]
+    rows += [{"kind": "stage_changed", "what": w} for w in shift.stages_changed]
+    rows += [{"kind": "party_joined", "party": p.name} for p in shift.parties_joined]
+    rows += [{"kind": "party_left", "party": p.name} for p in shift.parties_left]
+    rows += [{"kind": "party_changed", "party": after.name} for _, after in shift.parties_changed]
+    rows += [{"kind": "milestone_moved", "what": m.what, "before": str(m.before), "after": str(m.after), "days": m.days} for m in shift.milestones_moved]
+    rows += [{"kind": "milestone_added", "what": m.what, "date": str(m.date)} for m in shift.milestones_added]
+    rows += [{"kind": "milestone_removed", "what": m.what, "date": str(m.date)} for m in shift.milestones_removed]
+    rows += [{"kind": "other", "what": w} for w in shift.other]
+    return rows
+
+
+def _text(value: PlanDate | None) -> str | None:
+    return None if value is None else str(value)
