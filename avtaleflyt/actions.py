@@ -17,7 +17,7 @@ from avtaleflyt.models.plan import CheckedPlan, parse_plan
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.tables import Party, PlanVersion, Revision
 from avtaleflyt.settings import Settings, get_settings
-from avtaleflyt.tasks import links, records, runs
+from avtaleflyt.tasks import links, records, runs, shift
 from avtaleflyt.tasks.records import Recorded
 from avtaleflyt.tasks.runs import RunOutcome
 from avtaleflyt.tasks.store import store_revision
@@ -96,6 +96,20 @@ def report_by_link(token: str, *, outcome: PartyOutcome, on: dt.date, case_no: s
             case_no=case_no, actor=f"{party.name} (self-reported)", self_reported=True,
         )
     return recorded, nudge_run(recorded, settings)
+
+
+def preview_shift(slug: str, source: str) -> shift.ShiftPreview:
+    with session_scope() as session:
+        return shift.preview_shift(session, slug, source)
+
+
+def shift_plan(slug: str, source: str, *, reason: str | None, actor: str | None = None) -> tuple[shift.ShiftApplied, RunOutcome]:
+    """Apply a revised plan (one transaction), then nudge the run so the notices go out and new stages start."""
+    settings = get_settings()
+    with session_scope() as session:
+        applied = shift.apply_shift(session, slug, source, actor=actor or settings.actor, reason=reason, today=clock.today())
+    recorded = Recorded(slug, True, f"plan v{applied.preview.to_version}", applied.seq, applied.flow_run_id)
+    return applied, nudge_run(recorded, settings)
 
 
 def resume(slug: str) -> RunOutcome:

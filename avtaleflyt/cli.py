@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -30,7 +31,7 @@ from avtaleflyt.tasks.runs import Nudge
 from avtaleflyt.tasks.status import RevisionView, revision_views
 
 app = typer.Typer(help="Revise and approve the cooperation agreements of a helsefellesskap.", no_args_is_help=True, pretty_exceptions_enable=False)
-plan_app = typer.Typer(help="Plan files: check them.", no_args_is_help=True)
+plan_app = typer.Typer(help="Plan files: check them; shift a running revision's plan; export it (calendar, Fremdriftsplan, CSV); import milestones from a spreadsheet.", no_args_is_help=True)
 revision_app = typer.Typer(help="Start revisions and see where they stand.", no_args_is_help=True)
 draft_app = typer.Typer(help="Draft stages.", no_args_is_help=True)
 forum_app = typer.Typer(help="Forum decisions (ASU, PSU, FU, ...).", no_args_is_help=True)
@@ -191,6 +192,83 @@ def plan_check(file: Annotated[Path, typer.Argument(help="the plan file (YAML)")
     )
 
 
+class ExportFormat(str, Enum):
+    ics = "ics"
+    html = "html"
+    csv = "csv"
+
+
+def write_output(text: str, output: Path | None, option: str = "--output") -> None:
+    """To the file (exactly these bytes: CSV and iCalendar keep their CRLF), or to stdout."""
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_bytes(text.encode("utf-8"))
+    except OSError as exc:
+        fail(f"{option}: cannot write {str(output)!r}: {exc.strerror}")
+    err.print(f"[green]wrote[/] {output}", highlight=False)
+
+
+@plan_app.command("export")
+def plan_export(
+    slug: Slug,
+    format: Annotated[ExportFormat, typer.Option("--format", case_sensitive=False, help="ics: calendar of every exact date; html: the printable Fremdriftsplan; csv: the milestones for a spreadsheet")],  # noqa: A002
+    party: Annotated[str | None, typer.Option("--party", help="ics only: the calendar of this party (name or organisation number)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="write to this file instead of standard output")] = None,
+) -> None:
+    """Export the revision's plan in force: calendar (.ics), Fremdriftsplan (HTML, one page per part) or CSV."""
+    from avtaleflyt.tasks import export
+
+    if party is not None and format != ExportFormat.ics:
+        fail("--party: only with --format ics (a party's calendar)")
+    with refusals(), session_scope() as session:
+        if format == ExportFormat.ics:
+            text = export.plan_ics(session, slug, party)
+        elif format == ExportFormat.html:
+            text = export.plan_html(session, slug, today=clock.today())
+        else:
+            text = export.plan_csv(session, slug)
+    write_output(text, output)
+
+
+@plan_app.command("import")
+def plan_import(
+    csv_file: Annotated[Path, typer.Argument(metavar="CSV", help="milestones: Når;Hva;Om;Ansvar[;Del], dates like 27.11.24 or nov 24")],
+    into: Annotated[Path | None, typer.Option("--into", help="a plan file: print (or --output) a copy with these milestones instead of its own")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="write to this file instead of standard output")] = None,
+) -> None:
+    """Read milestones from a spreadsheet's CSV into a plan file's `milestones:` block."""
+    from avtaleflyt.models.fremdriftsplan import MilestonesInvalid, milestones_yaml, read_milestones_csv, replace_milestones
+
+    try:
+        data = csv_file.read_bytes()
+    except OSError as exc:
+        fail(f"CSV: cannot read {str(csv_file)!r}: {exc.strerror}")
+    try:
+        rows = read_milestones_csv(data)
+    except MilestonesInvalid as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/] {csv_file.name}: {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if into is None:
+        text = milestones_yaml(rows)
+    else:
+        plan_text = read_plan_file(into)
+        try:
+            text = replace_milestones(plan_text, rows)
+        except ValueError as exc:
+            fail(f"--into: {exc}")
+        with refusals():
+            checked = parse_plan(text)
+        if [(m.date, m.what, m.about, m.responsible, m.part) for m in checked.plan.milestones] != [
+            (r.date, r.what, r.about, r.responsible, r.part) for r in rows
+        ]:
+            fail(f"--into: the milestones of {str(into)!r} could not be replaced safely; paste the block from `plan import CSV` by hand")
+    write_output(text, output)
+    err.print(f"[green]imported[/] {len(rows)} milestones from {csv_file.name}", highlight=False)
+
+
 # --- revision -------------------------------------------------------------------
 
 
@@ -219,16 +297,18 @@ def revision_resume(slug: Slug) -> None:
 def revision_list(as_json: JsonOpt = False) -> None:
     """Every revision: status, open stages, progress, next deadline."""
     with session_scope() as session:
-        views = revision_views(session, today=clock.today())
+        today = clock.today()
+        views = revision_views(session, today=today)
     if as_json:
-        typer.echo(json.dumps([dataclasses.asdict(v) for v in views], default=str, ensure_ascii=False, indent=2))
+        rows = [{**dataclasses.asdict(v), "next_deadline": (nxt := v.next_deadline(today)) and dataclasses.asdict(nxt)} for v in views]
+        typer.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
         return
     if not views:
         out.print("no revisions yet: `avtaleflyt revision start PLAN.yaml`")
         return
     table = Table("revision", "status", "open stages", "decided", "hearing", "next deadline", "overdue")
     for v in views:
-        nxt = v.next_deadline
+        nxt = v.next_deadline(today)
         table.add_row(
             v.slug, v.status, ", ".join(v.active_stages) or "-", f"{v.decided}/{v.treating}" if v.treating else "-",
             f"{v.responded}/{v.invited}" if v.invited else "-", f"{nxt.day} {nxt.stage}" if nxt else "-", str(v.overdue or ""),
@@ -268,6 +348,63 @@ def print_view(v: RevisionView) -> None:
         for d in v.deadlines[:10]:
             deadlines.add_row(str(d.day), d.stage, d.what + (" [red](overdue)[/]" if d.overdue else ""))
         out.print(deadlines)
+
+
+# --- plan shift -----------------------------------------------------------------
+
+
+@plan_app.command("shift")
+def plan_shift(
+    slug: Slug,
+    file: Annotated[Path, typer.Argument(help="the revised plan file (YAML)")],
+    reason: Annotated[str, typer.Option("--reason", help="why the plan moves, kept with the new version and told to the parties")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="apply without asking")] = False,
+) -> None:
+    """Apply a revised plan to a running revision: shows what moves and who is told, then asks."""
+    source = read_plan_file(file)
+    with refusals():
+        preview = actions.preview_shift(slug, source)
+    if preview.shift.empty:
+        out.print(f"[dim]unchanged:[/] {file} gives the plan in force (v{preview.from_version}); nothing to shift")
+        return
+    print_shift(preview)
+    print_warnings(preview.shift.warnings)
+    if not yes and not typer.confirm(f"Store this as plan v{preview.to_version} and send the notices?", default=False):
+        err.print("nothing changed")
+        raise typer.Exit(1)
+    with refusals():
+        applied, outcome = actions.shift_plan(slug, source, reason=reason)
+    recorded = records.Recorded(slug, True, f"plan v{applied.preview.to_version} of {slug}; {applied.enqueued} letters queued", applied.seq, applied.flow_run_id)
+    report(recorded, outcome)
+
+
+def _days(n: int | None) -> str:
+    return "" if n is None else f"{n:+d} d"
+
+
+def print_shift(preview) -> None:  # noqa: ANN001 - tasks.shift.ShiftPreview
+    s = preview.shift
+    out.print(f"[bold]Plan v{preview.from_version} → v{preview.to_version}[/] of {preview.slug}", highlight=False)
+    if s.date_moves:
+        table = Table("stage", "date", "from", "to", "moved", "why", title="Dates moved")
+        for m in s.date_moves:
+            table.add_row(m.stage, m.field, str(m.before or "-"), str(m.after or "-"), _days(m.days), f"with {m.moved_with}" if m.moved_with else "in the file")
+        out.print(table)
+    for label, items in (
+        ("stages added", s.stages_added), ("stages removed", s.stages_removed), ("stages changed", s.stages_changed),
+        ("parties joining", [p.name for p in s.parties_joined]), ("parties leaving (their history stays)", [p.name for p in s.parties_left]),
+        ("parties changed", [after.name for _, after in s.parties_changed]),
+        ("milestones moved", [f"{m.what}: {m.before} → {m.after} ({_days(m.days)})" for m in s.milestones_moved]),
+        ("milestones added", [f"{m.date} {m.what}" for m in s.milestones_added]),
+        ("milestones removed", [f"{m.date} {m.what}" for m in s.milestones_removed]),
+        ("also changed", s.other),
+    ):
+        if items:
+            out.print(f"[bold]{label}:[/] " + "; ".join(items), highlight=False)
+    if preview.notices:
+        out.print(f"[bold]told of a new deadline ({len(preview.notices)}):[/] " + ", ".join(n.party for n in preview.notices), highlight=False)
+    else:
+        out.print("[dim]no party has a deadline that moved[/]")
 
 
 # --- recording ------------------------------------------------------------------
@@ -423,6 +560,28 @@ def user_add(
     with refusals(), session_scope() as session:
         user = add_user(session, username, name, role, password)
     out.print(f"[green]added:[/] {user.username} ({user.role.value})", highlight=False)
+
+
+# --- database ------------------------------------------------------------------------
+
+db_app = typer.Typer(help="The domain database: migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the domain database (AVTALEFLYT_DATABASE_URL) to the newest schema; does nothing when it is there."""
+    from sqlalchemy.engine import make_url
+
+    from avtaleflyt.db import migrate
+    from avtaleflyt.settings import get_settings
+
+    url = get_settings().domain_database_url
+    try:
+        migrate(url)
+    except Exception as exc:  # noqa: BLE001 - unreachable server, wrong password: say so, exit 2
+        fail(f"AVTALEFLYT_DATABASE_URL: could not migrate {make_url(url).render_as_string(hide_password=True)}: {exc.__class__.__name__}: {exc}")
+    out.print(f"[green]migrated:[/] {make_url(url).render_as_string(hide_password=True)}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover

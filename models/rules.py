@@ -50,7 +50,7 @@ def ready_stages(stages: Sequence[Stage]) -> list[Stage]:
         for s in stages
         if s.status == StageStatus.pending
         and all(a in done for a in s.after)
-        and (s.returned_to is None or s.returned_to in done)
+        and all(k in done for k in returned_to(s))
     ]
 
 
@@ -58,22 +58,33 @@ def is_revision_done(stages: Sequence[Stage]) -> bool:
     return bool(stages) and all(s.status == StageStatus.done for s in stages)
 
 
-def nearest_draft(stage: Stage, stages: Sequence[Stage]) -> Stage | None:
-    """The closest draft stage `stage` comes after (breadth first along `after`)."""
+def nearest_drafts(stage: Stage, stages: Sequence[Stage]) -> list[Stage]:
+    """The closest draft stages `stage` comes after (breadth first along `after`).
+
+    Every draft at the closest distance: a stage that joins two tracks goes back to
+    both tracks' drafts when they are as near as each other.
+    """
     by_key = {s.key: s for s in stages}
     frontier, seen = list(stage.after), set()
     while frontier:
-        next_frontier = []
+        next_frontier, found = [], []
         for key in frontier:
             if key in seen or key not in by_key:
                 continue
             seen.add(key)
             candidate = by_key[key]
             if candidate.kind == StageKind.draft:
-                return candidate
+                found.append(candidate)
             next_frontier.extend(candidate.after)
+        if found:
+            return sorted(found, key=lambda s: s.position)
         frontier = next_frontier
-    return None
+    return []
+
+
+def returned_to(stage: Stage) -> list[str]:
+    """The drafts a returned stage waits for (stored comma-separated)."""
+    return stage.returned_to.split(",") if stage.returned_to else []
 
 
 def downstream(stage_key: str, stages: Sequence[Stage]) -> set[str]:
@@ -210,7 +221,7 @@ def check_not_future(day: dt.date, today: dt.date, option: str) -> None:
 def require_active(stage: Stage) -> None:
     if stage.status == StageStatus.pending:
         if stage.returned_to:
-            why = f"it was returned to draft {stage.returned_to!r}"
+            why = "it was returned to draft " + ", ".join(repr(k) for k in returned_to(stage))
         elif stage.after:
             why = f"it comes after {', '.join(stage.after)}"
         else:

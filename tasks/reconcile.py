@@ -96,19 +96,23 @@ def _close(rec: Recorder, stage: Stage) -> None:
 
 
 def _send_back(rec: Recorder, stage: Stage, stages: list[Stage]) -> None:
-    """A returned forum decision: reopen the nearest draft; the stage waits for it in a new round."""
-    draft = rules.nearest_draft(stage, stages)
+    """A returned forum decision: reopen the nearest drafts; the stage waits for them in a new round."""
+    drafts = rules.nearest_drafts(stage, stages)
     stage.round += 1
-    if draft is None:
+    if not drafts:
         rec.log("stage.returned", f"stage:{stage.key}", f"round {stage.round - 1}", f"round {stage.round}", "no draft stage before it: decided again")
         rec.session.add(stage)
         return
-    stage.status, stage.returned_to, stage.started_at = StageStatus.pending, draft.key, None
-    draft.status, draft.closed_reason, draft.completed_at = StageStatus.active, None, None
-    draft.round += 1
-    rec.session.add_all([stage, draft])
-    rec.log("stage.returned", f"stage:{stage.key}", StageStatus.active.value, f"{StageStatus.pending.value} (round {stage.round})", f"returned to draft {draft.key!r}")
-    rec.log("stage.reopened", f"stage:{draft.key}", StageStatus.done.value, StageStatus.active.value, f"round {draft.round}, returned by {stage.key!r}")
+    keys = [d.key for d in drafts]
+    stage.status, stage.returned_to, stage.started_at = StageStatus.pending, ",".join(keys), None
+    rec.session.add(stage)
+    rec.log("stage.returned", f"stage:{stage.key}", StageStatus.active.value, f"{StageStatus.pending.value} (round {stage.round})", f"returned to draft {', '.join(keys)}")
+    for draft in drafts:
+        was = draft.status
+        draft.status, draft.closed_reason, draft.completed_at = StageStatus.active, None, None
+        draft.round += 1
+        rec.session.add(draft)
+        rec.log("stage.reopened", f"stage:{draft.key}", was.value, StageStatus.active.value, f"round {draft.round}, returned by {stage.key!r}")
 
 
 def _start(session: Session, rec: Recorder, stage: Stage, parties: list[Party]) -> None:

@@ -88,9 +88,9 @@ class RevisionView:
     def active_stages(self) -> list[str]:
         return [s.key for s in self.stages if s.status == StageStatus.active]
 
-    @property
-    def next_deadline(self) -> Deadline | None:
-        return next((d for d in self.deadlines if not d.overdue), None)
+    def next_deadline(self, today: dt.date) -> Deadline | None:
+        """The first date from today on; a passed date of a stage not yet started is not "next"."""
+        return next((d for d in self.deadlines if not d.overdue and d.day >= today), None)
 
     @property
     def overdue(self) -> int:
@@ -116,7 +116,7 @@ def _deadlines(stages: list[Stage], today: dt.date) -> list[Deadline]:
 
 def _progress(stage: Stage, decisions: list[ForumDecision], responses: list[HearingResponse], treatments: list[PartyTreatment]) -> Progress:
     if stage.status == StageStatus.pending:
-        return Progress(waits_for=[stage.returned_to] if stage.returned_to else list(stage.after))
+        return Progress(waits_for=rules.returned_to(stage) or list(stage.after))
     match stage.kind:
         case StageKind.forum_approval:
             t = rules.forum_tally(stage, decisions)

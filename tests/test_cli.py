@@ -106,3 +106,81 @@ def test_user_add_reads_the_password_from_stdin_and_refuses_a_short_one(domain_d
     short = runner.invoke(app, ["user", "add", "ola", "--password-stdin"], input="kort\n")
     assert short.exit_code == 2
     assert "password: at least 12 characters" in short.stderr
+
+
+def _stored_small_plan() -> None:
+    import datetime as dt
+
+    from avtaleflyt.models.plan import parse_plan
+    from avtaleflyt.tasks.reconcile import reconcile_revision
+    from avtaleflyt.tasks.store import store_revision
+
+    with session_scope() as s:
+        store_revision(s, parse_plan(SMALL_PLAN), SMALL_PLAN, "t")
+    with session_scope() as s:
+        reconcile_revision(s, "testrevisjon-2024", today=dt.date(2024, 6, 1))
+
+
+def _plan_versions() -> list[int]:
+    from avtaleflyt.models.tables import PlanVersion
+
+    with session_scope() as s:
+        return list(s.exec(select(PlanVersion.version).order_by(PlanVersion.version)).all())
+
+
+def test_plan_shift_shows_the_difference_and_asks_first(domain_db_url, tmp_path, offline_prefect):
+    _stored_small_plan()
+    revised = tmp_path / "revised.yaml"
+    revised.write_text(SMALL_PLAN.replace("meeting: 2024-11-27", "meeting: 2024-12-11"), encoding="utf-8")
+
+    declined = runner.invoke(app, ["plan", "shift", "testrevisjon-2024", str(revised), "--reason", "ASU flyttet"], input="n\n")
+    assert declined.exit_code == 1
+    assert "sluttbehandling" in declined.stdout and "2024-11-27" in declined.stdout and "+14 d" in declined.stdout
+    assert _plan_versions() == [1]
+
+    applied = run("plan", "shift", "testrevisjon-2024", str(revised), "--reason", "ASU flyttet", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert "recorded: plan v2 of testrevisjon-2024" in applied.stdout
+    assert "the run was not reached" in applied.stderr  # recorded first; the run is nudged when Prefect answers
+    assert _plan_versions() == [1, 2]
+
+
+def test_plan_shift_of_a_completed_stage_names_it_and_exits_2(domain_db_url, tmp_path, offline_prefect):
+    import datetime as dt
+
+    from avtaleflyt.tasks import records
+    from avtaleflyt.tasks.reconcile import reconcile_revision
+
+    _stored_small_plan()
+
+    with session_scope() as s:
+        records.complete_draft(s, "testrevisjon-2024", stage_key=None, actor="t")
+    with session_scope() as s:
+        reconcile_revision(s, "testrevisjon-2024", today=dt.date(2024, 6, 15))
+    revised = tmp_path / "revised.yaml"
+    revised.write_text(SMALL_PLAN.replace("due: 2024-06-14", "due: 2024-06-21"), encoding="utf-8")
+    result = run("plan", "shift", "testrevisjon-2024", str(revised), "--reason", "x", "--yes")
+    assert result.exit_code == 2
+    assert "'utkast' is completed; it cannot be rewritten (changed: due)" in result.stderr
+    assert _plan_versions() == [1]
+
+
+def test_revision_list_gives_no_passed_date_as_the_next_deadline(domain_db_url, monkeypatch):
+    import datetime as dt
+
+    from avtaleflyt import clock
+
+    _stored_small_plan()  # the draft is open; every later stage is still to start
+    import json
+
+    def next_deadline(day: dt.date):
+        monkeypatch.setattr(clock, "today", lambda: day)
+        result = run("revision", "list", "--json")
+        assert result.exit_code == 0, result.output
+        nxt = json.loads(result.stdout)[0]["next_deadline"]
+        return nxt and (nxt["day"], nxt["stage"])
+
+    # utkast was due 14.06 (overdue, counted as such); the next date ahead is ASU's meeting...
+    assert next_deadline(dt.date(2024, 6, 16)) == ("2024-06-19", "hoeringsforslag")
+    # ...and once that has passed, it is not "next", though its stage has not started.
+    assert next_deadline(dt.date(2024, 6, 25)) == ("2024-09-10", "hoering")

@@ -304,3 +304,28 @@ def test_queries_per_page_do_not_grow_with_revisions_and_parties(tmp_path):
     print("queries per page:", counts)
     assert counts["small"] == counts["large"]
     assert max(counts["large"].values()) <= 12
+
+
+def test_revision_page_shows_baseline_against_current_dates_after_a_shift(engine):
+    from avtaleflyt.tasks.shift import apply_shift
+
+    drive_example(engine)
+    source = EXAMPLE.read_text(encoding="utf-8").replace("    meeting: 2024-09-25\n", "    meeting: 2024-10-09\n")
+    with session_scope(engine) as s:
+        apply_shift(s, EXAMPLE_SLUG, source, actor="Kari Nordmann", reason="ASU-møtet er flyttet", today=TODAY)
+    client = client_for(engine)
+
+    detail = client.get(f"/api/revisions/{EXAMPLE_SLUG}").json()
+    rows = {(d["stage"], d["field"]): d for d in detail["plan_dates"]}
+    assert (rows[("politisk", "deadline")]["baseline"], rows[("politisk", "deadline")]["current"]) == ("2025-03-01", "2025-03-15")
+    assert rows[("politisk", "deadline")]["slipped_days"] == 14
+    assert rows[("hoering-1", "deadline")]["slipped_days"] == 0
+    assert [(v["version"], v["created_by"], v["reason"]) for v in detail["plan_versions"]] == [
+        (1, "tester", "baseline"), (2, "Kari Nordmann", "ASU-møtet er flyttet"),
+    ]
+
+    text = client.get(f"/revisions/{EXAMPLE_SLUG}").text
+    section = text[text.index('id="plan"'):text.index("</section>", text.index('id="plan"'))]
+    assert "gjeldende plan er versjon 2" in section
+    assert section.count("+14 dager") == 5  # the ASU meeting and the four dates after it
+    assert "ASU-møtet er flyttet" in section and "Kari Nordmann" in section

@@ -122,9 +122,14 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
     wait_for_run()
     cli("hearing", "close", SLUG, "--stage", "hoering-1", "--reason", "høringsfristen 10.09.2024 er ute")
 
-    # Track 2 runs beside it.
+    # Track 2 runs beside it. Its ASU meeting moves two weeks; what comes after it moves along.
     cli("draft", "complete", SLUG, "--stage", "utkast-ovrige")
     wait_for_run()
+    revised = tmp_path / "revised.yaml"
+    revised.write_text(EXAMPLE.read_text(encoding="utf-8").replace("    meeting: 2024-09-25\n", "    meeting: 2024-10-09\n"), encoding="utf-8")
+    assert "recorded: plan v2" in cli("plan", "shift", SLUG, str(revised), "--reason", "ASU-møtet er flyttet", "--yes")
+    wait_for_run()
+    assert stage(show(), "politisk")["dates"]["deadline"] == "2025-03-15"
     cli("forum", "decide", SLUG, "--forum", "ASU", "--outcome", "approved", "--date", "2024-09-25", "--stage", "hoeringsforslag-ovrige")
     wait_for_run()
     cli("hearing", "close", SLUG, "--stage", "hoering-ovrige")
@@ -189,6 +194,7 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
     assert sent["hearing_invitation"] == 2 * 21
     assert sent["decision_request"] == sent["decision_receipt"] == 21
     assert sent["revision_completed"] == 1
+    assert sent["deadline_moved"] == 21  # every party, once: both its deadlines still to come moved
 
 
 def test_worker_killed_mid_pass_is_recovered_without_duplicates(prefect_server, worker, domain_db_url, tmp_path):

@@ -32,6 +32,7 @@ DATES = {
     E.stage_completed: ("onsdag 27. november 2024", "onsdag 27. november 2024"),
     E.revision_completed: ("torsdag 20. mars 2025", "torsdag 20. mars 2025"),
     E.weekly_digest: ("mandag 10. mars 2025", "måndag 10. mars 2025"),
+    E.deadline_moved: ("lørdag 15. mars 2025", "laurdag 15. mars 2025"),
 }
 
 # A nynorsk word each nynorsk letter uses and its bokmål twin does not.
@@ -47,6 +48,7 @@ NYNORSK = {
     E.stage_completed: "vart avslutta",
     E.revision_completed: "partane",
     E.weekly_digest: "veke",
+    E.deadline_moved: "flytta frå",
 }
 
 
@@ -161,6 +163,7 @@ DATE_FIELD = {
     E.stage_completed: "completed_on",
     E.revision_completed: "completed_on",
     E.weekly_digest: "as_of",
+    E.deadline_moved: "moves",
 }
 
 

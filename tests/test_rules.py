@@ -33,7 +33,7 @@ from avtaleflyt.models.rules import (
     forum_tally,
     hearing_gate,
     is_revision_done,
-    nearest_draft,
+    nearest_drafts,
     pick_stage,
     ready_stages,
     require_active,
@@ -127,8 +127,21 @@ def test_revision_done_only_when_every_stage_is():
 
 def test_nearest_draft_goes_through_a_hearing():
     stages = revision()
-    assert nearest_draft(by_key(stages, "hoering-ovrige"), stages).key == "utkast-ovrige"
-    assert nearest_draft(by_key(stages, "hoeringsforslag"), stages).key == "utkast"
+    assert [d.key for d in nearest_drafts(by_key(stages, "hoering-ovrige"), stages)] == ["utkast-ovrige"]
+    assert [d.key for d in nearest_drafts(by_key(stages, "hoeringsforslag"), stages)] == ["utkast"]
+
+
+def test_a_stage_joining_two_tracks_goes_back_to_both_drafts():
+    stages = revision()
+    assert [d.key for d in nearest_drafts(by_key(stages, "sluttbehandling"), stages)] == ["utkast", "utkast-ovrige"]
+    final = by_key(stages, "sluttbehandling")
+    final.status, final.returned_to = pending, "utkast,utkast-ovrige"
+    for key in ("utkast", "hoeringsforslag", "hoering-1", "utkast-ovrige", "hoeringsforslag-ovrige", "hoering-ovrige"):
+        by_key(stages, key).status = done
+    by_key(stages, "utkast-ovrige").status = active
+    assert final not in ready_stages(stages)  # one track's draft is still open
+    by_key(stages, "utkast-ovrige").status = done
+    assert final in ready_stages(stages)
 
 
 def test_nearest_draft_prefers_the_closest():
@@ -139,13 +152,13 @@ def test_nearest_draft_prefers_the_closest():
         stage("sluttforing", D),
         stage("slutt", F, after=["forum", "sluttforing"]),
     ]
-    assert nearest_draft(by_key(stages, "slutt"), stages).key == "sluttforing"
+    assert [d.key for d in nearest_drafts(by_key(stages, "slutt"), stages)] == ["sluttforing"]
 
 
 def test_nearest_draft_none_before_and_unknown_keys_ignored():
     stages = [stage("forum", F, after=["borte"]), stage("politisk", P, after=["forum"])]
-    assert nearest_draft(by_key(stages, "politisk"), stages) is None
-    assert nearest_draft(by_key(stages, "forum"), stages) is None
+    assert nearest_drafts(by_key(stages, "politisk"), stages) == []
+    assert nearest_drafts(by_key(stages, "forum"), stages) == []
 
 
 def test_downstream():

@@ -6,19 +6,22 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from avtaleflyt import clock
 from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.tables import Party, Revision
 from avtaleflyt.settings import Settings, get_settings
+from avtaleflyt.tasks import export, feeds
 
 from . import security, views
 from .forms import install_forms
@@ -144,6 +147,66 @@ def create_app(
     def api_revision(slug: str) -> views.RevisionDetail:
         return load_detail(slug)
 
+    # ------------------------------------------------------------------ plan exports
+    # The printable Fremdriftsplan and the CSV need a login; the calendar feeds take a
+    # signed token instead (tasks/feeds.py), because a calendar app cannot log in.
+
+    def exported(make: Callable[[Session], str], *, public: bool = False) -> str:
+        with session() as s:
+            try:
+                return make(s)
+            except DomainError as exc:  # a feed answers without a login: it does not list the known revisions
+                raise HTTPException(404, "Kalenderen finnes ikke lenger." if public else str(exc)) from None
+
+    def feed_link(slug: str, party_id: int | None = None) -> dict[str, str]:
+        """A feed's subscribe address (with its token) and the same as a webcal:// link."""
+        token = feeds.feed_token(settings.signing_key(), slug, party_id)
+        url = f"{settings.public_url.rstrip('/')}{feeds.feed_path(slug, party_id)}?token={token}"
+        return {"url": url, "webcal": "webcal://" + url.split("://", 1)[1]}
+
+    def calendar_response(text: str) -> Response:
+        return Response(text, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": 'inline; filename="plan.ics"'})
+
+    def refuse_feed() -> HTTPException:
+        return HTTPException(403, "Kalenderlenken mangler en gyldig nøkkel. Kopier abonnementslenken fra revisjonssiden på nytt.")
+
+    @app.get("/revisions/{slug}/fremdriftsplan", response_class=HTMLResponse, include_in_schema=False, dependencies=reader)
+    def fremdriftsplan(slug: str) -> HTMLResponse:
+        return HTMLResponse(exported(lambda s: export.plan_html(s, slug, today=today_fn())))
+
+    @app.get("/revisions/{slug}/plan.csv", include_in_schema=False, dependencies=reader)
+    def plan_csv(slug: str) -> Response:
+        filename = quote(f"{slug}-fremdriftsplan.csv")
+        return Response(
+            exported(lambda s: export.plan_csv(s, slug)), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+        )
+
+    @app.get("/revisions/{slug}/kalendere", response_class=HTMLResponse, include_in_schema=False, dependencies=reader)
+    def calendars(request: Request, slug: str) -> HTMLResponse:
+        """Every feed of the revision with its subscribe link: its own page, so the revision page makes no extra query."""
+        with session() as s:
+            revision = s.exec(select(Revision).where(Revision.slug == slug)).first()
+            if revision is None:
+                raise HTTPException(404, f"Fant ingen revisjon {slug!r}")
+            parties = s.exec(select(Party).where(Party.revision_id == revision.id, col(Party.active).is_(True)).order_by(Party.name)).all()
+        return pages.TemplateResponse(
+            request, "calendars.html",
+            page_context(request, revision=revision, calendar_feed=feed_link(slug), parties=[{"name": p.name, "body": p.body, **feed_link(slug, p.id)} for p in parties]),
+        )
+
+    @app.get("/revisions/{slug}/plan.ics", include_in_schema=False)
+    def revision_feed(slug: str, token: str | None = None) -> Response:
+        if not feeds.feed_token_valid(settings.signing_key(), token, slug):
+            raise refuse_feed()
+        return calendar_response(exported(lambda s: export.plan_ics(s, slug), public=True))
+
+    @app.get("/revisions/{slug}/parties/{party_id}/plan.ics", include_in_schema=False)
+    def party_feed(slug: str, party_id: int, token: str | None = None) -> Response:
+        if not feeds.feed_token_valid(settings.signing_key(), token, slug, party_id):
+            raise refuse_feed()
+        return calendar_response(exported(lambda s: export.plan_ics(s, slug, party_id=party_id), public=True))
+
     # ------------------------------------------------------------------ pages
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False, dependencies=reader)
@@ -154,7 +217,9 @@ def create_app(
     @app.get("/revisions/{slug}", response_class=HTMLResponse, include_in_schema=False, dependencies=reader)
     def revision(request: Request, slug: str) -> HTMLResponse:
         data = load_detail(slug)
-        return pages.TemplateResponse(request, "revision.html", page_context(request, r=data, dag=views.dag_layout(data.stages)))
+        return pages.TemplateResponse(
+            request, "revision.html", page_context(request, r=data, dag=views.dag_layout(data.stages), calendar_feed=feed_link(slug))
+        )
 
     install_forms(app, engine=engine, settings=settings, pages=pages, page_context=page_context, today=today_fn)
 

@@ -17,7 +17,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from avtaleflyt.models.dates import PlanDate
-from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, Revision, Stage
+from avtaleflyt.models.shift import slips
+from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersion, Revision, Stage
+from avtaleflyt.tasks.shift import plan_in_force
 from avtaleflyt.tasks.status import Deadline, PartyView, Progress, RevisionView, StageView, revision_views
 
 PER_PAGE = 20
@@ -57,7 +59,9 @@ EMAIL_EVENT_NB = {
     "stage_completed": "trinn fullført",
     "revision_completed": "revisjon fullført",
     "weekly_digest": "ukesammendrag",
+    "deadline_moved": "ny frist",
 }
+DATE_FIELD_NB = {"opens": "åpner", "due": "frist", "meeting": "møte", "deadline": "frist"}
 
 
 def month_label(year: int, month: int) -> str:
@@ -213,6 +217,26 @@ class EmailOut(BaseModel):
     attempts: int
 
 
+class PlanVersionOut(BaseModel):
+    version: int
+    created_by: str
+    created_at: dt.datetime
+    reason: str | None
+    changes: int = Field(description="how many differences from the version before")
+
+
+class PlanDateOut(BaseModel):
+    """A date of the plan: as in the baseline (version 1), as now, and how far it slipped."""
+
+    what: str
+    stage: str | None = Field(description="the stage's key; None for a milestone")
+    field: str | None = Field(description="opens | due | meeting | deadline; None for a milestone")
+    field_label: str
+    baseline: str | None
+    current: str | None
+    slipped_days: int | None = Field(description="current minus baseline in days; positive is later")
+
+
 class RevisionDetail(RevisionSummary):
     seq: int
     flow_run_id: str | None
@@ -224,6 +248,8 @@ class RevisionDetail(RevisionSummary):
     overdue_items: list[DeadlineOut]
     behind_plan: list[DeadlineOut] = Field(description="passed dates of stages that have not started yet")
     timeline: Timeline
+    plan_versions: list[PlanVersionOut]
+    plan_dates: list[PlanDateOut] = Field(description="every stage date, then the milestones that moved since the baseline")
     emails: list[EmailOut]
     emails_truncated: bool
 
@@ -235,13 +261,8 @@ def _deadline(d: Deadline) -> DeadlineOut:
     return DeadlineOut(day=d.day, stage=d.stage, what=_what_nb(d), overdue=d.overdue)
 
 
-def _next_deadline(v: RevisionView, today: dt.date) -> Deadline | None:
-    """The first deadline from today on (RevisionView.next_deadline also counts passed dates of stages not yet started)."""
-    return next((d for d in v.deadlines if not d.overdue and d.day >= today), None)
-
-
 def _summary(v: RevisionView, today: dt.date) -> RevisionSummary:
-    nxt = _next_deadline(v, today)
+    nxt = v.next_deadline(today)
     return RevisionSummary(
         slug=v.slug,
         title=v.title,
@@ -478,6 +499,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         behind_plan=[_deadline(d) for d in v.deadlines if not d.overdue and d.day < today],
         overdue_items=[_deadline(d) for d in v.deadlines if d.overdue],
         timeline=timeline(stages, milestones, forum_names, today),
+        **_plan_history(session, in_revision, stages),
         emails=[
             EmailOut(
                 created_at=e.created_at,
@@ -497,6 +519,43 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         ],
         emails_truncated=len(emails) > EMAIL_LOG_LIMIT,
     )
+
+
+def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict:  # noqa: ANN001 - a SQL condition
+    versions = list(
+        session.exec(
+            select(PlanVersion).join(Revision, col(PlanVersion.revision_id) == col(Revision.id)).where(in_revision)
+            .order_by(PlanVersion.version)
+        ).all()
+    )
+    if not versions:
+        return {"plan_versions": [], "plan_dates": []}
+    baseline, current = plan_in_force(versions[0]), plan_in_force(versions[-1])
+    moved, milestones_moved = slips(baseline, current)
+    base_dates = {(s.key, f): getattr(s, f, None) for s in baseline.stages for f in DATE_FIELD_NB}
+    slipped = {(m.stage, m.field): m.days for m in moved}
+    titles = {s.key: s.title or s.key for s in stages}
+    rows = [
+        PlanDateOut(
+            what=titles.get(s.key, s.key), stage=s.key, field=f, field_label=DATE_FIELD_NB[f],
+            baseline=_text(base_dates.get((s.key, f))), current=_text(getattr(s, f, None)), slipped_days=slipped.get((s.key, f), 0 if base_dates.get((s.key, f)) else None),
+        )
+        for s in current.stages
+        for f in DATE_FIELD_NB
+        if getattr(s, f, None) is not None or base_dates.get((s.key, f)) is not None
+    ]
+    rows += [
+        PlanDateOut(what=m.what, stage=None, field=None, field_label="milepæl", baseline=str(m.before), current=str(m.after), slipped_days=m.days)
+        for m in milestones_moved
+    ]
+    return {
+        "plan_versions": [PlanVersionOut(version=v.version, created_by=v.created_by, created_at=v.created_at, reason=v.reason, changes=len(v.changes)) for v in versions],
+        "plan_dates": rows,
+    }
+
+
+def _text(value: PlanDate | None) -> str | None:
+    return None if value is None else str(value)
 
 
 # --------------------------------------------------------------------------- the DAG drawing (HTML only)

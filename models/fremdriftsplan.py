@@ -1,0 +1,303 @@
+"""The Fremdriftsplan as secretariats keep it: a spreadsheet of milestones (Når / Hva / Om / Ansvar).
+
+Pure: reads and writes CSV text, parses Norwegian dates (`27.11.24`, `nov 24`),
+groups milestones into the parts of the printed plan, and puts imported
+milestones into a plan file's text. No files, no database.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .dates import PlanDate
+
+COLUMNS = ("Når", "Hva", "Om", "Ansvar", "Del")
+FIELDS = ("date", "what", "about", "responsible", "part")
+_REQUIRED = ("Når", "Hva")
+_HEADER_NAMES = {"når": "Når", "nar": "Når", "hva": "Hva", "om": "Om", "ansvar": "Ansvar", "del": "Del"}
+_DELIMITERS = (";", "\t", ",")
+_MAX_TEXT = 500  # the plan file's limit for `what`
+
+MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember")
+MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
+
+_ISO = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?$")
+_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\.?$")
+_DAY_NO_YEAR = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?$")
+_UNKNOWN_DAY = re.compile(r"^x{1,2}\.(\d{1,2})\.(\d{2}|\d{4})\.?$", re.IGNORECASE)  # "xx.12.24": a month
+_NAMED_MONTH = re.compile(r"^([a-zæøå]+)\.?\s*(\d{2}|\d{4})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    date: PlanDate
+    what: str
+    about: str | None = None
+    responsible: str | None = None
+    part: str | None = None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int  # as a spreadsheet counts: the header, if any, is row 1
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.column}: {self.message}"
+
+
+class MilestonesInvalid(ValueError):
+    """Every problem of a milestones CSV, each with its row and column."""
+
+    def __init__(self, problems: list[RowProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --- Norwegian dates -------------------------------------------------------------
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    return 2000 + year if len(text) == 2 else year
+
+
+def _month_number(word: str) -> int | None:
+    """`nov`, `Nov`, `sept`, `november` → 11; a prefix of at least three letters names one month."""
+    word = word.casefold()
+    if len(word) < 3:
+        return None
+    for number, name in enumerate(MONTHS, start=1):
+        if name.startswith(word):
+            return number
+    return None
+
+
+def parse_norwegian_date(text: str) -> PlanDate:
+    """A plan date as written in Norwegian plans.
+
+    Days: `27.11.24`, `27.11.2024`, `2024-11-27`. Months: `nov 24`, `nov. 2024`,
+    `november 2024`, `2024-11`, `xx.12.24`. A day without a year (`27.11`) is refused.
+    """
+    value = text.strip()
+    if not value:
+        raise ValueError("required")
+    if _ISO.match(value):
+        parts = value.split("-")
+        return PlanDate.parse("-".join([parts[0], *(p.zfill(2) for p in parts[1:])]))
+    if m := _DAY.match(value):
+        day, month, year = int(m[1]), int(m[2]), _year(m[3])
+        try:
+            return PlanDate(year, month, dt.date(year, month, day).day)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real date") from None
+    if m := _UNKNOWN_DAY.match(value):
+        month, year = int(m[1]), _year(m[2])
+        if not 1 <= month <= 12:
+            raise ValueError(f"{value!r}: month must be 1-12")
+        return PlanDate(year, month)
+    if _DAY_NO_YEAR.match(value):
+        day_month = value.rstrip(".")
+        raise ValueError(f"{value!r} has no year: write {day_month}.24 or {day_month}.2024, or a month (nov 2024)")
+    if m := _NAMED_MONTH.match(value):
+        month = _month_number(m[1])
+        if month is None:
+            raise ValueError(f"{m[1]!r} is not a Norwegian month (jan, feb, mar, apr, mai, jun, jul, aug, sep, okt, nov, des)")
+        return PlanDate(_year(m[2]), month)
+    raise ValueError(f"{value!r} is not a date: write a day (27.11.2024) or a month (nov 2024)")
+
+
+def format_norwegian_date(date: PlanDate) -> str:
+    """`27.11.2024` for a day, `nov 2024` for a month: what `parse_norwegian_date` reads back."""
+    if date.exact:
+        return f"{date.day:02d}.{date.month:02d}.{date.year:04d}"
+    return f"{MONTH_ABBREVIATIONS[date.month - 1]} {date.year:04d}"
+
+
+# --- reading the CSV ----------------------------------------------------------------
+
+
+def _decode(data: str | bytes) -> str:
+    if isinstance(data, bytes):
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise MilestonesInvalid([RowProblem(1, "(file)", f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8")]) from None
+    return data.removeprefix("\ufeff")
+
+
+def _header(first_line: str) -> tuple[str, list[str]] | None:
+    """(delimiter, column names) if the first line is a header row, else None."""
+    for delimiter in _DELIMITERS:
+        cells = [c.strip().casefold() for c in next(csv.reader([first_line], delimiter=delimiter), [])]
+        while cells and not cells[-1]:
+            cells.pop()
+        if len(cells) >= 2 and all(c in _HEADER_NAMES for c in cells):
+            return delimiter, [_HEADER_NAMES[c] for c in cells]
+    return None
+
+
+def read_milestones_csv(data: str | bytes) -> list[MilestoneRow]:
+    """The milestones of a CSV, `;`-separated (or `,`/tab when the header row uses them).
+
+    The header `Når;Hva;Om;Ansvar[;Del]` is optional (its columns may come in any
+    order); without it the columns are in that order. Empty rows are skipped.
+    Raises `MilestonesInvalid` with every problem found; returns nothing partial.
+    """
+    text = _decode(data)
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    header = _header(first_line)
+    if header:
+        delimiter, columns = header
+        problems = [RowProblem(1, name, "named twice in the header") for name in set(columns) if columns.count(name) > 1]
+        problems += [RowProblem(1, name, "missing from the header") for name in _REQUIRED if name not in columns]
+        if problems:
+            raise MilestonesInvalid(problems)
+    else:
+        delimiter = ";" if ";" in first_line or "\t" not in first_line else "\t"
+        columns = list(COLUMNS)
+
+    rows: list[MilestoneRow] = []
+    problems = []
+    header_skipped = header is None
+    for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        if not any(c.strip() for c in cells):
+            continue
+        if not header_skipped:
+            header_skipped = True
+            continue
+        extra = [c for c in cells[len(columns):] if c.strip()]
+        if extra:
+            problems.append(RowProblem(number, "(row)", f"{len(cells)} columns; expected {delimiter.join(columns)}"))
+            continue
+        values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(columns)}
+        row, row_problems = _row(number, values)
+        problems += row_problems
+        if row is not None:
+            rows.append(row)
+    if problems:
+        raise MilestonesInvalid(problems)
+    return rows
+
+
+def _row(number: int, values: dict[str, str]) -> tuple[MilestoneRow | None, list[RowProblem]]:
+    problems = []
+    date = None
+    try:
+        date = parse_norwegian_date(values.get("Når", ""))
+    except ValueError as exc:
+        problems.append(RowProblem(number, "Når", str(exc)))
+    what = values.get("Hva", "")
+    if not what:
+        problems.append(RowProblem(number, "Hva", "required"))
+    elif len(what) > _MAX_TEXT:
+        problems.append(RowProblem(number, "Hva", f"{len(what)} characters; at most {_MAX_TEXT}"))
+    if problems:
+        return None, problems
+    return MilestoneRow(
+        date=date,
+        what=what,
+        about=values.get("Om") or None,
+        responsible=values.get("Ansvar") or None,
+        part=values.get("Del") or None,
+    ), []
+
+
+# --- writing the CSV ------------------------------------------------------------------
+
+
+def write_milestones_csv(rows: list[MilestoneRow]) -> str:
+    """`Når;Hva;Om;Ansvar;Del` rows with CRLF line ends, starting with a BOM so Excel reads UTF-8."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow([format_norwegian_date(r.date), r.what, r.about or "", r.responsible or "", r.part or ""])
+    return "\ufeff" + buffer.getvalue()
+
+
+# --- the parts of the printed plan -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanPart:
+    title: str
+    part: str | None  # None: the plan's main part
+    milestones: list[MilestoneRow]
+
+
+def plan_parts(rows: list[MilestoneRow], main_title: str) -> list[PlanPart]:
+    """One part per page: the main part (no `part`, titled `main_title`) first, then the
+    others in order of first appearance; each part's milestones in date order."""
+    order: list[str | None] = [None]
+    grouped: dict[str | None, list[MilestoneRow]] = {None: []}
+    for r in rows:
+        if r.part not in grouped:
+            order.append(r.part)
+            grouped[r.part] = []
+        grouped[r.part].append(r)
+    return [
+        PlanPart(main_title if part is None else part, part, sorted(grouped[part], key=lambda r: r.date))
+        for part in order
+        if grouped[part] or (part is None and len(order) == 1)
+    ]
+
+
+# --- milestones into a plan file ------------------------------------------------------------
+
+
+def _yaml_value(row: MilestoneRow) -> dict[str, Any]:
+    date = row.date.first_day if row.date.exact else str(row.date)  # a date object is written unquoted
+    values = {"date": date, "what": row.what, "about": row.about, "responsible": row.responsible, "part": row.part}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def milestones_yaml(rows: list[MilestoneRow]) -> str:
+    """A `milestones:` block, one flow-style row per milestone as in the example plans."""
+    lines = ["milestones:" if rows else "milestones: []"]
+    for row in rows:
+        flow = yaml.safe_dump(_yaml_value(row), default_flow_style=True, allow_unicode=True, sort_keys=False, width=1_000_000)
+        lines.append(f"  - {flow.strip()}")
+    return "\n".join(lines) + "\n"
+
+
+def replace_milestones(plan_text: str, rows: list[MilestoneRow]) -> str:
+    """The plan file's text with its top-level `milestones:` block replaced (appended if absent).
+
+    Everything outside the block is kept as written, including comments above it and
+    above the key after it; comments inside the block go with the old milestones.
+    The caller validates the result (`parse_plan`).
+    """
+    block = milestones_yaml(rows)
+    try:
+        root = yaml.compose(plan_text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"the plan file is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(root, yaml.MappingNode):
+        raise ValueError("the plan file is not a mapping of plan keys")
+    lines = plan_text.splitlines(keepends=True)
+    keys = [key for key, _ in root.value]
+    found = next((i for i, key in enumerate(keys) if isinstance(key, yaml.ScalarNode) and key.value == "milestones"), None)
+    if found is None:
+        text = plan_text if plan_text.endswith("\n") or not plan_text else plan_text + "\n"
+        return text + block
+    start = keys[found].start_mark.line
+    if keys[found].start_mark.column != 0:
+        raise ValueError("`milestones:` does not start its line; cannot replace it safely")
+    end = keys[found + 1].start_mark.line if found + 1 < len(keys) else len(lines)
+    while end > start + 1 and _belongs_to_next_key(lines[end - 1]):
+        end -= 1
+    return "".join(lines[:start]) + block + "".join(lines[end:])
+
+
+def _belongs_to_next_key(line: str) -> bool:
+    """A blank line or an unindented comment just above the next key stays with that key."""
+    return not line.strip() or line.startswith("#")

@@ -1,0 +1,288 @@
+"""The plan in force, exported: an iCalendar feed, the printable Fremdriftsplan (HTML), a CSV.
+
+Reads the revision's stages and milestones from the domain database (kept current
+by `plan shift`), never the plan file.
+
+What a feed holds:
+- the revision's feed: every exact date of the plan — each stage's dates (draft due,
+  hearing opens and deadline, forum meeting, political deadline) and every milestone
+  with a day. Month-only dates are left out: a calendar needs a day.
+- a party's feed: only what the party itself must act on — each hearing's opening and
+  deadline, the political deadline, and its own council's or board's meeting once
+  scheduled. Forum meetings and milestones are left out: the forums' members are not
+  the parties, and a municipality's calendar should not fill with other bodies' meetings.
+  Dates before the party joined or after it left are left out too.
+
+A UID is keyed on what the event is (revision, stage and field; a milestone's part,
+Hva and which occurrence of that Hva it is), never on its date, so a subscribed
+calendar moves the event when the plan moves instead of adding a second one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pendulum
+from icalendar import Calendar, Event, vDuration
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel import Session, col, select
+
+import avtaleflyt.templates
+from avtaleflyt.models import rules
+from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.enums import Language, StageKind
+from avtaleflyt.models.fremdriftsplan import MilestoneRow, plan_parts, write_milestones_csv
+from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.tables import Milestone, Party, PartyTreatment, Revision, Stage
+
+from .calendar import PRODID, deadline_event
+
+PAGES_DIR = Path(avtaleflyt.templates.__file__).parent / "pages"
+FEED_REFRESH = dt.timedelta(hours=6)  # how often a subscribed calendar should fetch again
+
+# (stage kind, date field) → (bokmål, nynorsk); a forum meeting names its forums.
+_STAGE_DATE_LABELS: dict[tuple[StageKind, str], tuple[str, str]] = {
+    (StageKind.draft, "due"): ("Frist for utkast", "Frist for utkast"),
+    (StageKind.hearing, "opens"): ("Høringen åpner", "Høyringa opnar"),
+    (StageKind.hearing, "deadline"): ("Høringsfrist", "Høyringsfrist"),
+    (StageKind.forum_approval, "meeting"): ("Møte i {forums}", "Møte i {forums}"),
+    (StageKind.political_treatment, "deadline"): ("Frist for politisk behandling", "Frist for politisk handsaming"),
+}
+_DATE_FIELDS = ("opens", "due", "meeting", "deadline")
+_DEADLINE_FIELDS = ("due", "deadline")
+_PARTY_FIELDS = {(StageKind.hearing, "opens"), (StageKind.hearing, "deadline"), (StageKind.political_treatment, "deadline")}
+_COUNCIL_MEETING = ("{body} behandler {title}", "{body} handsamar {title}")
+_THE_PARTIES = ("Partene", "Partane")
+
+
+def _nb_nn(pair: tuple[str, str], language: Language) -> str:
+    return pair[1] if language == Language.nn else pair[0]
+
+
+# --- reading the plan in force ---------------------------------------------------------
+
+
+def _revision(session: Session, slug: str) -> Revision:
+    revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
+    if revision is None:
+        known = session.exec(select(Revision.slug).order_by(Revision.slug)).all()
+        hint = f"; known: {', '.join(known)}" if known else "; no revision has been started"
+        raise DomainError(f"SLUG: no revision {slug!r}{hint}")
+    return revision
+
+
+def _party(session: Session, revision: Revision, name: str | None, party_id: int | None) -> Party | None:
+    if party_id is not None:
+        party = session.get(Party, party_id)
+        if party is None or party.revision_id != revision.id:
+            raise DomainError(f"party {party_id} is not a party of {revision.slug!r}")
+        return party
+    if name is not None:
+        return rules.find_party(session.exec(select(Party).where(Party.revision_id == revision.id)).all(), name)
+    return None
+
+
+def _stages(session: Session, revision: Revision) -> list[Stage]:
+    return list(session.exec(select(Stage).where(Stage.revision_id == revision.id).order_by(Stage.position)).all())
+
+
+def _milestones(session: Session, revision: Revision) -> list[Milestone]:
+    """In the plan's own order (as stored), which the CSV keeps."""
+    return list(session.exec(select(Milestone).where(Milestone.revision_id == revision.id).order_by(col(Milestone.id))).all())
+
+
+def _row(m: Milestone) -> MilestoneRow:
+    return MilestoneRow(PlanDate.parse(m.date), m.what, m.about, m.responsible, m.part)
+
+
+def _stage_dates(stage: Stage) -> list[tuple[str, PlanDate]]:
+    return [(f, PlanDate.parse(v)) for f in _DATE_FIELDS if (v := getattr(stage, f))]
+
+
+def _stage_label(stage: Stage, field: str, language: Language) -> str:
+    label = _nb_nn(_STAGE_DATE_LABELS.get((stage.kind, field), (field, field)), language)
+    return label.format(forums=", ".join(stage.forums) or "utvalget")
+
+
+# --- iCalendar ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PlanEvent:
+    day: dt.date
+    uid_source: str
+    summary: str
+    description: str
+    alarm: bool  # only deadlines remind; a subscribed plan full of alarms gets unsubscribed
+    category: str | None = None
+
+
+def _revision_events(revision: Revision, stages: list[Stage], milestones: list[Milestone]) -> list[_PlanEvent]:
+    about = f"{revision.title} ({revision.helsefellesskap})"
+    events = [
+        _PlanEvent(
+            when.first_day, f"{revision.slug}/stage/{stage.key}/{field}",
+            f"{_stage_label(stage, field, revision.language)}: {stage.title or stage.key}", about, field in _DEADLINE_FIELDS,
+        )
+        for stage in stages
+        for field, when in _stage_dates(stage)
+        if when.exact
+    ]
+    occurrence: Counter[tuple[str | None, str]] = Counter()
+    for m in milestones:
+        occurrence[(m.part, m.what)] += 1
+        when = PlanDate.parse(m.date)
+        if not when.exact:
+            continue
+        details = [f"Om: {m.about}" if m.about else "", f"Ansvar: {m.responsible}" if m.responsible else "", f"Del: {m.part}" if m.part else "", about]
+        events.append(
+            _PlanEvent(
+                when.first_day, f"{revision.slug}/milestone/{m.part or ''}/{m.what}/{occurrence[(m.part, m.what)]}",
+                m.what, "\n".join(d for d in details if d), False, m.part,
+            )
+        )
+    return events
+
+
+def _party_events(session: Session, revision: Revision, party: Party, stages: list[Stage]) -> list[_PlanEvent]:
+    about = f"{revision.title} ({revision.helsefellesskap})"
+    scope = f"{revision.slug}/party/{party.id}"
+    events = [
+        _PlanEvent(
+            when.first_day, f"{scope}/stage/{stage.key}/{field}",
+            f"{_stage_label(stage, field, party.language)}: {stage.title or stage.key}", about, field in _DEADLINE_FIELDS,
+        )
+        for stage in stages
+        for field, when in _stage_dates(stage)
+        if when.exact and (stage.kind, field) in _PARTY_FIELDS
+    ]
+    meetings = session.exec(
+        select(PartyTreatment.meeting_date)
+        .join(Stage, col(PartyTreatment.stage_id) == col(Stage.id))
+        .where(Stage.revision_id == revision.id, PartyTreatment.party_id == party.id, col(PartyTreatment.meeting_date).is_not(None))
+    ).all()
+    for meeting in meetings:
+        summary = _nb_nn(_COUNCIL_MEETING, party.language).format(body=party.body, title=revision.title)
+        events.append(_PlanEvent(meeting, f"{scope}/council-meeting", summary, about, True))
+    return [e for e in events if (party.joined_on is None or e.day >= party.joined_on) and (party.left_on is None or e.day <= party.left_on)]
+
+
+def _ical_event(e: _PlanEvent, stamp: dt.datetime) -> Event:
+    event = deadline_event(e.uid_source, e.summary, e.day, e.description, stamp=stamp)
+    if not e.alarm:
+        event.subcomponents.clear()  # deadline_event's only subcomponent is its alarm
+    if e.category:
+        event.add("categories", [e.category])
+    return event
+
+
+def plan_ics(session: Session, slug: str, party_name: str | None = None, *, party_id: int | None = None, stamp: dt.datetime | None = None) -> str:
+    """The revision's calendar, or one party's (by name or organisation number, or by id): see the module's docstring."""
+    revision = _revision(session, slug)
+    party = _party(session, revision, party_name, party_id)
+    stages = _stages(session, revision)
+    if party is None:
+        events = _revision_events(revision, stages, _milestones(session, revision))
+        name = f"Fremdriftsplan — {revision.title}"
+    else:
+        events = _party_events(session, revision, party, stages)
+        name = f"{revision.title} — {party.name}"
+    stamp = stamp or dt.datetime.now(dt.timezone.utc)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-caldesc", revision.helsefellesskap)
+    cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(FEED_REFRESH))
+    for e in sorted(events, key=lambda e: e.day):  # stable: on one day, stages before milestones
+        cal.add_component(_ical_event(e, stamp))
+    return cal.to_ical().decode()
+
+
+# --- the printable Fremdriftsplan ------------------------------------------------------------
+
+
+def norwegian_date(value: PlanDate, language: Language = Language.nb) -> str:
+    """`27.11.2024` for a day, `november 2024` for a month."""
+    day = pendulum.date(value.year, value.month, value.day or 1)
+    return day.format("DD.MM.YYYY") if value.exact else day.format("MMMM YYYY", locale=language.value)
+
+
+@dataclass(frozen=True)
+class TableRow:
+    when: str
+    what: str
+    about: str
+    responsible: str
+
+
+@dataclass(frozen=True)
+class Page:
+    heading: str
+    rows: list[TableRow]
+
+
+def _stage_rows(revision: Revision, stages: list[Stage]) -> list[TableRow]:
+    secretariat = revision.coordinators[0]["name"] if revision.coordinators else ""
+    parties = _nb_nn(_THE_PARTIES, revision.language)
+    dated = []
+    for stage in stages:
+        for field, when in _stage_dates(stage):
+            if stage.kind == StageKind.forum_approval:
+                responsible = ", ".join(stage.forums)
+            elif field == "deadline":
+                responsible = parties
+            elif field == "opens":
+                responsible = secretariat  # it sends the invitations
+            else:
+                responsible = ""  # who drafts is not in the plan
+            dated.append((when, TableRow(norwegian_date(when, revision.language), _stage_label(stage, field, revision.language), stage.title or stage.key, responsible)))
+    return [row for _, row in sorted(dated, key=lambda d: d[0])]
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(PAGES_DIR)),
+        autoescape=select_autoescape(["html"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def plan_pages(session: Session, slug: str) -> tuple[Revision, list[Page]]:
+    """One page per plan part (the main part first), then a page with the stages' dates."""
+    revision = _revision(session, slug)
+    title = f"Fremdriftsplan — {revision.title}"
+    pages = [
+        Page(
+            title if part.part is None else f"{title} — {part.title}",
+            [TableRow(norwegian_date(m.date, revision.language), m.what, m.about or "", m.responsible or "") for m in part.milestones],
+        )
+        for part in plan_parts([_row(m) for m in _milestones(session, revision)], revision.title)
+    ]
+    pages.append(Page(f"{title} — Trinn og frister", _stage_rows(revision, _stages(session, revision))))
+    return revision, pages
+
+
+def plan_html(session: Session, slug: str, *, today: dt.date | None = None) -> str:
+    """The Fremdriftsplan as a printable HTML document (`templates/pages/fremdriftsplan.html`)."""
+    revision, pages = plan_pages(session, slug)
+    today = today or dt.date.today()
+    return _environment().get_template("fremdriftsplan.html").render(
+        revision=revision, pages=pages, printed=norwegian_date(PlanDate(today.year, today.month, today.day))
+    )
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def plan_csv(session: Session, slug: str) -> str:
+    """The milestones as `Når;Hva;Om;Ansvar;Del` (what `plan import` reads back)."""
+    revision = _revision(session, slug)
+    return write_milestones_csv([_row(m) for m in _milestones(session, revision)])
