@@ -56,6 +56,8 @@ class PartyView:
     decided_on: dt.date | None = None
     case_no: str | None = None
     self_reported: bool = False
+    joined_on: dt.date | None = None  # joined after the revision started
+    left_on: dt.date | None = None
 
 
 @dataclass
@@ -197,7 +199,10 @@ def revision_views(session: Session, *, slug: str | None = None, today: dt.date,
     for rev in revisions:
         rev_stages = by_rev[rev.id]
         stage_key = {s.id: s.key for s in rev_stages}
-        party_views = {p.id: PartyView(p.name, p.kind.value, p.body, p.language.value, p.active) for p in parties_by_rev[rev.id]}
+        party_views = {
+            p.id: PartyView(p.name, p.kind.value, p.body, p.language.value, p.active, joined_on=p.joined_on, left_on=p.left_on)
+            for p in parties_by_rev[rev.id]
+        }
         invited = responded = treating = decided = 0
         for s in rev_stages:
             for r in resp_by_stage[s.id]:

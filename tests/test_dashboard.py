@@ -311,6 +311,8 @@ def test_revision_page_shows_baseline_against_current_dates_after_a_shift(engine
 
     drive_example(engine)
     source = EXAMPLE.read_text(encoding="utf-8").replace("    meeting: 2024-09-25\n", "    meeting: 2024-10-09\n")
+    osen = next(line for line in source.splitlines(keepends=True) if line.startswith("  - {name: Osen kommune"))
+    source = source.replace(osen, "")
     with session_scope(engine) as s:
         apply_shift(s, EXAMPLE_SLUG, source, actor="Kari Nordmann", reason="ASU-møtet er flyttet", today=TODAY)
     client = client_for(engine)
@@ -329,3 +331,6 @@ def test_revision_page_shows_baseline_against_current_dates_after_a_shift(engine
     assert "gjeldende plan er versjon 2" in section
     assert section.count("+14 dager") == 5  # the ASU meeting and the four dates after it
     assert "ASU-møtet er flyttet" in section and "Kari Nordmann" in section
+    assert f"<b>Osen kommune</b> <span class=\"muted\">(utgått {TODAY:%d.%m.%Y})</span>" in text
+    osen_api = next(p for p in detail["parties_detail"] if p["name"] == "Osen kommune")
+    assert (osen_api["active"], osen_api["left_on"]) == (False, TODAY.isoformat())

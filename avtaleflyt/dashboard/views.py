@@ -164,6 +164,8 @@ class PartyOut(BaseModel):
     decided_on: dt.date | None
     case_no: str | None
     self_reported: bool
+    joined_on: dt.date | None = Field(default=None, description="set when the party joined after the revision started")
+    left_on: dt.date | None = Field(default=None, description="set when the party has left; its history stays")
 
 
 class TimelineItem(BaseModel):
@@ -332,6 +334,8 @@ def _party(p: PartyView, hearing_keys: list[str]) -> PartyOut:
         body=p.body,
         language=p.language,
         active=p.active,
+        joined_on=p.joined_on,
+        left_on=p.left_on,
         hearings=hearings,
         treatment=p.treatment,
         treatment_label=TREATMENT_NB.get(p.treatment, p.treatment) if p.treatment else None,
