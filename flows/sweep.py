@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, get_run_logger
+from prefect.states import Failed
 
 from avtaleflyt import clock
 from avtaleflyt.tasks.sweep import run_sweep
@@ -17,7 +18,8 @@ SWEEP_CRON = "0 7 * * *"
 
 
 @flow(name=SWEEP_FLOW, persist_result=False)
-def deadline_sweep(as_of: dt.date | None = None, dry_run: bool = False) -> dict:
+def deadline_sweep(as_of: dt.date | None = None, dry_run: bool = False):  # noqa: ANN201 - a dict, or a Failed state carrying it
+    """Ends Failed, with what was not done, when a revision, the database or the mail server failed it."""
     logger = get_run_logger()
     report = run_sweep(as_of or clock.today(), dry_run=dry_run)
     for swept in report.revisions:
@@ -27,9 +29,12 @@ def deadline_sweep(as_of: dt.date | None = None, dry_run: bool = False) -> dict:
         logger.error("not done: %s", error)
     if report.sent:
         logger.info("sent %d, deferred %d, failed %d", report.sent.sent, report.sent.deferred, report.sent.failed)
-    return {
+    summary = {
         "as_of": report.as_of.isoformat(),
         "enqueued": report.enqueued,
         "closed": {r.slug: r.closed for r in report.revisions if r.closed},
         "errors": report.errors,
     }
+    if report.errors:
+        return Failed(message=f"{len(report.errors)} not done: " + "; ".join(report.errors)[:1000], data=summary)
+    return summary

@@ -164,3 +164,17 @@ def json_show():
 
     result = runner.invoke(app, ["revision", "show", SLUG, "--json"])
     return json.loads(result.stdout)["stages"]
+
+
+def test_the_sweep_says_so_when_the_domain_database_is_unreachable():
+    import datetime as dt
+
+    from sqlalchemy import create_engine
+
+    from avtaleflyt.stack import free_port
+    from avtaleflyt.tasks.sweep import run_sweep
+
+    nobody = create_engine(f"postgresql+psycopg://avtaleflyt@127.0.0.1:{free_port()}/avtaleflyt", connect_args={"connect_timeout": 2})
+    report = run_sweep(dt.date(2024, 9, 1), engine=nobody)
+    assert report.revisions == [] and report.enqueued == 0
+    assert len(report.errors) == 1 and report.errors[0].startswith("domain database unreachable, no revision swept: ")
