@@ -6,6 +6,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -131,3 +132,24 @@ def test_worker_fixture_serves_and_runs_a_deployment(prefect_server, domain_db_u
     flow_run = run_deployment("stack-probe/probe", parameters={"out": str(out)}, timeout=60)
     assert flow_run.state.is_completed(), flow_run.state
     assert out.read_text().splitlines() == [prefect_server.api_url, domain_db_url]
+
+
+def test_the_server_schedules_the_daily_sweep(prefect_server, worker):
+    """Prefect's scheduler creates the sweep's runs (SQLAlchemy 2.1 broke that: see pyproject.toml)."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    worker()
+    deadline = time.monotonic() + 90  # the scheduler looks every few seconds once the deployment exists
+    with get_client(sync_client=True) as client:
+        while True:
+            scheduled = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["daily"])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+            )
+            if scheduled:
+                break
+            assert time.monotonic() < deadline, "no scheduled run of deadline-sweep/daily"
+            time.sleep(2)
+    first = min(r.expected_start_time for r in scheduled).astimezone(ZoneInfo("Europe/Oslo"))
+    assert (first.hour, first.minute) == (7, 0)
