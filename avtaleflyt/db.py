@@ -7,6 +7,7 @@ queue instead of failing on a lock upgrade.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -14,8 +15,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 
@@ -50,19 +52,47 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+# Any number for pg_advisory_lock, the same in every process of the installation.
+_MIGRATION_LOCK = 0x61766C66  # "avlf"
+_engines_lock = threading.Lock()
+
+
 def migrate(url: str) -> None:
-    """Bring the database to the newest migration (a no-op when it is there)."""
+    """Bring the database to the newest migration (a no-op when it is there).
+
+    On PostgreSQL, processes that start together (workers, the dashboard) take turns
+    under an advisory lock; SQLite's BEGIN IMMEDIATE already makes them queue.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(_migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url)
-    command.upgrade(cfg, "head")
+    if not url.startswith("postgresql"):
+        command.upgrade(cfg, "head")
+        return
+    locker = create_engine(url, poolclass=NullPool)
+    try:
+        with locker.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            try:
+                command.upgrade(cfg, "head")
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+    finally:
+        locker.dispose()
 
 
 @lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
+def _engine_for(url: str) -> Engine:
     engine = make_engine(url)  # first: it creates a SQLite file's folder
     migrate(url)
     return engine
+
+
+def engine_for(url: str) -> Engine:
+    """The process's engine for `url`, migrated on first use. Threads asking at once get one
+    engine and one migration (alembic's command context is not thread-safe)."""
+    with _engines_lock:
+        return _engine_for(url)
 
 
 def get_engine() -> Engine:
