@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from sqlalchemy.exc import OperationalError
 from rich.console import Console
 from rich.table import Table
 
@@ -81,6 +82,13 @@ def refusals() -> Iterator[None]:
         raise typer.Exit(2) from None
     except DomainError as exc:
         fail(str(exc))
+    except OperationalError as exc:
+        database_unreachable(exc)
+
+
+def database_unreachable(exc: OperationalError) -> NoReturn:
+    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    fail(f"the domain database cannot be reached (AVTALEFLYT_DATABASE_URL): {reason}; nothing was written")
 
 
 def day(value: str, option: str) -> dt.date:
@@ -584,8 +592,14 @@ def db_upgrade() -> None:
     out.print(f"[green]migrated:[/] {make_url(url).render_as_string(hide_password=True)}", highlight=False)
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def main() -> None:  # pragma: no cover - the console script
+    try:
+        app()
+    except OperationalError as exc:  # commands that only read, outside `refusals()`
+        try:
+            database_unreachable(exc)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

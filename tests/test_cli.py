@@ -184,3 +184,22 @@ def test_revision_list_gives_no_passed_date_as_the_next_deadline(domain_db_url, 
     assert next_deadline(dt.date(2024, 6, 16)) == ("2024-06-19", "hoeringsforslag")
     # ...and once that has passed, it is not "next", though its stage has not started.
     assert next_deadline(dt.date(2024, 6, 25)) == ("2024-09-10", "hoering")
+
+
+def test_an_unreachable_domain_database_is_named_not_a_traceback(monkeypatch, offline_prefect):
+    import subprocess
+    import sys
+
+    from avtaleflyt.settings import get_settings
+    from avtaleflyt.stack import free_port
+
+    url = f"postgresql+psycopg://avtaleflyt@127.0.0.1:{free_port()}/avtaleflyt"
+    monkeypatch.setenv("AVTALEFLYT_DATABASE_URL", url)
+    get_settings.cache_clear()
+    result = run("party", "decide", "testrevisjon-2024", "--party", "Malvik kommune", "--outcome", "approved", "--date", "2024-11-01")
+    assert result.exit_code == 2
+    assert "the domain database cannot be reached (AVTALEFLYT_DATABASE_URL)" in result.stderr and "Traceback" not in result.output
+    # A command that only reads goes through the console script's own guard.
+    script = Path(sys.executable).with_name("avtaleflyt")
+    listed = subprocess.run([str(script), "revision", "list"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 2 and "cannot be reached" in listed.stderr and "Traceback" not in listed.stderr
