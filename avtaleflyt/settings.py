@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".avtaleflyt"), description="where the embedded stack keeps its databases and mail")
     database_url: str | None = Field(default=None, description="domain database; default: SQLite in data_dir")
     prefect_port: int = 4200
+    prefect_database_url: str | None = Field(
+        default=None, description="`up`'s Prefect server database, e.g. postgresql+asyncpg://…; default SQLite under data_dir/prefect"
+    )
     actor: str = Field(default_factory=lambda: getpass.getuser() or "coordinator", description="who the CLI records as")
     resume_wait_seconds: float = Field(default=30.0, description="how long a command waits for a busy run before leaving it to catch up")
 
@@ -39,6 +42,8 @@ class Settings(BaseSettings):
 
     secret_key: str | None = Field(default=None, description="signs party links and sessions; default: made once and kept in data_dir/secret.key")
     public_url: str = Field(default="http://127.0.0.1:8000", description="the dashboard's address as parties reach it (links in letters)")
+    run_limit: int = Field(default=8, ge=1, description="flow runs the embedded worker runs at once (about 2-4 per core)")
+    outbox_lease_seconds: int = Field(default=600, ge=1, description="how long a sending batch holds the rows it claimed; a killed sender's rows wait this long")
     link_valid_days: int = Field(default=120, description="how long a party's decision link works")
 
     def signing_key(self) -> str:

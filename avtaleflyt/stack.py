@@ -45,8 +45,9 @@ class StackError(RuntimeError):
 # --------------------------------------------------------------------------- settings
 
 
-def prefect_env(data_dir: Path, port: int) -> dict[str, str]:
-    """Environment for a Prefect server (and its clients) on SQLite under `data_dir/prefect`.
+def prefect_env(data_dir: Path, port: int, database_url: str | None = None) -> dict[str, str]:
+    """Environment for a Prefect server (and its clients) on SQLite under `data_dir/prefect`,
+    or on the database at `database_url` (e.g. `postgresql+asyncpg://…`).
 
     Names as in prefect 3.8.8 (`prefect/settings/models/`); legacy aliases such as
     PREFECT_API_DATABASE_CONNECTION_URL still work there but are not used here.
@@ -55,7 +56,7 @@ def prefect_env(data_dir: Path, port: int) -> dict[str, str]:
     api_url = f"http://{HOST}:{port}/api"
     return {
         "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url or f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_SERVER_API_HOST": HOST,
         "PREFECT_SERVER_API_PORT": str(port),
         # Clients (CLI, worker, flow runs) go here; the UI's API URL and PREFECT_UI_URL
@@ -256,11 +257,11 @@ def _python_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 def start_prefect_server(
-    data_dir: Path, port: int, timeout: float = SERVER_START_TIMEOUT
+    data_dir: Path, port: int, timeout: float = SERVER_START_TIMEOUT, *, database_url: str | None = None
 ) -> ManagedProcess:
-    """`prefect server start` on SQLite under data_dir/prefect; returns once /api/health answers."""
+    """`prefect server start` (on SQLite under data_dir/prefect unless `database_url`); returns once /api/health answers."""
     ensure_port_free(port)
-    env = prefect_env(data_dir, port)
+    env = prefect_env(data_dir, port, database_url)
     Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     proc = ManagedProcess(
         name="prefect-server",
@@ -497,7 +498,7 @@ def run_up(
     console = Console()
     data_dir = Path(settings.data_dir).resolve()
     port = settings.prefect_port
-    env = prefect_env(data_dir, port)
+    env = prefect_env(data_dir, port, settings.prefect_database_url)
     database_url = settings.domain_database_url
     ensure_port_free(port)
     if settings.smtp_host is None:
@@ -511,7 +512,7 @@ def run_up(
             engine_for(database_url)
 
             with console.status(f"Starting Prefect server on {HOST}:{port} …"):
-                server = start_prefect_server(data_dir, port)
+                server = start_prefect_server(data_dir, port, database_url=settings.prefect_database_url)
                 running.callback(_stop, console, server)
             sink, smtp_env = None, {}
             if settings.smtp_host is None:

@@ -73,7 +73,9 @@ BACKOFF_BASE = dt.timedelta(minutes=1)
 BACKOFF_CAP = dt.timedelta(hours=1)
 #: Rows read (and claimed) per short transaction while a batch runs.
 PAGE_SIZE = 500
-#: How long a batch's claim on a page keeps other senders off it.
+#: How long a batch's claim on a page keeps other senders off it, unless
+#: AVTALEFLYT_OUTBOX_LEASE_SECONDS says otherwise: a sender killed mid-batch holds
+#: its unsent rows this long.
 CLAIM_LEASE = dt.timedelta(minutes=10)
 MESSAGE_ID_DOMAIN = "avtaleflyt"
 ICS_FILENAME = "frist.ics"
@@ -271,7 +273,7 @@ class SendReport:
         return self.sent + self.deferred + self.failed
 
 
-def _claim_page(engine: Engine, token: str, now: dt.datetime, after_id: int, size: int) -> list[OutboxMessage]:
+def _claim_page(engine: Engine, token: str, now: dt.datetime, after_id: int, size: int, lease: dt.timedelta = CLAIM_LEASE) -> list[OutboxMessage]:
     """The next due rows that no other sender holds, claimed for this batch in one transaction."""
     with session_scope(engine) as session:
         candidates = session.exec(
@@ -296,7 +298,7 @@ def _claim_page(engine: Engine, token: str, now: dt.datetime, after_id: int, siz
                     table.c.status == OutboxStatus.pending,
                     or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now),
                 )
-                .values(claimed_by=token, claimed_until=now + CLAIM_LEASE)
+                .values(claimed_by=token, claimed_until=now + lease)
                 .returning(table.c.id)
             ).scalars()
         )
@@ -441,10 +443,11 @@ async def send_batch(
     smtp: Any = None
     last_id = 0
     token = uuid.uuid4().hex  # this batch's claims
+    lease = dt.timedelta(seconds=getattr(settings, "outbox_lease_seconds", None) or CLAIM_LEASE.total_seconds())
     try:
         while limit is None or report.attempted < limit:
             size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - report.attempted)
-            page = _claim_page(engine, token, batch_now, last_id, size)
+            page = _claim_page(engine, token, batch_now, last_id, size, lease)
             if not page:
                 break
             for row in page:
