@@ -7,11 +7,13 @@ import os
 from prefect import serve
 from prefect.schedules import Cron
 
-from avtaleflyt.settings import HEARTBEAT_SECONDS, REVISION_DEPLOYMENT
+from avtaleflyt.settings import HEARTBEAT_SECONDS, REVISION_DEPLOYMENT, get_settings
 
 from .automations import ensure_automations
+from .ping import PING_DEPLOYMENT, ping
 from .revision import revision_flow
 from .sweep import SWEEP_CRON, SWEEP_DEPLOYMENT, deadline_sweep
+from .watchdog import WATCHDOG_CRON, WATCHDOG_DEPLOYMENT, run_watchdog
 
 
 def deployments() -> list:
@@ -27,6 +29,17 @@ def deployments() -> list:
             description="Reminders, overdue notices and closed hearings, then the outbox is sent.",
             schedules=[Cron(SWEEP_CRON, timezone="Europe/Oslo")],
         ),
+        run_watchdog.to_deployment(
+            name=WATCHDOG_DEPLOYMENT,
+            tags=["avtaleflyt"],
+            description="Nudges every active revision's run that crashed, went silent or missed an event.",
+            schedules=[Cron(WATCHDOG_CRON, timezone="Europe/Oslo")],
+        ),
+        ping.to_deployment(
+            name=PING_DEPLOYMENT,
+            tags=["avtaleflyt"],
+            description="Returns 'pong': a health check of the serving path, and the baseline of bench/.",
+        ),
     ]
 
 
@@ -35,7 +48,10 @@ def main() -> None:
     # tells Prefect a run is still alive (see flows/automations.py).
     os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
     ensure_automations()
-    serve(*deployments())
+    # Without `limit`, serve() starts every due run at once: 200 revisions started
+    # together meant 68 flow-run processes on two cores (bench/README.md). Runs over
+    # the limit wait their turn; a suspended run holds no slot, so gates cannot starve.
+    serve(*deployments(), limit=get_settings().run_limit)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,43 @@
+"""The run watchdog: every ten minutes, make sure each active revision's run is alive and current.
+
+The automations (flows/automations.py) mark a run whose worker died Stalled and
+schedule it again, but Prefect's trigger service can hold or lose an event (it
+waits for the event a state change follows, and after a server restart that one
+may never come). This looks at the runs themselves instead: a run crashed, failed,
+silent mid-pass or suspended on an older event than the database's is nudged the
+way every command nudges it (`tasks.runs.nudge`). A run that is fine is left alone,
+so running it often does no harm.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from prefect import flow, get_run_logger
+from sqlmodel import select
+
+from avtaleflyt.db import session_scope
+from avtaleflyt.models.enums import RevisionStatus
+from avtaleflyt.models.tables import Revision
+from avtaleflyt.tasks.runs import try_nudge
+
+WATCHDOG_FLOW = "run-watchdog"
+WATCHDOG_DEPLOYMENT = "every-10-minutes"
+WATCHDOG_CRON = "*/10 * * * *"
+
+
+@flow(name=WATCHDOG_FLOW, persist_result=False)
+def run_watchdog() -> dict:
+    logger = get_run_logger()
+    with session_scope() as session:
+        active = session.exec(
+            select(Revision.slug, Revision.flow_run_id, Revision.seq).where(Revision.status == RevisionStatus.active)
+        ).all()
+    outcomes: Counter[str] = Counter()
+    for slug, flow_run_id, seq in active:
+        outcome = try_nudge(flow_run_id, seq, wait_seconds=0)
+        what = outcome.nudge.value if outcome.nudge else "not reached"
+        outcomes[what] += 1
+        if outcome.error or what in ("restarted", "resumed", "missing", "cancelled"):
+            logger.warning("%s: %s%s", slug, what, f" ({outcome.error})" if outcome.error else "")
+    return dict(outcomes)
