@@ -1,6 +1,8 @@
 """Dashboard pages as data grows: render time of `/` and `/revisions/{slug}` at N
 revisions × P parties, as a ratio to the same at 10 revisions, and SQL statements
-per page. Run: .venv/bin/python bench/bench_dashboard.py [--revisions 1000] [--parties 40]
+per page. The two sizes' requests alternate (30 each, medians), so load from other
+processes slows both alike.
+Run: .venv/bin/python bench/bench_dashboard.py [--revisions 1000] [--parties 40]
 """
 
 from __future__ import annotations
@@ -44,20 +46,30 @@ def fill(engine, revisions: int, parties: int) -> None:
                 records.record_hearing_response(s, slug, party=f"Kommune {p:02d}", on=dt.date(2024, 9, 1), today=TODAY, actor="bench")
 
 
-def measure(engine, url: str) -> tuple[float, int]:
-    client = log_in(TestClient(create_app(engine, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9")), engine, Role.reader)
+def client_for(engine) -> TestClient:  # noqa: ANN001
+    return log_in(TestClient(create_app(engine, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9")), engine, Role.reader)
+
+
+def statements_of(client: TestClient, engine, url: str) -> int:  # noqa: ANN001
     assert client.get(url).status_code == 200  # warm up
     statements: list[str] = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     assert client.get(url).status_code == 200
     event.remove(engine, "before_cursor_execute", listener)
-    times = []
+    return len(statements)
+
+
+def measure(clients: dict[int, TestClient], url: str) -> dict[int, float]:
+    """Median time of `url` per size; the sizes' requests alternate, so a burst of load
+    from other processes on the machine slows both alike."""
+    times: dict[int, list[float]] = {size: [] for size in clients}
     for _ in range(REPEAT):
-        start = time.perf_counter()
-        assert client.get(url).status_code == 200
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), len(statements)
+        for size, client in clients.items():
+            start = time.perf_counter()
+            assert client.get(url).status_code == 200
+            times[size].append(time.perf_counter() - start)
+    return {size: statistics.median(t) for size, t in times.items()}
 
 
 def main() -> None:
@@ -66,18 +78,29 @@ def main() -> None:
     parser.add_argument("--parties", type=int, default=40)
     args = parser.parse_args()
     pages = ["/", "/revisions/revisjon-001"]
-    results = {}
+    results: dict[int, dict[str, tuple[float, int]]] = {10: {}, args.revisions: {}}
     with tempfile.TemporaryDirectory() as tmp:
+        engines, clients = {}, {}
         for size in (10, args.revisions):
             engine = engine_for(f"sqlite:///{tmp}/domain-{size}.db")
             started = time.perf_counter()
             fill(engine, size, args.parties)
             print(f"setup {size} revisions × {args.parties} parties: {time.perf_counter() - started:.0f} s", flush=True)
-            results[size] = {url: measure(engine, url) for url in pages}
+            engines[size], clients[size] = engine, client_for(engine)
+        for url in pages:
+            counts = {size: statements_of(clients[size], engines[size], url) for size in clients}
+            medians = measure(clients, url)
+            for size in clients:
+                results[size][url] = (medians[size], counts[size])
     print(f"\n{'page':28} {'10 rev. (ms)':>13} {f'{args.revisions} rev. (ms)':>15} {'ratio':>7} {'queries':>12}")
     for url in pages:
         (small_t, small_q), (big_t, big_q) = results[10][url], results[args.revisions][url]
         print(f"{url:28} {small_t * 1000:13.1f} {big_t * 1000:15.1f} {big_t / small_t:7.2f} {small_q:>5} → {big_q:<5}")
+    for url in pages:
+        (small_t, _), (big_t, big_q) = results[10][url], results[args.revisions][url]
+        name = "list" if url == "/" else "revision"
+        print(f"RESULT dashboard_{name}_{args.revisions}: {big_t / small_t:.2f}x ({big_t * 1000:.1f} ms at {args.revisions} revisions "
+              f"vs baseline {small_t * 1000:.1f} ms at 10; {big_q} SQL statements) [{url}]")
 
 
 if __name__ == "__main__":

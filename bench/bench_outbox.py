@@ -26,6 +26,7 @@ import datetime as dt
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -173,6 +174,9 @@ def main() -> None:
         pending = conn.exec_driver_sql(
             "select count(*) from outboxmessage where status != ?", (OutboxStatus.sent.name,)
         ).scalar()
+    engine.dispose()
+    if args.dir is None:
+        shutil.rmtree(folder, ignore_errors=True)
 
     plain_rate, outbox_rate = n / plain_s, n / outbox_s
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -190,6 +194,8 @@ def main() -> None:
           f"peak RSS {rss_mb:.0f} MB")
     if report.sent != n or pending:
         sys.exit("not every message was sent")
+    print(f"RESULT outbox_send_{n}: {outbox_s / plain_s:.2f}x ({outbox_s:.1f} s vs baseline plain aiosmtplib loop {plain_s:.1f} s; "
+          f"{outbox_rate:.0f} vs {plain_rate:.0f} msg/s)")
 
 
 if __name__ == "__main__":

@@ -346,6 +346,8 @@ def main() -> None:
           and events.get(EmailEvent.decision_reminder) == n and received == f"received {2 * n}")
     if not ok:
         sys.exit("not every reminder was enqueued and sent exactly once")
+    print(f"RESULT sweep_{n}: {sweep_s / (plain_s * sent / sent_plain):.2f}x ({sweep_s:.1f} s vs baseline plain aiosmtplib loop "
+          f"{plain_s:.1f} s; {sweep_rate:.0f} vs {plain_rate:.0f} msg/s)")
 
 
 if __name__ == "__main__":
