@@ -10,8 +10,9 @@ PYTEST_ARGS ?=
 
 # What the tests need from the system, as command:debian-package pairs. A missing
 # command is installed with apt-get when we are root; otherwise `make` stops and
-# says what to install. Later issues add e.g. chromium:chromium psql:postgresql.
-SYSTEM_DEPS := chromium:chromium
+# says what to install. PostgreSQL's server (the tests start their own, on loopback):
+# pg_ctlcluster comes with it, not with the client (psql) a machine may already have.
+SYSTEM_DEPS := chromium:chromium pg_ctlcluster:postgresql
 
 .PHONY: venv run test system-deps clean
 
@@ -50,3 +51,8 @@ system-deps:
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis test-artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Every benchmark in bench/, each as a ratio to a baseline measured in the same run (bench/README.md).
+.PHONY: bench
+bench: venv
+	bench/run_all.sh

@@ -55,7 +55,11 @@ def check(session: Session, secret: str, token: str, now: dt.datetime) -> PartyL
 
 def use(session: Session, secret: str, token: str, now: dt.datetime) -> PartyLink:
     """Check and mark used, in the caller's transaction (the one that records the decision)."""
-    link = session.exec(select(PartyLink).where(PartyLink.id == check(session, secret, token, now).id).with_for_update()).one()
+    checked = check(session, secret, token, now)
+    # Locked and read again (populate_existing): on PostgreSQL the row `check` loaded may be stale by now.
+    link = session.exec(
+        select(PartyLink).where(PartyLink.id == checked.id).with_for_update().execution_options(populate_existing=True)
+    ).one()
     if link.used_at is not None:  # a second request that raced the first
         raise LinkRefused("this link was just used")
     link.used_at = now

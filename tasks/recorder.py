@@ -9,8 +9,14 @@ from avtaleflyt.models.tables import AuditEntry, Revision
 
 
 def lock_revision(session: Session, slug: str) -> Revision:
-    """The revision, locked for this transaction (row lock on PostgreSQL; SQLite is locked at BEGIN)."""
-    revision = session.exec(select(Revision).where(Revision.slug == slug).with_for_update()).first()
+    """The revision, locked for this transaction (row lock on PostgreSQL; SQLite is locked at BEGIN).
+
+    `populate_existing`: a revision this session loaded before the lock (unlocked) is
+    read again, or on PostgreSQL it keeps what it held before another writer committed.
+    """
+    revision = session.exec(
+        select(Revision).where(Revision.slug == slug).with_for_update().execution_options(populate_existing=True)
+    ).first()
     if revision is None:
         known = session.exec(select(Revision.slug).order_by(Revision.slug)).all()
         hint = f"; known: {', '.join(known)}" if known else "; no revision has been started"

@@ -4,10 +4,26 @@
 only when a test asks for it, so the unit tests stay fast. `worker` starts
 `python -m avtaleflyt.flows.serve` against it for one test, as often as the test
 likes (kill it to simulate a crash, start it again to recover).
+
+`domain_db_url` is a fresh domain database for one test, on SQLite or PostgreSQL
+(`db_backend`). Which backends a test runs on:
+
+- AVTALEFLYT_TEST_DATABASE unset (or `both`): a test that uses the domain database
+  without Prefect runs on both (ids `[sqlite]`, `[postgresql]`); one that uses
+  `prefect_server` (directly or through `worker`) runs on SQLite only;
+- `AVTALEFLYT_TEST_DATABASE=postgresql`: every test on PostgreSQL;
+- `AVTALEFLYT_TEST_DATABASE=sqlite`: every test on SQLite, no PostgreSQL needed;
+- `@pytest.mark.backends("postgresql", ...)` names a test's backends outright
+  (`sqlite` mode still skips PostgreSQL).
+
+The PostgreSQL server (tests/pg.py) is started once per session, on the first
+test that needs it, and each such test gets its own database cloned from a
+migrated template.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +43,7 @@ from avtaleflyt.stack import (
     wait_for_deployment,
 )
 
+from .pg import BACKENDS, TEST_DATABASE, PostgresServer, PostgresUnavailable, prepare_template
 from .smtp import SmtpServer
 
 # How often a test worker asks the server for runs to start (prefect's default is
@@ -55,11 +72,28 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     server = start_prefect_server(data_dir, int(env["PREFECT_SERVER_API_PORT"]))
     saved = {name: os.environ.get(name) for name in env}
     apply_prefect_env(env)
+    _session_prefect_env.update(env)
     try:
         yield PrefectServer(api_url=env["PREFECT_API_URL"], data_dir=data_dir, env=env, process=server)
     finally:
+        _session_prefect_env.clear()
         apply_prefect_env(saved)
         server.stop()
+
+
+_session_prefect_env: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _back_on_the_session_server() -> None:
+    """Before each test, point prefect at the session's server again if an earlier test moved it.
+
+    A test may aim prefect elsewhere (an unreachable API, say) and, on its way out,
+    unset PREFECT_API_URL instead of restoring it; the server then looks gone to
+    every later test. Which tests follow depends on the order they run in.
+    """
+    if _session_prefect_env and any(os.environ.get(k) != v for k, v in _session_prefect_env.items()):
+        apply_prefect_env(_session_prefect_env)
 
 
 @pytest.fixture(autouse=True)
@@ -71,18 +105,87 @@ def _own_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     get_settings.cache_clear()
 
 
-@pytest.fixture
-def domain_db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh SQLite domain database for this test, exported as AVTALEFLYT_DATABASE_URL.
+if TEST_DATABASE not in ("both", *BACKENDS):
+    raise pytest.UsageError(f"AVTALEFLYT_TEST_DATABASE={TEST_DATABASE!r}: use sqlite, postgresql or both")
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backends(*names): the domain-database backends a test runs on (sqlite, postgresql)")
+
+
+def backends_for(metafunc: pytest.Metafunc) -> list[str]:
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None:
+        unknown = set(marker.args) - set(BACKENDS)
+        if unknown or not marker.args:
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: backends{marker.args}: use {BACKENDS}")
+        wanted = list(marker.args)
+    elif TEST_DATABASE != "both":
+        wanted = [TEST_DATABASE]
+    elif "prefect_server" in metafunc.fixturenames:
+        wanted = ["sqlite"]  # the whole Prefect stack: SQLite by default (see the module's docstring)
+    else:
+        wanted = list(BACKENDS)
+    if TEST_DATABASE == "sqlite":
+        wanted = ["sqlite"] if "sqlite" in wanted else []
+    return wanted
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" not in metafunc.fixturenames:
+        return
+    wanted = backends_for(metafunc)
+    if not wanted:  # a PostgreSQL-only test in sqlite mode
+        metafunc.parametrize("db_backend", [pytest.param("postgresql", marks=pytest.mark.skip(reason="AVTALEFLYT_TEST_DATABASE=sqlite"))], indirect=True)
+    else:
+        metafunc.parametrize("db_backend", wanted, indirect=True)
+
+
+@pytest.fixture
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """`sqlite` or `postgresql`: the domain database's backend for this test (parametrized above)."""
+    return getattr(request, "param", "sqlite" if TEST_DATABASE == "both" else TEST_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (loopback, temporary cluster) with a migrated template."""
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        prepare_template(server)
+        yield server
+    finally:
+        server.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def domain_db_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh domain database for this test, exported as AVTALEFLYT_DATABASE_URL.
+
+    SQLite: a file in tmp_path. PostgreSQL: a new database on the session's server,
+    already migrated (cloned from the template), dropped after the test.
     AVTALEFLYT_DATA_DIR points into tmp_path too, so nothing lands in ./.avtaleflyt.
     """
-    url = f"sqlite:///{tmp_path / 'avtaleflyt.db'}"
+    database = None
+    if db_backend == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        database = f"test_{next(_database_numbers)}"
+        url = server.create_database(database, template=server.template)
+    else:
+        url = f"sqlite:///{tmp_path / 'avtaleflyt.db'}"
     monkeypatch.setenv("AVTALEFLYT_DATABASE_URL", url)
     monkeypatch.setenv("AVTALEFLYT_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
+    if database is not None:
+        server.drop_database(database)  # also ends the connections the test's engines still pool
 
 
 WorkerFactory = Callable[..., ManagedProcess]

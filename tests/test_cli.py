@@ -23,9 +23,12 @@ def offline_prefect(monkeypatch):
     """A Prefect API on a loopback port nobody listens on."""
     from avtaleflyt.stack import apply_prefect_env, free_port
 
+    import os
+
+    saved = os.environ.get("PREFECT_API_URL")
     apply_prefect_env({"PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api"})
     yield
-    apply_prefect_env({"PREFECT_API_URL": None})
+    apply_prefect_env({"PREFECT_API_URL": saved})  # the session's server, if a test started one
 
 
 def run(*args: str):

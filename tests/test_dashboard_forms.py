@@ -24,8 +24,8 @@ XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = engine_for(f"sqlite:///{tmp_path / 'domain.db'}")
+def engine(domain_db_url):
+    engine = engine_for(domain_db_url)
     drive_to_political_treatment(engine, today=TODAY, hearing_closed_because=f"stengt {XSS}")
     return engine
 

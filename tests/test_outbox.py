@@ -14,7 +14,6 @@ import textwrap
 import threading
 import time
 from email import policy
-from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -65,8 +64,8 @@ def msg(n: int, *, to: str | None = None, **fields) -> OutboxMessage:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    return engine_for(f"sqlite:///{tmp_path / 'domain.db'}")
+def engine(domain_db_url: str):
+    return engine_for(domain_db_url)
 
 
 def settings_for(server_or_port) -> Settings:
@@ -354,8 +353,8 @@ SENDER = textwrap.dedent("""\
     """)
 
 
-def test_killed_at_random_points_every_message_arrives_once_after_dedup(tmp_path, smtp_server):
-    url = f"sqlite:///{tmp_path / 'domain.db'}"
+def test_killed_at_random_points_every_message_arrives_once_after_dedup(domain_db_url, smtp_server):
+    url = domain_db_url
     engine = engine_for(url)
     keys = add(engine, *(msg(n, ics=ICS if n % 3 == 0 else None) for n in range(150)))
     # Keep each message a moment after accepting it and before answering: that is the
@@ -410,8 +409,8 @@ def test_killed_at_random_points_every_message_arrives_once_after_dedup(tmp_path
     assert all(len(copies) == 1 for copies in by_id.values())
 
 
-def test_two_senders_at_once_send_each_message_once(tmp_path, smtp_server):
-    url = f"sqlite:///{tmp_path / 'domain.db'}"
+def test_two_senders_at_once_send_each_message_once(domain_db_url, smtp_server):
+    url = domain_db_url
     engine = engine_for(url)
     keys = add(engine, *(msg(n) for n in range(120)))
     smtp_server.handler.delay = 0.01  # a batch takes over a second: the two overlap

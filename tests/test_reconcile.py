@@ -24,8 +24,8 @@ TODAY = dt.date(2025, 6, 1)
 
 
 @pytest.fixture
-def engine(tmp_path):
-    return engine_for(f"sqlite:///{tmp_path / 'domain.db'}")
+def engine(domain_db_url):
+    return engine_for(domain_db_url)
 
 
 @pytest.fixture

@@ -259,3 +259,6 @@ def downgrade() -> None:
 
     op.drop_table('revision')
     # ### end Alembic commands ###
+    # PostgreSQL keeps an enum's type when its table goes: drop them, or upgrading again fails.
+    for name in ('treatmentstatus', 'hearingstatus', 'forumoutcome', 'stagestatus', 'stagekind', 'partykind', 'revisionstatus', 'language'):
+        sa.Enum(name=name).drop(op.get_bind(), checkfirst=True)

@@ -10,6 +10,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
@@ -29,7 +30,8 @@ def upgrade() -> None:
     sa.Column('stage_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('party_id', sa.Integer(), nullable=True),
     sa.Column('event', sa.Enum('hearing_invitation', 'hearing_reminder', 'hearing_deadline_passed', 'forum_meeting_notice', 'decision_request', 'decision_reminder', 'overdue_notice', 'decision_receipt', 'stage_completed', 'revision_completed', 'weekly_digest', name='emailevent'), nullable=False),
-    sa.Column('language', sa.Enum('nb', 'nn', name='language'), nullable=False),
+    # 0001 made the type `language` (on PostgreSQL): do not make it again.
+    sa.Column('language', sa.Enum('nb', 'nn', name='language').with_variant(postgresql.ENUM('nb', 'nn', name='language', create_type=False), 'postgresql'), nullable=False),
     sa.Column('due', sa.Date(), nullable=True),
     sa.Column('to_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('to_address', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -69,3 +71,6 @@ def downgrade() -> None:
 
     op.drop_table('outboxmessage')
     # ### end Alembic commands ###
+    # PostgreSQL keeps an enum's type when its table goes (`language` is 0001's).
+    for name in ('outboxstatus', 'emailevent'):
+        sa.Enum(name=name).drop(op.get_bind(), checkfirst=True)

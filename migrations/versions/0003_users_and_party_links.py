@@ -67,3 +67,5 @@ def downgrade() -> None:
 
     op.drop_table('user')
     # ### end Alembic commands ###
+    # PostgreSQL keeps an enum's type when its table goes.
+    sa.Enum(name='role').drop(op.get_bind(), checkfirst=True)
