@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, description="signs party links and sessions; default: made once and kept in data_dir/secret.key")
     public_url: str = Field(default="http://127.0.0.1:8000", description="the dashboard's address as parties reach it (links in letters)")
     run_limit: int = Field(default=8, ge=1, description="flow runs the embedded worker runs at once (about 2-4 per core)")
+    stuck_pending_seconds: int = Field(default=300, ge=10, description="a run Pending this long was claimed by a worker that died: restart it")
     outbox_lease_seconds: int = Field(default=600, ge=1, description="how long a sending batch holds the rows it claimed; a killed sender's rows wait this long")
     link_valid_days: int = Field(default=120, description="how long a party's decision link works")
 

@@ -30,7 +30,7 @@ from prefect.events.schemas.automations import EventTrigger, Posture
 from avtaleflyt.settings import REVISION_FLOW, SILENT_RUN_SECONDS
 
 STALLED = "Stalled"  # the name of our Crashed state; only these are restarted automatically
-STUCK_PENDING_SECONDS = 300
+STUCK_PENDING_SECONDS = 300  # the default of AVTALEFLYT_STUCK_PENDING_SECONDS, which the watchdog uses
 CRASH_SILENT_RUNS = "avtaleflyt: revision runs silent mid-pass are stalled"
 CRASH_STUCK_PENDING = "avtaleflyt: revision runs claimed but never started are stalled"
 RESTART_STALLED_RUNS = "avtaleflyt: restart stalled revision runs"
@@ -85,7 +85,7 @@ def crash_stuck_pending() -> Automation:
         description="A revision run still Pending after five minutes is marked Stalled (Crashed).",
         trigger=EventTrigger(
             posture=Posture.Proactive,
-            after={"prefect.flow-run.Pending"},
+            after={"prefect.flow-run.Pending", "prefect.flow-run.Submitting"},  # a process worker names its Pending "Submitting"
             expect=_SIGNS_OF_LIFE | {"prefect.flow-run.Running", "prefect.flow-run.Scheduled"},
             for_each={"prefect.resource.id"},
             threshold=1,

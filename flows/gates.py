@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+import httpx
 from prefect import get_client, get_run_logger
 from prefect.context import FlowRunContext
 from prefect.exceptions import Pause
@@ -39,5 +40,11 @@ def suspend_awaiting(name: str, key: str, wait_for_input: type[T]) -> T | None:
                 return None
         if not state.is_paused():
             raise RuntimeError(f"flow run cannot be suspended; the API answered {state.type.value} {state.name}")
-        wait_for_input.save(keyset, flow_run_id=flow_run_id)
+        try:
+            wait_for_input.save(keyset, flow_run_id=flow_run_id)
+        except httpx.HTTPStatusError as exc:
+            # A pass that stalled after suspending here (its worker died, or a late heartbeat
+            # had it marked Stalled) saved this gate's form already; the same one stands.
+            if exc.response.status_code != 409:
+                raise
     raise Pause(state=state)

@@ -4,26 +4,31 @@ The automations (flows/automations.py) mark a run whose worker died Stalled and
 schedule it again, but Prefect's trigger service can hold or lose an event (it
 waits for the event a state change follows, and after a server restart that one
 may never come). This looks at the runs themselves instead: a run crashed, failed,
-silent mid-pass or suspended on an older event than the database's is nudged the
-way every command nudges it (`tasks.runs.nudge`). A run that is fine is left alone,
+silent mid-pass, claimed but never started (Pending for AVTALEFLYT_STUCK_PENDING_SECONDS)
+or suspended on an older event than the database's is nudged the way every command
+nudges it (`tasks.runs.nudge`). A run that is fine is left alone,
 so running it often does no harm.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 from prefect import flow, get_run_logger
-from sqlmodel import select
+from sqlmodel import or_, select
 
 from avtaleflyt.db import session_scope
 from avtaleflyt.models.enums import RevisionStatus
-from avtaleflyt.models.tables import Revision
+from avtaleflyt.models.tables import Revision, utcnow
 from avtaleflyt.tasks.runs import try_nudge
 
 WATCHDOG_FLOW = "run-watchdog"
 WATCHDOG_DEPLOYMENT = "every-10-minutes"
 WATCHDOG_CRON = "*/10 * * * *"
+# A revision the database has completed can still have a run a dead worker left
+# behind (killed after the last pass committed): look at those for a week.
+RECENTLY = dt.timedelta(days=7)
 
 
 @flow(name=WATCHDOG_FLOW, persist_result=False)
@@ -31,7 +36,9 @@ def run_watchdog() -> dict:
     logger = get_run_logger()
     with session_scope() as session:
         active = session.exec(
-            select(Revision.slug, Revision.flow_run_id, Revision.seq).where(Revision.status == RevisionStatus.active)
+            select(Revision.slug, Revision.flow_run_id, Revision.seq).where(
+                or_(Revision.status == RevisionStatus.active, Revision.completed_at >= utcnow() - RECENTLY)
+            )
         ).all()
     outcomes: Counter[str] = Counter()
     for slug, flow_run_id, seq in active:

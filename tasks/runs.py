@@ -68,6 +68,14 @@ def waiting_seq(pause_key: str | None) -> int | None:
         return None
 
 
+def is_stuck_pending(run: FlowRun, now: dt.datetime | None = None) -> bool:
+    """Claimed by a worker (Pending) longer than any start takes: the worker died before starting it."""
+    from avtaleflyt.settings import get_settings
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return run.state is not None and run.state.timestamp < now - dt.timedelta(seconds=get_settings().stuck_pending_seconds)
+
+
 def is_silent(client: SyncPrefectClient, run: FlowRun, now: dt.datetime | None = None) -> bool:
     """Running for three heartbeats with no heartbeat in that time: its process is gone."""
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -95,6 +103,9 @@ def nudge(flow_run_id: str, seq: int, *, wait_seconds: float = 30.0, poll: float
             except ObjectNotFound:
                 return Nudge.missing
             state = run.state
+            if state is not None and state.type == StateType.PENDING and is_stuck_pending(run):
+                client.set_flow_run_state(run.id, Scheduled(name="AwaitingRestart"), force=True)
+                return Nudge.restarted
             if state is None or state.type in (StateType.SCHEDULED, StateType.PENDING):
                 return Nudge.queued
             if state.type == StateType.PAUSED:

@@ -51,3 +51,35 @@ def drive_to_political_treatment(engine=None, *, today, hearing_closed_because: 
             step(s)
         with session_scope(engine) as s:
             reconcile_revision(s, slug, today=today)
+
+
+def org_number(n: int) -> str:
+    """The n-th valid organisation number of a run starting at 910000000 (mod-11 check digit)."""
+    base = 91000000 + n * 3
+    while True:
+        digits = f"{base:08d}"
+        remainder = sum(int(d) * w for d, w in zip(digits, (3, 2, 7, 6, 5, 4, 3, 2))) % 11
+        check = 0 if remainder == 0 else 11 - remainder
+        if check != 10:
+            return digits + str(check)
+        base += 1
+
+
+def treatment_plan(i: int, parties: int = 40) -> str:
+    """A revision that goes straight to political treatment: `parties` parties, the health trust among them."""
+    rows = "\n".join(
+        f"  - {{name: Kommune {p:02d}, kind: municipality, org_number: \"{org_number(p)}\", email: k{p}@r{i}.example.no, body: Kommunestyret}}"
+        for p in range(1, parties)
+    )
+    return f"""
+helsefellesskap: Helsefellesskapet Test
+revision: Revisjon {i}
+slug: revisjon-{i:03d}
+coordinators: [{{name: Sekretariatet, email: sekretariat@example.no}}]
+documents: [{{key: overordnet, title: Overordnet samarbeidsavtale}}]
+parties:
+  - {{name: St. Olavs hospital HF, kind: health_trust, org_number: "883974832", email: post@r{i}.stolav.example.no, body: Styret}}
+{rows}
+stages:
+  - {{key: politisk, kind: political_treatment, deadline: 2025-03-01}}
+"""
