@@ -69,6 +69,8 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     """
     data_dir = tmp_path_factory.mktemp("prefect-server")
     env = prefect_env(data_dir, free_port())
+    # The scheduler looks every 60 s by default; tests that wait for a scheduled run need less.
+    os.environ.setdefault("PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS", "5")
     server = start_prefect_server(data_dir, int(env["PREFECT_SERVER_API_PORT"]))
     saved = {name: os.environ.get(name) for name in env}
     apply_prefect_env(env)

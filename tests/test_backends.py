@@ -26,6 +26,7 @@ from avtaleflyt.tasks.recorder import Recorder, lock_revision
 from avtaleflyt.tasks.store import store_revision
 
 from .plans import SMALL_PLAN, drive_to_political_treatment
+from .pg import TEST_DATABASE
 from .test_e2e import test_example_revision_end_to_end as example_revision_end_to_end
 
 SLUG = "testrevisjon-2024"
@@ -146,6 +147,10 @@ def test_the_same_letter_enqueued_by_two_writers_at_once_is_stored_once(domain_d
 
 @pytest.mark.e2e
 @pytest.mark.backends("postgresql")
+@pytest.mark.skipif(
+    TEST_DATABASE != "postgresql",
+    reason="by default tests/test_distributed.py runs Prefect on PostgreSQL; AVTALEFLYT_TEST_DATABASE=postgresql runs this as well",
+)
 def test_example_revision_end_to_end_on_postgresql(prefect_server, worker, domain_db_url, tmp_path, smtp_server):
     """tests/test_e2e.py's whole example revision (CLI, worker, resume form, a killed worker, mail), on PostgreSQL."""
     assert domain_db_url.startswith("postgresql")

@@ -104,7 +104,7 @@ def worker_env(cluster: Cluster, domain_url: str) -> dict[str, str]:
         "AVTALEFLYT_SMTP_PORT": str(cluster.smtp.port),
         "AVTALEFLYT_SMTP_STARTTLS": "false",
         # A sender killed mid-batch holds its unsent rows this long (default 10 min).
-        "AVTALEFLYT_OUTBOX_LEASE_SECONDS": "45",
+        "AVTALEFLYT_OUTBOX_LEASE_SECONDS": "30",
         # A run the killed worker had claimed but not started is restarted after this (default 5 min).
         "AVTALEFLYT_STUCK_PENDING_SECONDS": "60",
         # bootstrap.sh caps the pool: runs beyond it wait Scheduled instead of 50 processes
@@ -193,7 +193,7 @@ def delivered(cluster: Cluster, n: int) -> Callable[[], tuple[bool, object]]:
 def until_completed(slugs: list[str], timeout: float) -> None:
     """Wait for every run to complete. The runs a dead worker left are marked Stalled by
     the automations and restarted by them or by the watchdog's schedule (every ten
-    minutes); here the watchdog's deployment is run whenever two minutes pass without
+    minutes); here the watchdog's deployment is run whenever 45 s pass without
     progress, instead of waiting for its schedule."""
     deadline = time.monotonic() + timeout
     check = all_in(slugs, StateType.COMPLETED)
@@ -204,7 +204,7 @@ def until_completed(slugs: list[str], timeout: float) -> None:
             return
         if seen != last_seen:
             last_seen, last_change = seen, time.monotonic()
-        elif time.monotonic() - last_change > 120:
+        elif time.monotonic() - last_change > 45:
             watchdog = run_deployment("run-watchdog/every-10-minutes", timeout=120)
             assert watchdog.state.is_completed(), watchdog.state
             last_change = time.monotonic()
@@ -303,9 +303,9 @@ def test_fifty_revisions_on_two_workers_through_a_server_restart_and_a_killed_wo
     assert killed >= 0
 
     until_completed(slugs, 600)
-    # What a killed sender held is sent once its lease (45 s here) has run out, by the next sender:
+    # What a killed sender held is sent once its lease (30 s here) has run out, by the next sender:
     # here the daily sweep's deployment, run by hand on the surviving worker.
-    time.sleep(46)
+    time.sleep(31)
     sweep = run_deployment("deadline-sweep/daily", parameters={"as_of": DECIDED_ON.isoformat()}, timeout=300)
     assert sweep.state.is_completed(), sweep.state
     check_nothing_doubled(cluster, slugs)
@@ -341,6 +341,6 @@ def test_the_domain_database_away_in_the_middle_of_passes(cluster, monkeypatch):
             domain_pg.resume()
 
         until_completed(slugs, 300)
-        time.sleep(46)
+        time.sleep(31)
         run_sweep(DECIDED_ON)  # sends what a pass could not
         check_nothing_doubled(cluster, slugs)
