@@ -7,7 +7,6 @@ YAML tells, its line.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .enums import (
-    APPROVING_FORUM_OUTCOMES,
     DECIDED_TREATMENTS,
     ForumOutcome,
     HearingStatus,

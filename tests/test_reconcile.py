@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.enums import ForumOutcome, PartyOutcome, RevisionStatus, StageStatus
+from avtaleflyt.models.enums import ForumOutcome, PartyOutcome, RevisionStatus
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.tables import AuditEntry, HearingResponse, OutboxMessage, PartyTreatment, Revision, Stage
