@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from avtaleflyt import actions, clock
-from avtaleflyt.db import session_scope
+from avtaleflyt.db import error_line, session_scope
 from avtaleflyt.models.dates import parse_day
 from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language, OutboxStatus, PartyOutcome, Role
 from avtaleflyt.models.plan import PlanInvalid, PlanProblem, parse_plan
@@ -87,8 +87,7 @@ def refusals() -> Iterator[None]:
 
 
 def database_unreachable(exc: OperationalError) -> NoReturn:
-    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
-    fail(f"the domain database cannot be reached (AVTALEFLYT_DATABASE_URL): {reason}; nothing was written")
+    fail(f"the domain database cannot be reached (AVTALEFLYT_DATABASE_URL): {error_line(exc)}; nothing was written")
 
 
 def day(value: str, option: str) -> dt.date:

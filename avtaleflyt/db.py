@@ -107,3 +107,8 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     with Session(engine or get_engine(), expire_on_commit=False) as session:
         with session.begin():
             yield session
+
+
+def error_line(exc: BaseException) -> str:
+    """The first line of a database error: SQLAlchemy's run on to the statement and a link."""
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]

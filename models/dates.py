@@ -81,6 +81,11 @@ def plan_date_or_none(value: str | None) -> PlanDate | None:
     return PlanDate.parse(value) if value else None
 
 
+def plan_date_text(value: PlanDate | None) -> str | None:
+    """The stored text of a plan date (`2024-11-27`, `2024-11`), or None."""
+    return None if value is None else str(value)
+
+
 _NORWEGIAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
-from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.dates import PlanDate, plan_date_text
 from avtaleflyt.models.enums import DECIDED_TREATMENTS, HearingStatus, RevisionStatus, StageKind, StageStatus
 from avtaleflyt.models.plan import ForumApprovalStage, HearingStage, Plan, parse_plan
 from avtaleflyt.models.rules import DomainError
@@ -267,7 +267,7 @@ def describe(shift: PlanShift) -> list[dict]:
     """The shift as rows for the plan version's history (and the dashboard)."""
     rows: list[dict] = []
     for m in shift.date_moves:
-        rows.append({"kind": "date_moved", "stage": m.stage, "field": m.field, "before": _text(m.before), "after": _text(m.after), "days": m.days, "moved_with": m.moved_with})
+        rows.append({"kind": "date_moved", "stage": m.stage, "field": m.field, "before": plan_date_text(m.before), "after": plan_date_text(m.after), "days": m.days, "moved_with": m.moved_with})
     rows += [{"kind": "stage_added", "stage": k} for k in shift.stages_added]
     rows += [{"kind": "stage_removed", "stage": k} for k in shift.stages_removed]
     rows += [{"kind": "stage_changed", "what": w} for w in shift.stages_changed]
@@ -280,6 +280,3 @@ def describe(shift: PlanShift) -> list[dict]:
     rows += [{"kind": "other", "what": w} for w in shift.other]
     return rows
 
-
-def _text(value: PlanDate | None) -> str | None:
-    return None if value is None else str(value)

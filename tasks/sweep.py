@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from avtaleflyt.db import session_scope
+from avtaleflyt.db import error_line, session_scope
 from avtaleflyt.models import reminders
 from avtaleflyt.models.enums import RevisionStatus
 from avtaleflyt.models.tables import HearingResponse, OutboxMessage, Party, PartyTreatment, Revision, Stage
@@ -92,14 +92,14 @@ def run_sweep(as_of: dt.date, *, dry_run: bool = False, send: bool = True, engin
         with session_scope(engine) as session:
             slugs = session.exec(select(Revision.slug).where(Revision.status == RevisionStatus.active).order_by(Revision.slug)).all()
     except OperationalError as exc:  # the database is down: say so, and leave everything for the next sweep
-        report.errors.append(f"domain database unreachable, no revision swept: {_first_line(exc)}")
+        report.errors.append(f"domain database unreachable, no revision swept: {error_line(exc)}")
         return report
     for slug in slugs:
         try:
             with session_scope(engine) as session:
                 report.revisions.append(sweep_revision(session, slug, as_of, dry_run=dry_run))
         except Exception as exc:  # noqa: BLE001 - one revision's failure must not stop the others
-            report.errors.append(f"{slug}: not swept: {exc.__class__.__name__}: {_first_line(exc)}")
+            report.errors.append(f"{slug}: not swept: {exc.__class__.__name__}: {error_line(exc)}")
     if dry_run:
         return report
     for swept in report.revisions:
@@ -112,8 +112,3 @@ def run_sweep(as_of: dt.date, *, dry_run: bool = False, send: bool = True, engin
         except Exception as exc:  # noqa: BLE001 - the mail server is down: the outbox keeps everything for the next run
             report.errors.append(f"sending: {exc.__class__.__name__}: {exc}")
     return report
-
-
-def _first_line(exc: BaseException) -> str:
-    """SQLAlchemy's messages run to a statement and a link; the first line says what happened."""
-    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]

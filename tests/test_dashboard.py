@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from avtaleflyt.dashboard import create_app
 
+from .plans import org_number
 from .web import log_in
 from avtaleflyt.dashboard.views import PER_PAGE
 from avtaleflyt.db import engine_for, session_scope
@@ -38,18 +39,6 @@ XSS_PLAN = (
 
 
 # --------------------------------------------------------------------------- building data
-
-
-def org_number(n: int) -> str:
-    """The n-th valid organisation number of a run starting at 910000000 (mod-11 check digit)."""
-    base = 91000000 + n * 3
-    while True:
-        digits = f"{base:08d}"
-        remainder = sum(int(d) * w for d, w in zip(digits, (3, 2, 7, 6, 5, 4, 3, 2))) % 11
-        check = 0 if remainder == 0 else 11 - remainder
-        if check != 10:
-            return digits + str(check)
-        base += 1
 
 
 def big_plan(i: int, parties: int) -> str:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.dates import PlanDate, plan_date_text
 from avtaleflyt.models.shift import slips
 from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersion, Revision, Stage
 from avtaleflyt.tasks.shift import plan_in_force
@@ -542,7 +542,7 @@ def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict
     rows = [
         PlanDateOut(
             what=titles.get(s.key, s.key), stage=s.key, field=f, field_label=DATE_FIELD_NB[f],
-            baseline=_text(base_dates.get((s.key, f))), current=_text(getattr(s, f, None)), slipped_days=slipped.get((s.key, f), 0 if base_dates.get((s.key, f)) else None),
+            baseline=plan_date_text(base_dates.get((s.key, f))), current=plan_date_text(getattr(s, f, None)), slipped_days=slipped.get((s.key, f), 0 if base_dates.get((s.key, f)) else None),
         )
         for s in current.stages
         for f in DATE_FIELD_NB
@@ -557,9 +557,6 @@ def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict
         "plan_dates": rows,
     }
 
-
-def _text(value: PlanDate | None) -> str | None:
-    return None if value is None else str(value)
 
 
 # --------------------------------------------------------------------------- the DAG drawing (HTML only)
