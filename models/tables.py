@@ -223,6 +223,36 @@ class User(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class UserSession(SQLModel, table=True):
+    """A dashboard login held on the server: the signed cookie carries only its key.
+
+    Every request reads it with its user (active? which role?); logout, `user disable`
+    and expiry end it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(unique=True, index=True, max_length=64, description="sha256 of the key in the cookie")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    ended_at: dt.datetime | None = None
+
+
+class AccountEvent(SQLModel, table=True):
+    """Append-only: logins, refused and throttled logins, logouts, account changes.
+
+    The revision's audit log (`AuditEntry`) belongs to one revision; these belong to none.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    action: str
+    username: str | None = Field(default=None, max_length=64)
+    ip: str | None = Field(default=None, max_length=64)
+    actor: str | None = Field(default=None, description="who changed the account (CLI), when not the user")
+    note: str | None = None
+
+
 class PartyLink(SQLModel, table=True):
     """A link in a party's letter to report its decision: signed, expiring, used once."""
 
@@ -232,4 +262,6 @@ class PartyLink(SQLModel, table=True):
     party_id: int = Field(foreign_key="party.id")
     expires_at: dt.datetime
     used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = Field(default=None, description="withdrawn: the party left, decided, or got a newer link")
+    revoked_because: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -62,8 +62,9 @@ def _report_url(session: Session, revision: Revision, party: Party, source_key: 
     from avtaleflyt.settings import get_settings
 
     settings = get_settings()
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=settings.link_valid_days)
-    token = links.issue(session, settings.signing_key(), revision, party, source_key=source_key, expires_at=expires)
+    token = links.for_letter(
+        session, settings.signing_key(), revision, party, source_key=source_key, now=dt.datetime.now(dt.timezone.utc), valid_days=settings.link_valid_days
+    )
     return f"{settings.public_url.rstrip('/')}/p/{token}"
 
 

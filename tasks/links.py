@@ -1,8 +1,13 @@
 """A party's link to report its own decision: signed, expiring, used once, no account needed.
 
 The token is a signed nonce (itsdangerous); the nonce's row says for which revision
-and party, until when, and whether it was used. The nonce comes from the letter's
-outbox key, so composing the same letter again gives the same link.
+and party, until when, and whether it was used or withdrawn. The nonce comes from the
+letter's outbox key, so composing the same letter again gives the same link.
+
+A party has at most one link that works: a reminder reuses the party's link while it
+has `REUSE_MIN_DAYS` left, else gets a new one and the old one is withdrawn
+(`for_letter`). Links are withdrawn when the party leaves and once its decision is
+recorded (`revoke`), and a link of a party that has left is refused anyway.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.tables import Party, PartyLink, Revision
 
 SALT = "avtaleflyt.party-decision"
+#: A reminder reuses the party's link if it works this much longer; else it gets a new one.
+REUSE_MIN_DAYS = 14
 
 
 class LinkRefused(DomainError):
@@ -28,13 +35,50 @@ def _serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=SALT)
 
 
+def _nonce(secret: str, source_key: str) -> str:
+    return hmac.new(secret.encode(), source_key.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def issue(session: Session, secret: str, revision: Revision, party: Party, *, source_key: str, expires_at: dt.datetime) -> str:
     """The token for `party`'s link (stored once per `source_key`)."""
-    nonce = hmac.new(secret.encode(), source_key.encode(), hashlib.sha256).hexdigest()[:32]
+    nonce = _nonce(secret, source_key)
     if session.exec(select(PartyLink).where(PartyLink.nonce == nonce)).first() is None:
         session.add(PartyLink(nonce=nonce, revision_id=revision.id, party_id=party.id, expires_at=expires_at))
         session.flush()
     return _serializer(secret).dumps(nonce)
+
+
+def for_letter(session: Session, secret: str, revision: Revision, party: Party, *, source_key: str, now: dt.datetime, valid_days: int) -> str:
+    """The link for a letter to `party`: the letter's own if composed before, else the party's
+    working link if it has `REUSE_MIN_DAYS` left, else a new one (and the older ones withdrawn)."""
+    nonce = _nonce(secret, source_key)
+    if session.exec(select(PartyLink).where(PartyLink.nonce == nonce)).first() is not None:
+        return _serializer(secret).dumps(nonce)
+    working = [
+        link for link in _open_links(session, party.id, revision.id)
+        if _aware(link.expires_at) >= now + dt.timedelta(days=REUSE_MIN_DAYS)
+    ]
+    if working:
+        return _serializer(secret).dumps(max(working, key=lambda link: _aware(link.expires_at)).nonce)
+    revoke(session, party, because="replaced by a newer link", now=now)
+    return issue(session, secret, revision, party, source_key=source_key, expires_at=now + dt.timedelta(days=valid_days))
+
+
+def _open_links(session: Session, party_id: int, revision_id: int | None = None) -> list[PartyLink]:
+    query = select(PartyLink).where(PartyLink.party_id == party_id, PartyLink.used_at.is_(None), PartyLink.revoked_at.is_(None))  # type: ignore[union-attr]
+    if revision_id is not None:
+        query = query.where(PartyLink.revision_id == revision_id)
+    return list(session.exec(query.with_for_update()).all())
+
+
+def revoke(session: Session, party: Party, *, because: str, now: dt.datetime) -> int:
+    """Withdraw every unused link of `party` (in the caller's transaction); returns how many."""
+    withdrawn = _open_links(session, party.id)
+    for link in withdrawn:
+        link.revoked_at, link.revoked_because = now, because
+        session.add(link)
+    session.flush()
+    return len(withdrawn)
 
 
 def check(session: Session, secret: str, token: str, now: dt.datetime) -> PartyLink:
@@ -46,11 +90,20 @@ def check(session: Session, secret: str, token: str, now: dt.datetime) -> PartyL
     link = session.exec(select(PartyLink).where(PartyLink.nonce == nonce)).first()
     if link is None:
         raise LinkRefused("this link is not known here")
+    _refuse_if_spent(link, now)
+    party = session.get(Party, link.party_id)
+    if party is None or not party.active:
+        raise LinkRefused(f"{party.name if party else 'this party'} has left the revision; its link no longer works")
+    return link
+
+
+def _refuse_if_spent(link: PartyLink, now: dt.datetime) -> None:
     if link.used_at is not None:
         raise LinkRefused(f"this link was used on {link.used_at:%Y-%m-%d %H:%M}; ask the secretariat for a new one")
+    if link.revoked_at is not None:
+        raise LinkRefused(f"this link was withdrawn on {link.revoked_at:%Y-%m-%d} ({link.revoked_because}); ask the secretariat if you need a new one")
     if _aware(link.expires_at) <= now:
         raise LinkRefused(f"this link expired on {link.expires_at:%Y-%m-%d}; ask the secretariat for a new one")
-    return link
 
 
 def use(session: Session, secret: str, token: str, now: dt.datetime) -> PartyLink:
@@ -62,6 +115,7 @@ def use(session: Session, secret: str, token: str, now: dt.datetime) -> PartyLin
     ).one()
     if link.used_at is not None:  # a second request that raced the first
         raise LinkRefused("this link was just used")
+    _refuse_if_spent(link, now)  # withdrawn meanwhile (the party left)
     link.used_at = now
     session.add(link)
     return link

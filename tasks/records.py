@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from avtaleflyt.models import rules
 from avtaleflyt.models.enums import ForumOutcome, HearingStatus, PartyOutcome, StageKind, TreatmentStatus
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Revision, Stage
+from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Revision, Stage, utcnow
 
-from . import compose, outbox
+from . import compose, links, outbox
 from .recorder import Recorder, lock_revision
 
 
@@ -133,6 +133,8 @@ def _treatment(session: Session, revision: Revision, party: str) -> tuple[Stage,
     row = session.exec(select(PartyTreatment).where(PartyTreatment.stage_id == stage.id, PartyTreatment.party_id == who.id)).first()
     if row is None:
         raise DomainError(f"--party: {who.name} has no political treatment in {stage.key!r} (left the revision?)")
+    if not who.active:
+        raise DomainError(f"--party: {who.name} left the revision on {who.left_on}; a party that has left cannot decide or be scheduled")
     return stage, who, row
 
 
@@ -176,5 +178,6 @@ def record_party_decision(
         row.meeting_date = on
     session.add(row)
     rec.log("party.decided", f"stage:{stage.key}/party:{who.name}", before, outcome.value, "self-reported" if self_reported else None)
+    links.revoke(session, who, because="the decision is recorded", now=utcnow())
     outbox.enqueue(session, compose.decision_receipt(revision, stage, who, row))
     return _done(rec, message)

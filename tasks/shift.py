@@ -31,9 +31,10 @@ from avtaleflyt.models.tables import (
     PlanVersion,
     Revision,
     Stage,
+    utcnow,
 )
 
-from . import compose, outbox
+from . import compose, links, outbox
 from .recorder import Recorder, lock_revision
 
 
@@ -234,6 +235,7 @@ def _apply_parties(session: Session, rec: Recorder, revision: Revision, shift: P
         party = rows[spec.org_number]
         party.active, party.left_on, party.left_reason = False, today, reason
         session.add(party)
+        links.revoke(session, party, because=f"the party left the revision on {today}", now=utcnow())
         rec.log("party.left", f"party:{party.name}", "member", "left", reason)
     for _, spec in shift.parties_changed:
         party = rows[spec.org_number]

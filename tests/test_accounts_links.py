@@ -93,3 +93,92 @@ def test_tampered_expired_and_foreign_links_are_refused(political):
     with session_scope() as s:
         decided_before = s.exec(select(PartyTreatment).where(PartyTreatment.party_id == political["Trondheim kommune"].id)).one().status
     assert decided_before.value == "sent"
+
+
+# --------------------------------------------------------------------------- a party that has left; links withdrawn and reused
+
+
+def request_token(party_name: str) -> str:
+    """The token in the decision request the party was sent."""
+    from avtaleflyt.models.tables import OutboxMessage
+
+    with session_scope() as s:
+        party = s.exec(select(Party).where(Party.name == party_name)).one()
+        letter = s.exec(select(OutboxMessage).where(OutboxMessage.event == "decision_request", OutboxMessage.party_id == party.id)).one()
+    return next(word for word in letter.body_text.split() if "/p/" in word).rsplit("/p/", 1)[1]
+
+
+def leave(party_name: str) -> None:
+    """A plan shift without `party_name` in it: the party leaves (a merger)."""
+    from avtaleflyt.tasks.shift import apply_shift
+
+    from .plans import SMALL_PLAN
+
+    line = next(line for line in SMALL_PLAN.splitlines(keepends=True) if f"name: {party_name}," in line)
+    with session_scope() as s:
+        apply_shift(s, SLUG, SMALL_PLAN.replace(line, ""), actor="t", reason="sammenslåing", today=TODAY)
+
+
+def test_a_party_that_has_left_cannot_decide_by_command_or_link(political):
+    token = request_token("Trondheim kommune")
+    leave("Trondheim kommune")
+    with session_scope() as s:
+        link = s.exec(select(PartyLink).where(PartyLink.party_id == political["Trondheim kommune"].id)).one()
+        assert link.revoked_at is not None and "left the revision" in link.revoked_because
+    with pytest.raises(DomainError, match="Trondheim kommune left the revision on 2025-02-10"), session_scope() as s:
+        from avtaleflyt.tasks import records
+
+        records.record_party_decision(s, SLUG, party="Trondheim kommune", outcome=PartyOutcome.approved, on=dt.date(2025, 2, 6), today=TODAY, actor="t")
+    with pytest.raises(links.LinkRefused, match="withdrawn on .*left the revision"):
+        actions.report_by_link(token, outcome=PartyOutcome.approved, on=dt.date(2025, 2, 6), case_no=None, now=NOW)
+    # A link issued by hand (not through the letters) is refused too: the party is not active.
+    fresh = token_for(political["Trondheim kommune"])
+    with pytest.raises(links.LinkRefused, match="has left the revision"):
+        actions.report_by_link(fresh, outcome=PartyOutcome.approved, on=dt.date(2025, 2, 6), case_no=None, now=NOW)
+    with session_scope() as s:
+        row = s.exec(select(PartyTreatment).where(PartyTreatment.party_id == political["Trondheim kommune"].id)).one()
+        assert row.status.value == "sent"
+
+
+def test_a_recorded_decision_withdraws_the_partys_link(political):
+    from avtaleflyt.tasks import records
+
+    token = request_token("Malvik kommune")
+    with session_scope() as s:
+        records.record_party_decision(s, SLUG, party="Malvik kommune", outcome=PartyOutcome.approved, on=dt.date(2025, 2, 6), today=TODAY, actor="t")
+    with pytest.raises(links.LinkRefused, match="withdrawn on .*the decision is recorded"):
+        actions.report_by_link(token, outcome=PartyOutcome.rejected, on=dt.date(2025, 2, 6), case_no=None, now=NOW)
+
+
+def test_a_reminder_reuses_the_partys_working_link_and_rotates_a_stale_one(political):
+    from avtaleflyt.models.enums import EmailEvent
+    from avtaleflyt.models.reminders import Due
+    from avtaleflyt.tasks import compose
+
+    party = political["St. Olavs hospital HF"]
+    first = request_token(party.name)
+
+    def remind(key: str) -> str:
+        due = Due(EmailEvent.decision_reminder, "politisk", party.id, dt.date(2025, 3, 1), key, 14)
+        with session_scope() as s:
+            message = compose.reminder(s, s.exec(select(Revision)).one(), due)
+        return next(word for word in message.body_text.split() if "/p/" in word).rsplit("/p/", 1)[1]
+
+    assert remind("reminder-1") == first  # the 120-day link still works: no new one
+    with session_scope() as s:
+        assert len(s.exec(select(PartyLink).where(PartyLink.party_id == party.id)).all()) == 1
+        link = s.exec(select(PartyLink).where(PartyLink.party_id == party.id)).one()
+        link.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=links.REUSE_MIN_DAYS - 1)  # nearly run out
+        s.add(link)
+    second = remind("reminder-2")
+    assert second != first
+    assert remind("reminder-2") == second  # the same letter composed again: the same link
+    with session_scope() as s:
+        rows = {r.nonce: r for r in s.exec(select(PartyLink).where(PartyLink.party_id == party.id))}
+        assert len(rows) == 2
+        assert sum(r.revoked_at is None for r in rows.values()) == 1  # only one link works
+    with pytest.raises(links.LinkRefused, match="replaced by a newer link"):
+        with session_scope() as s:
+            links.check(s, get_settings().signing_key(), first, dt.datetime.now(dt.timezone.utc))
+    with session_scope() as s:
+        assert links.check(s, get_settings().signing_key(), second, dt.datetime.now(dt.timezone.utc)).party_id == party.id
