@@ -299,7 +299,7 @@ def main() -> None:
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=2000).execute(select(table).order_by(table.c.id))
         for row in result:
-            messages.append((row.to_address, outbox._render(row, sender)[1]))
+            messages.append((row.to_address, outbox.render(row, sender)[1]))
     render_s = time.perf_counter() - t
     avg_size = sum(len(d) for _, d in messages) / max(len(messages), 1)
     plain_s = asyncio.run(plain_loop(port, sender.addr_spec, messages))

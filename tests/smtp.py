@@ -52,6 +52,9 @@ class RecordingHandler:
     - `drop_on_data`: 1-based numbers of DATA commands (counted over all connections)
       at which the connection is aborted instead of answered; the message is not kept.
     - `delay`: seconds to wait after keeping a message and before answering 250.
+    - `hold_at`: the number of the kept message (1-based, over all connections) whose
+      250 is held back until `release` is set; `holding` is set while it waits. The
+      sender then has that message in flight: the server has it, the sender has no answer.
     """
 
     mail_answer: str | None = None
@@ -59,6 +62,9 @@ class RecordingHandler:
     data_answers: dict[str, deque[str] | list[str]] = field(default_factory=dict)
     drop_on_data: set[int] = field(default_factory=set)
     delay: float = 0.0
+    hold_at: int | None = None
+    holding: threading.Event = field(default_factory=threading.Event, repr=False)
+    release: threading.Event = field(default_factory=threading.Event, repr=False)
     received: list[Received] = field(default_factory=list)
     connections: int = 0
     data_commands: int = 0
@@ -114,6 +120,10 @@ class RecordingHandler:
         with self.lock:
             self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content)))
             count = len(self.received)
+        if count == self.hold_at:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)  # this connection's task waits; the others go on
         if self.delay:
             await asyncio.sleep(self.delay)
         return f"250 2.0.0 Ok: queued as {count}"

@@ -1,91 +1,31 @@
 """The outbox against a real aiosmtpd server: one connection per batch, retries, refusals,
-dropped connections, header injection, the .ics, crashes at random points, and the sink."""
+dropped connections, header injection, the .ics, and the sink (several senders at once, crashes
+and stalls: test_outbox_senders.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import email
-import random
-import signal
-import subprocess
-import sys
-import textwrap
 import threading
-import time
 from email import policy
 
 import pytest
 from icalendar import Calendar
-from sqlmodel import select
 
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.enums import EmailEvent, Language, OutboxStatus
-from avtaleflyt.models.tables import OutboxMessage
-from avtaleflyt.settings import Settings
+from avtaleflyt.models.enums import OutboxStatus
 from avtaleflyt.smtp_sink import SmtpSink
 from avtaleflyt.stack import free_port, start_smtp_sink
 from avtaleflyt.tasks import outbox
-from avtaleflyt.tasks.outbox import CLAIM_LEASE, build_email, enqueue, message_id, send_batch, send_pending
+from avtaleflyt.tasks.outbox import build_email, enqueue, message_id, send_batch, send_pending
 
-
-T0 = dt.datetime(2025, 2, 1, 7, 0, tzinfo=dt.timezone.utc)
-
-ICS = textwrap.dedent("""\
-    BEGIN:VCALENDAR
-    VERSION:2.0
-    PRODID:-//avtaleflyt//test//NO
-    METHOD:PUBLISH
-    BEGIN:VEVENT
-    UID:frist-politisk@avtaleflyt
-    DTSTAMP:20250201T070000Z
-    DTSTART;VALUE=DATE:20250301
-    DTEND;VALUE=DATE:20250302
-    SUMMARY:Frist for politisk behandling
-    END:VEVENT
-    END:VCALENDAR
-    """).replace("\n", "\r\n")
-
-
-def msg(n: int, *, to: str | None = None, **fields) -> OutboxMessage:
-    values = dict(
-        key=f"rev-2024/politisk/party-{n}/decision_reminder/2025-03-01",
-        event=EmailEvent.decision_reminder,
-        language=Language.nb,
-        due=dt.date(2025, 3, 1),
-        to_name=f"Kommune {n}",
-        to_address=to or f"postmottak{n}@kommune{n}.example.no",
-        subject=f"Påminnelse: frist for politisk behandling 1. mars 2025 (nr. {n})",
-        body_text=f"Hei Kommune {n},\n\nfristen er lørdag 1. mars 2025.\n",
-        body_html=f"<p>Hei Kommune {n},</p><p>fristen er <b>lørdag 1. mars 2025</b>.</p>",
-    )
-    values.update(fields)
-    return OutboxMessage(**values)
+from .outbox_rows import ICS, T0, add, msg, rows, settings_for
 
 
 @pytest.fixture
 def engine(domain_db_url: str):
     return engine_for(domain_db_url)
-
-
-def settings_for(server_or_port) -> Settings:
-    port = server_or_port if isinstance(server_or_port, int) else server_or_port.port
-    return Settings(
-        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False, smtp_timeout=10,
-        mail_from="Sekretariatet <sekretariat@helsefellesskap.example.no>",
-    )
-
-
-def add(engine, *messages: OutboxMessage) -> list[str]:
-    with session_scope(engine) as session:
-        for m in messages:
-            assert enqueue(session, m)
-    return [m.key for m in messages]
-
-
-def rows(engine) -> dict[str, OutboxMessage]:
-    with session_scope(engine) as session:
-        return {r.key: r for r in session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()}
 
 
 def send(engine, server, **kw) -> outbox.SendReport:
@@ -334,95 +274,6 @@ def test_ics_attachment_arrives_and_parses(engine, smtp_server):
     assert with_ics.get_body(("plain",)).get_content().startswith("Hei Kommune 1")
     assert without.get_content_type() == "multipart/alternative"
     assert list(without.iter_attachments()) == []
-
-
-# --------------------------------------------------------------------------- crashes
-
-
-SENDER = textwrap.dedent("""\
-    import datetime as dt, sys
-    from avtaleflyt.db import engine_for
-    from avtaleflyt.settings import Settings
-    from avtaleflyt.tasks.outbox import send_pending
-    engine = engine_for(sys.argv[1])
-    settings = Settings(smtp_host="127.0.0.1", smtp_port=int(sys.argv[2]), smtp_starttls=False)
-    now = dt.datetime.fromisoformat(sys.argv[3]) if len(sys.argv) > 3 else None
-    print("ready", flush=True)
-    report = send_pending(engine, settings, now=now)
-    print("done", report.sent, report.deferred, report.failed, flush=True)
-    """)
-
-
-def test_killed_at_random_points_every_message_arrives_once_after_dedup(domain_db_url, smtp_server):
-    url = domain_db_url
-    engine = engine_for(url)
-    keys = add(engine, *(msg(n, ics=ICS if n % 3 == 0 else None) for n in range(150)))
-    # Keep each message a moment after accepting it and before answering: that is the
-    # window in which a kill leaves a sent message unmarked (and sent once more).
-    smtp_server.handler.delay = 0.004
-    rng = random.Random(20250301)
-    argv = [sys.executable, "-c", SENDER, url, str(smtp_server.port)]
-
-    def run(kill_after: float | None, now: dt.datetime | None = None) -> bool:
-        """Run the sender; SIGKILL it `kill_after` s after it is ready. True if it was killed."""
-        proc = subprocess.Popen(argv + ([now.isoformat()] if now else []), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-            if kill_after is None:
-                out, err = proc.communicate(timeout=60)
-                assert proc.returncode == 0, err
-                return False
-            time.sleep(kill_after)
-            alive = proc.poll() is None
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=10)
-            return alive
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-    kills = sum(run(rng.uniform(0.01, 0.3)) for _ in range(5))
-    assert kills >= 3, "the sender finished before most kills: make the batch slower"
-    progress_after_kills = len(smtp_server.handler.received)
-    assert 0 < progress_after_kills < len(keys)
-
-    # The killed senders' claims hold their rows until the lease runs out; the next run comes after.
-    after_leases = dt.datetime.now(dt.timezone.utc) + CLAIM_LEASE + dt.timedelta(seconds=1)
-    for _ in range(5):
-        if not any(r.status == OutboxStatus.pending for r in rows(engine).values()):
-            break
-        run(None, now=after_leases)
-    got = rows(engine)
-    assert all(r.status == OutboxStatus.sent for r in got.values()), [r.key for r in got.values() if r.status != "sent"]
-
-    ids = smtp_server.handler.message_ids()
-    expected = {message_id(k) for k in keys}
-    assert set(ids) == expected  # every key received at least once, nothing else
-    duplicates = len(ids) - len(set(ids))
-    assert duplicates <= kills, (duplicates, kills)
-    # After dropping copies by Message-ID each key is there exactly once; the copies are identical.
-    by_id: dict[str, set[bytes]] = {}
-    for r in smtp_server.handler.received:
-        by_id.setdefault(r.message_id, set()).add(r.content)
-    assert len(by_id) == len(keys)
-    assert all(len(copies) == 1 for copies in by_id.values())
-
-
-def test_two_senders_at_once_send_each_message_once(domain_db_url, smtp_server):
-    url = domain_db_url
-    engine = engine_for(url)
-    keys = add(engine, *(msg(n) for n in range(120)))
-    smtp_server.handler.delay = 0.01  # a batch takes over a second: the two overlap
-    argv = [sys.executable, "-c", SENDER, url, str(smtp_server.port)]
-    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outputs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
-    sent_by = [int(out.split("done")[1].split()[0]) for out, _ in outputs]
-    assert sum(sent_by) == len(keys)
-    ids = smtp_server.handler.message_ids()
-    assert sorted(ids) == sorted(message_id(k) for k in keys)  # each once: no copies
-    assert {r.status for r in rows(engine).values()} == {OutboxStatus.sent}
 
 
 # --------------------------------------------------------------------------- the sink

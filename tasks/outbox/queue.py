@@ -1,0 +1,142 @@
+"""The outbox table as a queue: enqueue under a unique key, and the claims of the senders.
+
+Every statement that touches a claim is one short transaction of its own, and every
+lease is taken from the wall clock at the moment of that statement (`Claims.clock`),
+never from a time fixed when the batch began: a batch that has run for an hour
+claims its next page for `lease` from now.
+
+A row is held by the batch whose token is in `claimed_by`. Another batch takes a row
+only when its lease has run out, and taking it writes its own token, so "the row
+still carries my token" is the fencing check: `fence` (right before sending) and
+`mark` (after the server's answer) both update only a row this batch holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from avtaleflyt.clock import utcnow
+from avtaleflyt.db import session_scope
+from avtaleflyt.models.enums import OutboxStatus
+from avtaleflyt.models.tables import OutboxMessage
+
+_OUTBOX = OutboxMessage.__table__
+
+
+def enqueue(session: Session, message: OutboxMessage) -> bool:
+    """Insert `message` unless a row with its key exists; True if it was inserted.
+
+    Runs inside the caller's transaction. The insert is tried in a SAVEPOINT, so a
+    concurrent writer that inserted the same key first (the unique constraint
+    refuses ours) costs only the savepoint: the caller's other writes stand.
+    """
+    exists = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == message.key)).first()
+    if exists is not None:
+        return False
+    return _insert(session, message)
+
+
+def _insert(session: Session, message: OutboxMessage) -> bool:
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        if message in session:
+            session.expunge(message)
+        if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == message.key)).first() is None:
+            raise  # not our key: a foreign key or another constraint
+        return False  # lost the race on `key`
+    return True
+
+
+@dataclass
+class Claims:
+    """One sending batch's hold on outbox rows: its token, its lease and its clock."""
+
+    engine: Engine
+    token: str
+    lease: dt.timedelta
+    clock: Callable[[], dt.datetime] = utcnow
+    renewed_at: dt.datetime = field(default_factory=utcnow)
+
+    def claim_page(self, due_at: dt.datetime, after_id: int, size: int) -> list[OutboxMessage]:
+        """The next due rows (next attempt ≤ `due_at`) that nobody holds, claimed for this batch."""
+        with session_scope(self.engine) as session:
+            now = self.clock()
+            candidates = session.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.pending,
+                    OutboxMessage.id > after_id,
+                    or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= due_at),
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(size)
+            ).all()
+            if not candidates:
+                return []
+            claimed = set(
+                session.connection().execute(
+                    update(_OUTBOX)
+                    .where(
+                        _OUTBOX.c.id.in_([row.id for row in candidates]),
+                        _OUTBOX.c.status == OutboxStatus.pending,
+                        or_(_OUTBOX.c.claimed_until.is_(None), _OUTBOX.c.claimed_until <= now),
+                    )
+                    .values(claimed_by=self.token, claimed_until=now + self.lease)
+                    .returning(_OUTBOX.c.id)
+                ).scalars()
+            )
+            self.renewed_at = now
+        return [row for row in candidates if row.id in claimed]
+
+    def renew_if_due(self) -> None:
+        """Extend the lease on every row still held, once a third of the lease has passed."""
+        now = self.clock()
+        if now - self.renewed_at < self.lease / 3:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
+                .values(claimed_until=now + self.lease)
+            )
+        self.renewed_at = now
+
+    def fence(self, row_id: int) -> bool:
+        """Right before sending: does this batch still hold the row? One conditional UPDATE
+        that also extends the row's lease; False when another batch has taken it."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id == row_id, _OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
+                .values(claimed_until=self.clock() + self.lease)
+            )
+            return result.rowcount == 1
+
+    def mark(self, row_id: int, **values: object) -> bool:
+        """Write the outcome of a row this batch still holds; False (nothing written) if it lost it."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id == row_id, _OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
+                .values(**values)
+            )
+            return result.rowcount == 1
+
+    def release(self) -> None:
+        """Give back the rows this batch holds and left pending (not reached, or deferred)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
+                .values(claimed_by=None, claimed_until=None)
+            )

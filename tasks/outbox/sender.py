@@ -1,0 +1,193 @@
+"""The sending batch: claim a page, and for each row render, fence, send, mark."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+
+from avtaleflyt.clock import aware, utcnow
+from avtaleflyt.models.enums import OutboxStatus
+from avtaleflyt.models.tables import OutboxMessage
+
+from . import smtp as smtp_client
+from .mime import parse_sender, render
+from .queue import Claims
+
+if TYPE_CHECKING:
+    from avtaleflyt.settings import Settings
+
+#: Attempts (4xx answers, dropped connections) before a message is marked failed.
+DEFAULT_MAX_ATTEMPTS = 8
+BACKOFF_BASE = dt.timedelta(minutes=1)
+BACKOFF_CAP = dt.timedelta(hours=1)
+#: Rows claimed per page. The lease is renewed while a page is sent, so a slow page
+#: keeps its rows however long it takes.
+PAGE_SIZE = 500
+#: How long a batch's claim keeps other senders off a row unless renewed, unless
+#: AVTALEFLYT_OUTBOX_LEASE_SECONDS says otherwise: a sender killed mid-batch holds
+#: its unsent rows this long.
+CLAIM_LEASE = dt.timedelta(minutes=10)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (key, error) of rows marked failed
+    deferrals: list[tuple[str, str]] = field(default_factory=list)  # (key, error) of rows put off
+    connections: int = 0
+    stopped: str | None = None  # why the batch stopped early; its remaining rows are left pending
+    lost_claim: bool = False  # stopped because another sender took over a row this batch held
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.deferred + self.failed
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before attempt `attempts + 1`: 1, 2, 4, 8 … minutes, at most BACKOFF_CAP."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def _render_or_error(row: OutboxMessage, sender: Address) -> bytes | ValueError:
+    try:
+        return render(row, sender)[1]
+    except ValueError as exc:
+        return exc
+
+
+def _outcome(code: int | None, answer: str, attempts: int, max_attempts: int, at: dt.datetime) -> tuple[str, dict[str, Any]]:
+    """What the server's answer means for the row: ("sent" | "failed" | "deferred", the values to write)."""
+    if code is not None and 200 <= code < 300:
+        return "sent", dict(status=OutboxStatus.sent, sent_at=at, smtp_response=answer, last_error=None)
+    if code is not None and code >= 500:
+        return "failed", dict(status=OutboxStatus.failed, smtp_response=answer, last_error=answer)
+    attempts += 1  # 4xx, an unexpected answer, or the connection dropped
+    if attempts >= max_attempts:
+        return "failed", dict(status=OutboxStatus.failed, attempts=attempts, next_attempt_at=None,
+                              last_error=f"{answer} (gave up after {attempts} attempts)")
+    return "deferred", dict(attempts=attempts, next_attempt_at=at + backoff(attempts), last_error=answer)
+
+
+def _lost(report: SendReport, row: OutboxMessage, claims: Claims, sent: bool) -> SendReport:
+    in_flight = " after the server had accepted it (sent once more by the other sender)" if sent else ""
+    report.lost_claim = True
+    report.stopped = (
+        f"another sender took over message {row.key}{in_flight}: this batch stalled past its "
+        f"{int(claims.lease.total_seconds())} s lease, so it stops and leaves its rows to that sender"
+    )
+    return report
+
+
+async def send_batch(
+    engine: Engine,
+    settings: Settings,
+    *,
+    limit: int | None = None,
+    now: dt.datetime | None = None,
+    max_attempts: int | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> SendReport:
+    """Send the pending rows that are due (next_attempt_at empty or ≤ now), in id order.
+
+    One connection for the batch (reconnected when it drops); each row is fenced right
+    before it is sent and marked in its own transaction right after the server's answer.
+    `now` is the business clock (which rows are due, sent_at, backoff), default the
+    current time; leases always come from `clock`, the wall clock. At most `limit` rows.
+    """
+    from aiosmtplib import SMTPException, SMTPSenderRefused
+
+    if not settings.smtp_host:
+        raise ValueError("no SMTP server configured (AVTALEFLYT_SMTP_HOST)")
+    max_attempts = max_attempts or getattr(settings, "smtp_max_attempts", None) or DEFAULT_MAX_ATTEMPTS
+    fixed_now = aware(now) if now is not None else None
+    lease = dt.timedelta(seconds=getattr(settings, "outbox_lease_seconds", None) or CLAIM_LEASE.total_seconds())
+    claims = Claims(engine, uuid.uuid4().hex, lease, clock)
+    sender = parse_sender(settings.mail_from)
+    report = SendReport()
+    smtp: Any = None
+    last_id = 0
+    try:
+        while limit is None or report.attempted < limit:
+            size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - report.attempted)
+            page = claims.claim_page(fixed_now or clock(), last_id, size)
+            if not page:
+                break
+            for row in page:
+                last_id = row.id
+                data = _render_or_error(row, sender)
+                if isinstance(data, ValueError):
+                    error = f"not sent: {data}"
+                    if not claims.mark(row.id, status=OutboxStatus.failed, last_error=error):
+                        return _lost(report, row, claims, sent=False)
+                    report.failed += 1
+                    report.failures.append((row.key, error))
+                    continue
+
+                if smtp is None or not smtp.is_connected:
+                    try:
+                        smtp = await smtp_client.connect(settings)
+                        report.connections += 1
+                    except (SMTPException, OSError, asyncio.TimeoutError) as exc:
+                        report.stopped = f"no connection to {settings.smtp_host}:{settings.smtp_port}: {exc}"
+                        return report
+
+                claims.renew_if_due()
+                if not claims.fence(row.id):
+                    return _lost(report, row, claims, sent=False)
+                try:
+                    code, text = await smtp_client.send_one(smtp, sender.addr_spec, row.to_address, data)
+                except SMTPSenderRefused as exc:
+                    report.stopped = f"the server refused the sender {exc.sender}: {smtp_client.answer(exc.code, exc.message)}"
+                    return report
+                if code == 421:  # "closing the transmission channel" (RFC 5321 3.8): reconnect for the next row
+                    smtp.close()
+                answer = smtp_client.answer(code, text)
+                outcome, values = _outcome(code, answer, row.attempts, max_attempts, fixed_now or clock())
+                if not claims.mark(row.id, **values):
+                    return _lost(report, row, claims, sent=outcome == "sent")
+                if outcome == "sent":
+                    report.sent += 1
+                elif outcome == "failed":
+                    report.failed += 1
+                    report.failures.append((row.key, values["last_error"]))
+                else:
+                    report.deferred += 1
+                    report.deferrals.append((row.key, answer))
+                if limit is not None and report.attempted >= limit:
+                    break
+    finally:
+        await smtp_client.close(smtp)
+        claims.release()
+    return report
+
+
+def send_pending(
+    engine: Engine | None = None,
+    settings: Settings | None = None,
+    *,
+    limit: int | None = None,
+    now: dt.datetime | None = None,
+    max_attempts: int | None = None,
+) -> SendReport:
+    """`send_batch` for synchronous callers (it runs its own event loop; not from inside one)."""
+    from avtaleflyt.db import get_engine
+    from avtaleflyt.settings import get_settings
+
+    return asyncio.run(
+        send_batch(
+            engine or get_engine(),
+            settings or get_settings(),
+            limit=limit,
+            now=now,
+            max_attempts=max_attempts,
+        )
+    )
