@@ -569,6 +569,47 @@ def user_add(
     out.print(f"[green]added:[/] {user.username} ({user.role.value})", highlight=False)
 
 
+def _set_active(username: str, active: bool) -> None:
+    from rich.markup import escape
+
+    from avtaleflyt.settings import get_settings
+    from avtaleflyt.tasks.accounts import set_active
+
+    with refusals(), session_scope() as session:
+        user, ended = set_active(session, username, active, actor=get_settings().actor, now=dt.datetime.now(dt.timezone.utc))
+    what = "enabled" if active else f"disabled ({ended} session(s) ended)"
+    out.print(f"[green]{what}:[/] {escape(user.username)}", highlight=False)
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Disable an account: it cannot log in, and its sessions end now."""
+    _set_active(username, False)
+
+
+@user_app.command("enable")
+def user_enable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Let a disabled account log in again."""
+    _set_active(username, True)
+
+
+@user_app.command("role")
+def user_role(
+    username: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[Role, typer.Option("--role", help="coordinator (records) or reader (reads)")],
+) -> None:
+    """Give an account another role; a session under way has it from its next request."""
+    from rich.markup import escape
+
+    from avtaleflyt.settings import get_settings
+    from avtaleflyt.tasks.accounts import set_role
+
+    with refusals(), session_scope() as session:
+        user, before = set_role(session, username, role, actor=get_settings().actor)
+    change = f"{before.value} → {role.value}" if before != role else f"already {role.value}"
+    out.print(f"[green]role:[/] {escape(user.username)} ({change})", highlight=False)
+
+
 # --- database ------------------------------------------------------------------------
 
 db_app = typer.Typer(help="The domain database: migrations.", no_args_is_help=True)

@@ -1,14 +1,19 @@
-"""Dashboard accounts: argon2id password hashes; coordinators record, readers read."""
+"""Dashboard accounts: argon2id password hashes, sessions held on the server, the account
+event log; coordinators record, readers read."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from avtaleflyt.models.enums import Role
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import User
+from avtaleflyt.models.tables import AccountEvent, User, UserSession
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
@@ -43,3 +48,86 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         user.password_hash = _hasher.hash(password)
         session.add(user)
     return user
+
+
+# --- sessions on the server ------------------------------------------------------------
+# The signed cookie carries only a random key; the row says whose session it is and
+# whether it still works. Every request reads it with the user, so logout, `user
+# disable` and `user role` take effect on the user's next request.
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, *, now: dt.datetime, max_age: dt.timedelta) -> str:
+    """A new session for `user`; returns the key for the cookie (only its hash is stored)."""
+    key = secrets.token_urlsafe(32)
+    session.add(UserSession(key_hash=_key_hash(key), user_id=user.id, created_at=now, expires_at=now + max_age))
+    session.flush()
+    return key
+
+
+def session_user(session: Session, key: str, *, now: dt.datetime) -> User | None:
+    """The active user whose session `key` is, if the session has not ended or expired (one query)."""
+    return session.exec(
+        select(User).join(UserSession, col(UserSession.user_id) == col(User.id)).where(
+            UserSession.key_hash == _key_hash(key), col(UserSession.ended_at).is_(None), UserSession.expires_at > now, col(User.active).is_(True)
+        )
+    ).first()
+
+
+def end_session(session: Session, key: str, *, now: dt.datetime) -> str | None:
+    """End the session `key` (logout); returns its user's name, or None if it had ended already."""
+    row = session.exec(select(UserSession).where(UserSession.key_hash == _key_hash(key), col(UserSession.ended_at).is_(None))).first()
+    if row is None:
+        return None
+    row.ended_at = now
+    session.add(row)
+    user = session.get(User, row.user_id)
+    return user.username if user else None
+
+
+def _end_all(session: Session, user: User, now: dt.datetime) -> int:
+    rows = session.exec(select(UserSession).where(UserSession.user_id == user.id, col(UserSession.ended_at).is_(None))).all()
+    for row in rows:
+        row.ended_at = now
+        session.add(row)
+    return len(rows)
+
+
+# --- account changes from the CLI, and the account event log ------------------------------------
+
+
+def log_event(session: Session, action: str, *, username: str | None = None, ip: str | None = None, actor: str | None = None, note: str | None = None) -> None:
+    """Append to the account event log (the user name bounded: it may come from a login form)."""
+    session.add(AccountEvent(action=action, username=(username or None) and username[:64], ip=ip and ip[:64], actor=actor, note=note))
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username.strip().casefold()).with_for_update()).first()
+    if user is None:
+        raise DomainError(f"USERNAME: no user {username.strip()!r}")
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str, now: dt.datetime) -> tuple[User, int]:
+    """Disable (every session of the user ends) or enable an account; returns it and how many sessions ended."""
+    user = _user(session, username)
+    ended = 0 if active else _end_all(session, user, now)
+    if user.active != active:
+        user.active = active
+        session.add(user)
+        log_event(session, "user.enabled" if active else "user.disabled", username=user.username, actor=actor, note=f"{ended} session(s) ended" if ended else None)
+    return user, ended
+
+
+def set_role(session: Session, username: str, role: Role, *, actor: str) -> tuple[User, Role]:
+    """Give a user another role; a session under way gets it on its next request. Returns the user and the role before."""
+    user = _user(session, username)
+    before = user.role
+    if before != role:
+        user.role = role
+        session.add(user)
+        log_event(session, "user.role", username=user.username, actor=actor, note=f"{before.value} → {role.value}")
+    return user, before

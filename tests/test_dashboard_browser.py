@@ -14,14 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
@@ -31,11 +28,11 @@ from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import Role
 from avtaleflyt.models.tables import AuditEntry, Party, PartyTreatment, Revision
 from avtaleflyt.settings import get_settings
-from avtaleflyt.stack import free_port
 from avtaleflyt.tasks import links
 from avtaleflyt.tasks.accounts import add_user
 
 from .plans import drive_to_political_treatment
+from .web import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -102,21 +99,8 @@ def political(engine: Engine) -> dict[str, Party]:
 @pytest.fixture
 def base_url(engine: Engine, political: dict[str, Party]) -> Iterator[str]:
     """The dashboard served by uvicorn in a thread on a free loopback port."""
-    app = create_app(engine, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the dashboard did not start on 127.0.0.1:{port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(create_app(engine, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -215,8 +199,10 @@ def test_a_reader_sees_no_forms_and_cannot_post(page: Page, base_url: str, engin
     expect(page.locator("section#registrer")).to_have_count(0)  # ...without the forms
 
     # The session's own CSRF token (from the logout form), so a refusal is for the role, not the token.
-    tokens = page.locator("input[name=csrf_token]")
-    csrf = tokens.first.get_attribute("value") if tokens.count() else "no-token-on-the-reader-page"
+    tokens = page.locator("form[action='/logout'] input[name=csrf_token]")
+    expect(tokens).to_have_count(1)
+    csrf = tokens.get_attribute("value")
+    assert csrf, "the reader's page carries no CSRF token"
     before = (treatment(engine, political["Malvik kommune"]), audit_count(engine))
     response = page.request.post(
         f"/revisions/{SLUG}/record/party-decision",
@@ -224,7 +210,11 @@ def test_a_reader_sees_no_forms_and_cannot_post(page: Page, base_url: str, engin
         max_redirects=0,
     )
     assert response.status == 403, f"{response.status}: {response.text()[:300]}"
+    assert "lesetilgang" in response.text() and "CSRF" not in response.text(), response.text()[:300]  # the role, not the token
     assert (treatment(engine, political["Malvik kommune"]), audit_count(engine)) == before
+    # ...and the token is good: the same session logs out with it.
+    logout = page.request.post("/logout", form={"csrf_token": csrf}, max_redirects=0)
+    assert logout.status == 303 and logout.headers["location"] == "/login"
 
 
 def test_a_party_reports_through_its_link_once(page: Page, base_url: str, engine: Engine, political):
@@ -257,6 +247,13 @@ def test_a_party_reports_through_its_link_once(page: Page, base_url: str, engine
 def test_screenshots_of_every_page(browser: Browser, page: Page, base_url: str, engine: Engine, political):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
+    refused: list[str] = []  # what the Content-Security-Policy blocked, as chromium reports it
+
+    def watch(p: Page) -> Page:
+        p.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        return p
+
+    watch(page)
 
     def shoot(p: Page, name: str) -> None:
         path = SCREENSHOTS / f"{name}.png"
@@ -279,13 +276,13 @@ def test_screenshots_of_every_page(browser: Browser, page: Page, base_url: str, 
     party = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, locale="nb-NO")
     phone = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="nb-NO")
     try:
-        link_page = party.new_page()
+        link_page = watch(party.new_page())
         link_page.goto(f"/p/{token}")
         expect(link_page.locator("form#party-report")).to_be_visible()
         shoot(link_page, "party-link")
 
         # The same pages at a phone's width: the issue asks for laptop and phone.
-        phone_page = phone.new_page()
+        phone_page = watch(phone.new_page())
         phone_page.goto(f"/p/{token}")
         expect(phone_page.locator("form#party-report")).to_be_visible()
         shoot(phone_page, "party-link-phone")
@@ -297,5 +294,9 @@ def test_screenshots_of_every_page(browser: Browser, page: Page, base_url: str, 
         party.close()
         phone.close()
 
+    page.goto(f"/revisions/{SLUG}/fremdriftsplan")
+    expect(page.locator(".toolbar button")).to_have_text("Skriv ut")  # made by /static/dashboard.js
+    page.goto(f"/revisions/{SLUG}/kalendere")
     for path in shots:
         assert path.stat().st_size > 5_000, f"{path} is suspiciously small"
+    assert refused == [], refused

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from avtaleflyt.settings import get_settings
 from avtaleflyt.tasks import links
 
 from .plans import drive_to_political_treatment
-from .web import form_token, log_in
+from .web import PASSWORD, form_token, log_in
 
 SLUG = "testrevisjon-2024"
 TODAY = dt.date(2025, 2, 10)
@@ -122,3 +123,177 @@ def test_the_party_form_needs_its_csrf_token(app, engine):
     answer = TestClient(app).post(f"/p/{token}", data={"outcome": "approved", "date": "2025-02-05"})
     assert answer.status_code == 403
     assert treatment(engine, "Malvik kommune") == "sent"
+
+
+# --------------------------------------------------------------------------- sessions that end
+
+
+def run_cli(*args: str) -> str:
+    from typer.testing import CliRunner
+
+    from avtaleflyt.cli import app as cli
+
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def account_events(engine) -> list[tuple[str, str | None]]:
+    from avtaleflyt.models.tables import AccountEvent
+
+    with session_scope(engine) as s:
+        return [(e.action, e.username) for e in s.exec(select(AccountEvent).order_by(AccountEvent.id))]
+
+
+def test_logout_ends_the_session_on_the_server(app, engine):
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    stolen = dict(client.cookies)  # a copy of the cookie, as someone who saw it would keep it
+    page = client.get(f"/revisions/{SLUG}")
+    assert page.status_code == 200
+    assert client.post("/logout", data={"csrf_token": form_token(page.text)}, follow_redirects=False).status_code == 303
+    replay = TestClient(app, cookies=stolen)
+    assert replay.get(f"/revisions/{SLUG}", follow_redirects=False).status_code == 303  # to /login
+    assert replay.get("/api/revisions").status_code == 401
+    answer = replay.post(f"/revisions/{SLUG}/record/party-decision", data=decision_form(form_token(page.text)), follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, f"/login?next=/revisions/{SLUG}/record/party-decision")
+    assert treatment(engine, "Malvik kommune") == "sent"
+    assert [a for a, _ in account_events(engine)] == ["login", "logout"]
+
+
+def test_a_user_demoted_during_a_session_reads_only_from_the_next_request(app, engine):
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    page = client.get(f"/revisions/{SLUG}").text
+    assert 'id="registrer"' in page
+    assert "coordinator → reader" in run_cli("user", "role", "coordinator", "--role", "reader")
+    answer = client.post(f"/revisions/{SLUG}/record/party-decision", data=decision_form(form_token(page)))
+    assert answer.status_code == 403 and "lesetilgang" in answer.text
+    assert treatment(engine, "Malvik kommune") == "sent"
+    assert 'id="registrer"' not in client.get(f"/revisions/{SLUG}").text
+    assert ("user.role", "coordinator") in account_events(engine)
+
+
+def test_a_disabled_user_is_out_on_the_next_request_and_cannot_log_in(app, engine):
+    client = log_in(TestClient(app), engine, Role.reader)
+    assert client.get("/api/revisions").status_code == 200
+    assert "disabled (1 session(s) ended): reader" in run_cli("user", "disable", "reader")
+    assert client.get("/api/revisions").status_code == 401
+    assert client.get("/", follow_redirects=False).status_code == 303
+    token = form_token(client.get("/login").text)
+    again = client.post("/login", data={"csrf_token": token, "username": "reader", "password": PASSWORD})
+    assert again.status_code == 401
+    run_cli("user", "enable", "reader")
+    assert log_in(TestClient(app), engine, Role.reader).get("/api/revisions").status_code == 200
+    assert [a for a, u in account_events(engine)] == ["login", "user.disabled", "login.failed", "user.enabled", "login"]
+
+
+def test_user_commands_refuse_an_unknown_user():
+    from typer.testing import CliRunner
+
+    from avtaleflyt.cli import app as cli
+
+    for args in (["user", "disable", "ingen"], ["user", "role", "ingen", "--role", "reader"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2 and "no user 'ingen'" in result.stderr
+
+
+# --------------------------------------------------------------------------- throttled logins
+
+
+def test_failed_logins_wait_longer_and_longer_and_are_logged(app, engine):
+    log_in(TestClient(app), engine, Role.coordinator)  # makes the account
+    client = TestClient(app)
+    token = form_token(client.get("/login").text)
+
+    def attempt(password: str):  # noqa: ANN202
+        return client.post("/login", data={"csrf_token": token, "username": "coordinator", "password": password}, follow_redirects=False)
+
+    assert [attempt("feil passord her").status_code for _ in range(5)] == [401] * 5
+    refused = attempt(PASSWORD)  # even the right password waits now
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert "For mange mislykte innlogginger" in refused.text
+    events = account_events(engine)
+    assert [a for a, _ in events].count("login.failed") == 5
+    assert ("login.throttled", "coordinator") in events
+
+
+def test_the_throttle_backs_off_exponentially_then_locks_out():
+    from avtaleflyt.dashboard.throttle import ACCOUNT, LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    waits, events = {}, []
+    for n in range(1, ACCOUNT.lock_after + 1):  # each try at the first moment it is allowed
+        decision = throttle.begin("10.0.0.1", "kari")
+        assert decision.wait == 0, n
+        events += decision.events
+        if n >= ACCOUNT.free:
+            waits[n] = throttle.begin("10.0.0.1", "kari").wait  # one more at once: refused, not counted
+            now[0] += waits[n] + 0.001
+    assert waits == {n: 2.0 ** (n - ACCOUNT.free) for n in range(ACCOUNT.free, ACCOUNT.lock_after)} | {ACCOUNT.lock_after: ACCOUNT.lockout_seconds}
+    assert [a for a, _ in events] == ["login.throttled", "login.locked"]
+    other = throttle.begin("10.0.0.2", "ola")  # another address and account are not held up
+    assert other.wait == 0
+    throttle.succeeded("10.0.0.2", "ola")
+
+
+# --------------------------------------------------------------------------- flash and headers
+
+
+def test_a_refusal_quoting_a_huge_value_keeps_the_cookie_small(app, engine):
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    token = form_token(client.get(f"/revisions/{SLUG}").text)
+    answer = client.post(f"/revisions/{SLUG}/record/party-decision", data=decision_form(token, party="x" * 100_000), follow_redirects=False)
+    assert answer.status_code == 303
+    assert len(answer.headers["set-cookie"]) < 2_000
+    page = client.get(f"/revisions/{SLUG}").text
+    flash = re.search(r"<div class=\"flash error\"[^>]*>(.*?)</div>", page, re.S).group(1)
+    assert flash.startswith("Ikke registrert: ") and len(flash) <= 320 and "x" * 1_000 not in page, flash
+
+
+def test_every_answer_carries_the_security_headers_and_pages_have_no_inline_script_or_style(app, engine):
+    import re
+
+    with session_scope(engine) as s:
+        revision = s.exec(select(Revision)).one()
+        party = s.exec(select(Party).where(Party.name == "Malvik kommune")).one()
+        token = links.issue(s, get_settings().signing_key(), revision, party, source_key="h", expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+    anonymous = TestClient(app)
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    answers = {
+        "/login": anonymous.get("/login"), "/p/…": anonymous.get(f"/p/{token}"), "/healthz": anonymous.get("/healthz"),
+        "/static/dashboard.css": anonymous.get("/static/dashboard.css"), "redirect": anonymous.get("/", follow_redirects=False),
+        "/": client.get("/"), "/revisions/…": client.get(f"/revisions/{SLUG}"), "404": client.get("/finnes-ikke"),
+        "/api/revisions": client.get("/api/revisions"), "/docs": client.get("/docs"), "kalendere": client.get(f"/revisions/{SLUG}/kalendere"),
+        "fremdriftsplan": client.get(f"/revisions/{SLUG}/fremdriftsplan"),
+    }
+    for name, answer in answers.items():
+        assert answer.status_code in (200, 303, 404), name
+        csp = answer.headers.get("content-security-policy", "")
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp, name
+        assert answer.headers.get("x-content-type-options") == "nosniff", name
+        assert answer.headers.get("referrer-policy") == "no-referrer", name
+        if answer.headers.get("content-type", "").startswith("text/html"):
+            text = answer.text
+            assert not re.search(r"<script(?![^>]*\bsrc=)", text), f"{name}: inline script"
+            assert not re.search(r"\son[a-z]+\s*=", text), f"{name}: an event handler attribute"
+            assert " style=" not in text, f"{name}: a style attribute"
+            if name != "fremdriftsplan":
+                assert "<style" not in text, f"{name}: an inline style block"
+    # The printable plan keeps its one style block (it is also a file of its own); the policy names its hash.
+    import base64
+    import hashlib
+
+    plan = answers["fremdriftsplan"]
+    style = re.search(r"<style>(.*?)</style>", plan.text, re.S).group(1)
+    assert f"'sha256-{base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()}'" in plan.headers["content-security-policy"]
+
+
+def test_the_api_docs_need_a_login_and_load_nothing_from_elsewhere(app, engine):
+    anonymous = TestClient(app)
+    assert anonymous.get("/docs", follow_redirects=False).status_code == 303
+    assert anonymous.get("/openapi.json").status_code == 401
+    client = log_in(TestClient(app), engine, Role.reader)
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/api/revisions/{slug}" in docs.text
+    assert "cdn" not in docs.text.lower() and "https://" not in docs.text
+    assert "/api/revisions" in client.get("/openapi.json").json()["paths"]

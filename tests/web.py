@@ -1,8 +1,12 @@
-"""Logging a TestClient in to the dashboard, as a coordinator or a reader."""
+"""Logging a TestClient in to the dashboard, as a coordinator or a reader; serving it for real."""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -28,3 +32,26 @@ def log_in(client: TestClient, engine, role: Role = Role.reader) -> TestClient: 
     answer = client.post("/login", data={"csrf_token": token, "username": username, "password": PASSWORD, "next": "/"}, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return client
+
+
+@contextmanager
+def served(app) -> Iterator[str]:  # noqa: ANN001 - a FastAPI app
+    """The app under uvicorn in a thread on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    from avtaleflyt.stack import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the dashboard did not start on 127.0.0.1:{port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

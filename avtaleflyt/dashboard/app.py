@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -15,7 +18,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from avtaleflyt import clock
 from avtaleflyt.models.rules import DomainError
@@ -97,8 +102,13 @@ def create_app(
         summary="Hvor hver revisjon av samarbeidsavtalen står",
         description="Oversikt over revisjoner: trinn, parter, tidslinje, frister og e-postlogg. JSON under /api/.",
         version="0.1.0",
+        # FastAPI's own /docs loads Swagger UI from a CDN, with inline script: our /docs and
+        # /openapi.json below are served by the app, to logged-in users only.
+        docs_url=None, redoc_url=None, openapi_url=None,
     )
     app.state.engine = engine
+    app.add_middleware(security.SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=_pages_dir() / "static"), name="static")
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.signing_key(),
@@ -172,7 +182,11 @@ def create_app(
 
     @app.get("/revisions/{slug}/fremdriftsplan", response_class=HTMLResponse, include_in_schema=False, dependencies=reader)
     def fremdriftsplan(slug: str) -> HTMLResponse:
-        return HTMLResponse(exported(lambda s: export.plan_html(s, slug, today=today_fn())))
+        text = exported(lambda s: export.plan_html(s, slug, today=today_fn()))
+        # The printable plan is also a file of its own (`plan export --format html`), so its
+        # style stays inline: the policy names that one style block by its hash.
+        hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(m.encode()).digest()).decode()}'" for m in re.findall(r"<style>(.*?)</style>", text, re.S))
+        return HTMLResponse(text, headers={"Content-Security-Policy": security.CSP.replace("style-src 'self'", f"style-src 'self' {hashes}")})
 
     @app.get("/revisions/{slug}/plan.csv", include_in_schema=False, dependencies=reader)
     def plan_csv(slug: str) -> Response:
@@ -225,19 +239,37 @@ def create_app(
 
     @app.exception_handler(security.LoginRequired)
     async def login_required(request: Request, exc: security.LoginRequired):  # noqa: ANN202
-        if request.url.path.startswith("/api/"):
+        if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
             return JSONResponse({"detail": "logg inn først"}, status_code=401)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
+    @app.get("/openapi.json", include_in_schema=False, dependencies=reader)
+    def openapi() -> dict:
+        return app.openapi()
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False, dependencies=reader)
+    def docs(request: Request) -> HTMLResponse:
+        """The API's endpoints, from the OpenAPI schema: no Swagger UI (it loads from a CDN)."""
+        schema = app.openapi()
+        endpoints = [
+            {"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": [p["name"] for p in op.get("parameters", [])]}
+            for path, item in schema["paths"].items() for method, op in item.items()
+        ]
+        return pages.TemplateResponse(request, "api.html", page_context(request, schema=schema, endpoints=endpoints))
+
     @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
+        """On the event loop, touching nothing: it answers while every thread is busy."""
         return {"status": "ok"}
+
+    def error_page(request: Request, exc: StarletteHTTPException) -> Response:
+        template = "not_found.html" if exc.status_code == 404 else "error.html"
+        return pages.TemplateResponse(request, template, page_context(request, message=exc.detail, status=exc.status_code), status_code=exc.status_code)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
         if request.url.path.startswith("/api/") or request.url.path in ("/openapi.json",):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-        template = "not_found.html" if exc.status_code == 404 else "error.html"
-        return pages.TemplateResponse(request, template, page_context(request, message=exc.detail, status=exc.status_code), status_code=exc.status_code)
+        return await run_in_threadpool(error_page, request, exc)  # the page reads the session's user: not on the event loop
 
     return app

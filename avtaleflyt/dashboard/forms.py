@@ -8,13 +8,19 @@ with the user's name.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
+from functools import partial
+from urllib.parse import quote
+
+import anyio
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from avtaleflyt import actions
 from avtaleflyt.models.dates import parse_day
@@ -25,8 +31,22 @@ from avtaleflyt.settings import Settings
 from avtaleflyt.tasks import accounts, links, records
 
 from . import security
+from .throttle import LoginThrottle
+
+LOGIN_THREADS = 4  # argon2 checks at once (each takes a core for ~50 ms and 64 MiB)
+MAX_USERNAME = 200
+MAX_PASSWORD = 1024
 
 _OUTCOME_NB = {"approved": "godkjent", "approved_with_reservations": "godkjent med merknader", "rejected": "ikke godkjent"}
+
+
+def _own_page(target: str) -> str:
+    """Only our own pages as a place to go after login."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target and len(target) <= 500 else "/"
+
+
+def _wait_nb(seconds: int) -> str:
+    return f"{seconds} sekund{'er' if seconds != 1 else ''}" if seconds < 120 else f"{math.ceil(seconds / 60)} minutter"
 
 
 def _field(form, name: str, label: str, *, required: bool = True) -> str | None:  # noqa: ANN001
@@ -78,37 +98,66 @@ def install_forms(
     page_context: Callable[..., dict],
     today: Callable[[], dt.date],
 ) -> None:
+    throttle = LoginThrottle()
+    # argon2 runs here, a few at a time, so a flood of logins neither blocks the event
+    # loop nor takes every thread of the pool that serves the pages.
+    login_limiter = anyio.CapacityLimiter(LOGIN_THREADS)
+    max_age = dt.timedelta(seconds=security.SESSION_MAX_AGE)
+
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
-        return pages.TemplateResponse(request, "login.html", page_context(request, next=next, error=None))
+        return pages.TemplateResponse(request, "login.html", page_context(request, next=_own_page(next), error=None))
+
+    def _check_password(username: str, password: str, address: str, events: tuple) -> tuple[str, security.CurrentUser] | None:
+        """In a thread: argon2, the new session's row and the account event log, in one transaction."""
+        with Session(engine) as session, session.begin():
+            for action, key in events:
+                accounts.log_event(session, action, username=username, ip=address, note=key)
+            user = accounts.authenticate(session, username, password)
+            if user is None:
+                accounts.log_event(session, "login.failed", username=username, ip=address)
+                return None
+            key = accounts.start_session(session, user, now=dt.datetime.now(dt.timezone.utc), max_age=max_age)
+            accounts.log_event(session, "login", username=user.username, ip=address)
+            return key, security.CurrentUser(user.username, user.name, user.role)
+
+    def _login_refused(request: Request, target: str, error: str, status: int, headers: dict | None = None) -> HTMLResponse:
+        return pages.TemplateResponse(request, "login.html", page_context(request, next=target, error=error), status_code=status, headers=headers)
 
     @app.post("/login", response_class=HTMLResponse, include_in_schema=False)
     async def login(request: Request) -> HTMLResponse:
         form = await request.form()
         security.check_csrf(request, form.get("csrf_token"))
-        with Session(engine) as session, session.begin():
-            user = accounts.authenticate(session, str(form.get("username", "")), str(form.get("password", "")))
-            found = user and security.CurrentUser(user.username, user.name, user.role)
-        target = str(form.get("next") or "/")
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"  # only our own pages
+        username, password = str(form.get("username", ""))[:MAX_USERNAME], str(form.get("password", ""))[:MAX_PASSWORD]
+        address = request.client.host if request.client else "unknown"
+        target = _own_page(str(form.get("next") or "/"))
+        decision = throttle.begin(address, username.strip().casefold())
+        if decision.wait > 0:
+            seconds = math.ceil(decision.wait)
+            error = f"For mange mislykte innlogginger. Prøv igjen om {_wait_nb(seconds)}."
+            return await run_in_threadpool(_login_refused, request, target, error, 429, {"Retry-After": str(seconds)})
+        found = await anyio.to_thread.run_sync(partial(_check_password, username, password, address, decision.events), limiter=login_limiter)
         if not found:
-            return pages.TemplateResponse(
-                request, "login.html", page_context(request, next=target, error="Feil brukernavn eller passord."), status_code=401
-            )
-        security.log_in(request, found)
+            return await run_in_threadpool(_login_refused, request, target, "Feil brukernavn eller passord.", 401)
+        throttle.succeeded(address, username.strip().casefold())
+        security.log_in(request, *found)
         return RedirectResponse(target, status_code=303)
+
+    def _end_session(key: object, address: str) -> None:
+        if not isinstance(key, str):
+            return
+        with Session(engine) as session, session.begin():
+            if username := accounts.end_session(session, key, now=dt.datetime.now(dt.timezone.utc)):
+                accounts.log_event(session, "logout", username=username, ip=address)
 
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request) -> RedirectResponse:
         security.check_csrf(request, (await request.form()).get("csrf_token"))
+        await run_in_threadpool(_end_session, request.session.get(security.SESSION_KEY), request.client.host if request.client else "unknown")
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
-    @app.post("/revisions/{slug}/record/{action}", include_in_schema=False)
-    async def record(request: Request, slug: str, action: str, user: security.CurrentUser = Depends(security.require_coordinator)) -> RedirectResponse:
-        form = await request.form()
-        security.check_csrf(request, form.get("csrf_token"))
+    def _record(request: Request, slug: str, action: str, user: security.CurrentUser, form) -> None:  # noqa: ANN001
         try:
             fn, kwargs = _recording(action, form, today())
             recorded, _ = actions.record(fn, slug, actor=user.username, **kwargs)
@@ -116,7 +165,13 @@ def install_forms(
             security.flash(request, f"Ikke registrert: {exc}", "error")
         else:
             security.flash(request, f"Registrert: {recorded.message}" if recorded.changed else f"Uendret: {recorded.message}")
-        return RedirectResponse(f"/revisions/{slug}#registrer", status_code=303)
+
+    @app.post("/revisions/{slug}/record/{action}", include_in_schema=False)
+    async def record(request: Request, slug: str, action: str, user: security.CurrentUser = Depends(security.require_coordinator)) -> RedirectResponse:
+        form = await request.form()
+        security.check_csrf(request, form.get("csrf_token"))
+        await run_in_threadpool(_record, request, slug, action, user, form)
+        return RedirectResponse(f"/revisions/{quote(slug)}#registrer", status_code=303)
 
     def _link(token: str) -> tuple[Revision, Party]:
         with Session(engine) as session:
@@ -136,6 +191,9 @@ def install_forms(
     async def party_report(request: Request, token: str) -> HTMLResponse:
         form = await request.form()
         security.check_csrf(request, form.get("csrf_token"))
+        return await run_in_threadpool(_party_report, request, token, form)
+
+    def _party_report(request: Request, token: str, form) -> HTMLResponse:  # noqa: ANN001
         revision, party = _link(token)
         try:
             outcome = PartyOutcome(_field(form, "outcome", "vedtak"))

@@ -1,21 +1,31 @@
-"""Who may do what on the dashboard: signed-cookie sessions, a CSRF token per session,
-and the two roles (coordinators record, readers read). Parties need no account: they
-use the signed link in their letter.
+"""Who may do what on the dashboard: sessions held on the server, a CSRF token per
+session, the two roles (coordinators record, readers read), and the headers every
+answer carries. Parties need no account: they use the signed link in their letter.
+
+The signed cookie carries a random session key, the CSRF token and a short flash
+message. Each request reads the session's row with its user from the database, so
+logout, `user disable` and `user role` take effect on the next request.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avtaleflyt.models.enums import Role
+from avtaleflyt.tasks import accounts
 
-SESSION_USER = "user"
+SESSION_KEY = "sid"
 SESSION_CSRF = "csrf"
 SESSION_FLASH = "flash"
 SESSION_MAX_AGE = 8 * 3600  # a working day
+FLASH_MAX = 300  # characters: a message may quote what a user typed, and the cookie must stay small
 
 
 @dataclass(frozen=True)
@@ -33,9 +43,25 @@ class LoginRequired(Exception):
     """Raised by `require_user`; the app answers with a redirect to /login (pages) or 401 (API)."""
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def current_user(request: Request) -> CurrentUser | None:
-    data = request.session.get(SESSION_USER)
-    return CurrentUser(data["username"], data["name"], Role(data["role"])) if data else None
+    """The session's user as the database has it now (read once per request). Blocking: call from a thread."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    key = request.session.get(SESSION_KEY)
+    user = None
+    if isinstance(key, str):
+        engine: Engine = request.app.state.engine
+        with Session(engine) as session:
+            row = accounts.session_user(session, key, now=_now())
+            user = row and CurrentUser(row.username, row.name, row.role)
+        if user is None:
+            request.session.pop(SESSION_KEY, None)  # ended, expired or disabled: forget it
+    request.state.user = user
+    return user
 
 
 def require_user(request: Request) -> CurrentUser:
@@ -52,10 +78,11 @@ def require_coordinator(request: Request) -> CurrentUser:
     return user
 
 
-def log_in(request: Request, user: CurrentUser) -> None:
+def log_in(request: Request, key: str, user: CurrentUser) -> None:
     request.session.clear()  # a new session on login: no fixation
-    request.session[SESSION_USER] = {"username": user.username, "name": user.name, "role": user.role.value}
+    request.session[SESSION_KEY] = key
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+    request.state.user = user
 
 
 def csrf_token(request: Request) -> str:
@@ -65,15 +92,54 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def check_csrf(request: Request, submitted: str | None) -> None:
+def check_csrf(request: Request, submitted: object) -> None:
     expected = request.session.get(SESSION_CSRF)
-    if not expected or not submitted or not secrets.compare_digest(expected, submitted):
+    if not expected or not isinstance(submitted, str) or not secrets.compare_digest(expected, submitted):
         raise HTTPException(403, "Skjemaet mangler en gyldig sikkerhetsnøkkel (CSRF). Last siden på nytt og prøv igjen.")
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:
-    request.session[SESSION_FLASH] = {"message": message, "kind": kind}
+    """A message for the next page, in the cookie: cut to FLASH_MAX characters."""
+    short = message if len(message) <= FLASH_MAX else message[: FLASH_MAX - 1] + "…"
+    request.session[SESSION_FLASH] = {"message": short, "kind": kind}
 
 
 def take_flash(request: Request) -> dict | None:
     return request.session.pop(SESSION_FLASH, None)
+
+
+# --------------------------------------------------------------------------- headers
+
+# No inline script or style anywhere: the pages load /static/dashboard.css and .js.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",  # a party's link carries its token in the URL
+    "x-frame-options": "DENY",  # frame-ancestors for browsers that predate it
+}
+
+
+class SecurityHeaders:
+    """Adds HEADERS to every HTTP answer; a handler that sets its own CSP keeps it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k.encode(), v.encode()) for k, v in HEADERS.items() if k.encode() not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
