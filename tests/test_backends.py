@@ -14,9 +14,10 @@ import datetime as dt
 import threading
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
-from avtaleflyt.db import session_scope
+from avtaleflyt.db import get_engine, session_scope
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.models.tables import AuditEntry, OutboxMessage, PartyLink, Revision
 from avtaleflyt.settings import get_settings
@@ -26,26 +27,37 @@ from avtaleflyt.tasks.recorder import Recorder, lock_revision
 from avtaleflyt.tasks.store import store_revision
 
 from .plans import SMALL_PLAN, drive_to_political_treatment
-from .pg import TEST_DATABASE
 from .test_e2e import test_example_revision_end_to_end as example_revision_end_to_end
 
 SLUG = "testrevisjon-2024"
 NOW = dt.datetime(2025, 2, 10, 12, tzinfo=dt.timezone.utc)
-# How long the first writer waits for the second to commit. On PostgreSQL the second
-# commits at once; on SQLite it cannot (the first holds the database), so this runs out.
-OVERLAP_SECONDS = 2.0
+WAIT = 60.0  # at most, for the other thread; the tests wait on events, never on a fixed time
+# On SQLite, how long the first writer gives the second, which is waiting in BEGIN
+# IMMEDIATE, to (wrongly) get in: it must still be waiting after this.
+QUEUED_SECONDS = 1.0
 
 
 def overlap(first_reads, first_writes, second) -> list[BaseException | None]:  # noqa: ANN001
     """Run `first_reads`, then `second` in another thread, then `first_writes`, all in one transaction of the first.
 
+    The overlap is made certain, not hoped for: on PostgreSQL the first writes only
+    once the second has committed in the middle of its transaction; on SQLite it
+    writes once the second is inside its BEGIN IMMEDIATE, and checks that the second
+    is queued there (it cannot get in while the first holds the database).
     Returns what each writer raised (None for success): [first, second].
     """
-    read, second_done = threading.Event(), threading.Event()
+    engine = get_engine()
+    sqlite = engine.dialect.name == "sqlite"
+    read, second_begins, second_done = threading.Event(), threading.Event(), threading.Event()
     errors: list[BaseException | None] = [None, None]
+    second_thread: list[threading.Thread] = []
+
+    def on_execute(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        if statement == "BEGIN IMMEDIATE" and threading.current_thread() in second_thread:
+            second_begins.set()
 
     def run_second() -> None:
-        read.wait(30)
+        read.wait(WAIT)
         try:
             with session_scope() as session:
                 second(session)
@@ -55,18 +67,27 @@ def overlap(first_reads, first_writes, second) -> list[BaseException | None]:  #
             second_done.set()
 
     thread = threading.Thread(target=run_second)
+    second_thread.append(thread)
+    event.listen(engine, "before_cursor_execute", on_execute)
     thread.start()
     try:
         with session_scope() as session:
             state = first_reads(session)
             read.set()
-            second_done.wait(OVERLAP_SECONDS)
+            if sqlite:
+                assert second_begins.wait(WAIT), "the second writer never began its transaction"
+                assert not second_done.wait(QUEUED_SECONDS), "the second writer got in while the first held the database"
+            else:
+                assert second_done.wait(WAIT), "the second writer did not commit while the first was between read and write"
             first_writes(session, state)
+    except AssertionError:
+        raise
     except BaseException as exc:  # noqa: BLE001
         errors[0] = exc
     finally:
         read.set()
-        thread.join(60)
+        thread.join(WAIT)
+        event.remove(engine, "before_cursor_execute", on_execute)
     return errors
 
 
@@ -147,10 +168,6 @@ def test_the_same_letter_enqueued_by_two_writers_at_once_is_stored_once(domain_d
 
 @pytest.mark.e2e
 @pytest.mark.backends("postgresql")
-@pytest.mark.skipif(
-    TEST_DATABASE != "postgresql",
-    reason="by default tests/test_distributed.py runs Prefect on PostgreSQL; AVTALEFLYT_TEST_DATABASE=postgresql runs this as well",
-)
 def test_example_revision_end_to_end_on_postgresql(prefect_server, worker, domain_db_url, tmp_path, smtp_server):
     """tests/test_e2e.py's whole example revision (CLI, worker, resume form, a killed worker, mail), on PostgreSQL."""
     assert domain_db_url.startswith("postgresql")
