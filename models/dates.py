@@ -12,8 +12,18 @@ import functools
 import re
 from dataclasses import dataclass
 
+MIN_YEAR = 1900  # every date a user gives (plan, CLI, dashboard, party link, spreadsheet) lies in these years:
+MAX_YEAR = 2200  # a deadline of 9999-12-31 would pass the check, then fail every run that adds a day to it
+
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def check_year(year: int, text: object) -> None:
+    """Raises ValueError unless `year` lies within MIN_YEAR-MAX_YEAR; `text` is the date as given."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{str(text)!r}: the year must be {MIN_YEAR}-{MAX_YEAR}")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_TIME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([Tt]|\s+)\d{1,2}:")
 
 
 @functools.total_ordering
@@ -37,6 +47,7 @@ class PlanDate:
         if isinstance(value, dt.datetime):
             raise ValueError("expected a date (YYYY-MM-DD) or a month (YYYY-MM), not a time")
         if isinstance(value, dt.date):
+            check_year(value.year, value)
             return cls(value.year, value.month, value.day)
         text = str(value).strip()
         if m := _DAY.match(text):
@@ -45,15 +56,17 @@ class PlanDate:
                 dt.date(year, month, day)
             except ValueError as exc:
                 raise ValueError(f"{text!r} is not a real date ({exc})") from None
+            check_year(year, text)
             return cls(year, month, day)
+        if _TIME.match(text):
+            raise ValueError("expected a date (YYYY-MM-DD) or a month (YYYY-MM), not a time")
         if m := _MONTH.match(text):
             year, month = (int(g) for g in m.groups())
             if not 1 <= month <= 12:
                 raise ValueError(f"{text!r}: month must be 01-12")
-            if year < dt.MINYEAR:
-                raise ValueError(f"{text!r}: there is no year 0")
+            check_year(year, text)
             return cls(year, month)
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or a month (YYYY-MM)")
+        raise ValueError(f"{text[:40]!r} is not a date (YYYY-MM-DD) or a month (YYYY-MM)")
 
     @property
     def exact(self) -> bool:
@@ -95,7 +108,10 @@ def parse_day(text: str) -> dt.date:
     try:
         if m := _NORWEGIAN_DAY.match(text):
             day, month, year = (int(g) for g in m.groups())
-            return dt.date(year + 2000 if year < 100 else year, month, day)
-        return dt.date.fromisoformat(text)
+            value = dt.date(year + 2000 if len(m[3]) == 2 else year, month, day)
+        else:
+            value = dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None
+        raise ValueError(f"{text[:40]!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None
+    check_year(value.year, text)
+    return value

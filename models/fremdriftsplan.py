@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .dates import PlanDate
+from .dates import PlanDate, check_year
 
 COLUMNS = ("Når", "Hva", "Om", "Ansvar", "Del")
 FIELDS = ("date", "what", "about", "responsible", "part")
@@ -96,13 +96,16 @@ def parse_norwegian_date(text: str) -> PlanDate:
     if m := _DAY.match(value):
         day, month, year = int(m[1]), int(m[2]), _year(m[3])
         try:
-            return PlanDate(year, month, dt.date(year, month, day).day)
+            dt.date(year, month, day)
         except ValueError:
             raise ValueError(f"{value!r} is not a real date") from None
+        check_year(year, value)
+        return PlanDate(year, month, day)
     if m := _UNKNOWN_DAY.match(value):
         month, year = int(m[1]), _year(m[2])
         if not 1 <= month <= 12:
             raise ValueError(f"{value!r}: month must be 1-12")
+        check_year(year, value)
         return PlanDate(year, month)
     if _DAY_NO_YEAR.match(value):
         day_month = value.rstrip(".")
@@ -111,8 +114,9 @@ def parse_norwegian_date(text: str) -> PlanDate:
         month = _month_number(m[1])
         if month is None:
             raise ValueError(f"{m[1]!r} is not a Norwegian month (jan, feb, mar, apr, mai, jun, jul, aug, sep, okt, nov, des)")
+        check_year(_year(m[2]), value)
         return PlanDate(_year(m[2]), month)
-    raise ValueError(f"{value!r} is not a date: write a day (27.11.2024) or a month (nov 2024)")
+    raise ValueError(f"{value[:40]!r} is not a date: write a day (27.11.2024) or a month (nov 2024)")
 
 
 def format_norwegian_date(date: PlanDate) -> str:

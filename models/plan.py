@@ -7,24 +7,31 @@ YAML tells, its line.
 
 from __future__ import annotations
 
+import graphlib
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StrictStr,
     ValidationError,
     field_validator,
 )
 
+from . import limits
 from .dates import PlanDate
 from .enums import Language, PartyKind, StageKind
 from .identifiers import is_valid_org_number, slugify
+from .plan_yaml import line_index, load
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}$")
 _KEY = re.compile(r"^[A-Za-z0-9ÆØÅæøå][A-Za-z0-9ÆØÅæøå_.-]*$")
@@ -35,21 +42,28 @@ def _plan_date(value: Any) -> PlanDate:
 
 
 DateField = Annotated[PlanDate, BeforeValidator(_plan_date), PlainSerializer(str, return_type=str)]
-Key = Annotated[str, Field(min_length=1, max_length=64, pattern=_KEY.pattern)]
-Text = Annotated[str, Field(min_length=1, max_length=500)]
+Key = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_KEY, pattern=_KEY.pattern)]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_NAME), AfterValidator(limits.one_line)]
+Title = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TITLE), AfterValidator(limits.one_line)]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TEXT)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
-def _check_email(value: str) -> str:
+def _check_email(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a valid email address")
+    value = limits.one_line(value.strip())
+    if len(value) > limits.MAX_EMAIL:
+        raise ValueError(f"{len(value)} characters; an email address has at most {limits.MAX_EMAIL}")
     if not _EMAIL.match(value):
         raise ValueError("not a valid email address")
     return value
 
 
-Email = Annotated[str, BeforeValidator(lambda v: _check_email(str(v).strip()))]
+Email = Annotated[str, BeforeValidator(_check_email)]
 
 
 def _check_required(value: Any) -> Any:
@@ -59,52 +73,45 @@ def _check_required(value: Any) -> Any:
 
 
 class Coordinator(_Strict):
-    name: Text
+    name: Name
     email: Email
 
 
 class DocumentSpec(_Strict):
     key: Key
-    title: Text
+    title: Title
 
 
 class PartySpec(_Strict):
-    name: Text
+    name: Name
     kind: PartyKind
     org_number: str
     email: Email
-    body: Text = Field(description="the deciding body: kommunestyre, bystyre, styret")
+    body: Name = Field(description="the deciding body: kommunestyre, bystyre, styret")
     language: Language | None = None
 
     @field_validator("org_number", mode="before")
     @classmethod
     def _org_number(cls, value: Any) -> str:
-        text = str(value).replace(" ", "")
+        text = str(value).replace(" ", "") if type(value) in (str, int) else ""
         if not is_valid_org_number(text):
             raise ValueError("not a valid organisation number (9 digits, mod 11)")
         return text
 
-    @field_validator("name")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        if any(c in value for c in "\r\n"):
-            raise ValueError("must be on one line")
-        return value
-
 
 class ForumSpec(_Strict):
     key: Key
-    name: Text
+    name: Name
     email: Email | None = None
 
 
 class _StageBase(_Strict):
     key: Key
-    title: Text | None = None
+    title: Title | None = None
     after: list[Key] | None = Field(
         default=None, description="stages that must be done first; defaults to the stage before"
     )
-    moves_with_after: bool | None = Field(
+    moves_with_after: StrictBool | None = Field(
         default=None, description="when a stage it comes after is shifted, its dates move by as many days (default: the plan's)"
     )
 
@@ -140,21 +147,21 @@ StageSpec = Annotated[
 
 
 class Reminders(_Strict):
-    before_deadline_days: list[Annotated[int, Field(ge=1, le=365)]] = [14, 3]
-    overdue_every_days: Annotated[int, Field(ge=1, le=365)] = 7
+    before_deadline_days: list[Annotated[StrictInt, Field(ge=1, le=365)]] = Field(default=[14, 3], max_length=20)
+    overdue_every_days: Annotated[StrictInt, Field(ge=1, le=365)] = 7
 
 
 class MilestoneSpec(_Strict):
     date: DateField
     what: Text
-    about: str | None = None
-    responsible: str | None = None
-    part: str | None = Field(default=None, description="the plan part it belongs to (a page of the printed Fremdriftsplan)")
+    about: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
+    responsible: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
+    part: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = Field(default=None, description="the plan part it belongs to (a page of the printed Fremdriftsplan)")
 
 
 class Plan(_Strict):
-    helsefellesskap: Text
-    revision: Text
+    helsefellesskap: Name
+    revision: Title
     slug: Key | None = Field(default=None, description="derived from `revision` when left out")
     language: Language = Language.nb
     coordinators: list[Coordinator] = Field(min_length=1)
@@ -163,7 +170,7 @@ class Plan(_Strict):
     forums: list[ForumSpec] = []
     stages: list[StageSpec] = Field(min_length=1)
     reminders: Reminders = Reminders()
-    moves_with_after: bool = Field(default=False, description="the default for every stage's `moves_with_after`")
+    moves_with_after: StrictBool = Field(default=False, description="the default for every stage's `moves_with_after`")
     milestones: list[MilestoneSpec] = []
 
     @property
@@ -246,25 +253,6 @@ def _message(error: dict[str, Any]) -> str:
 # --- YAML with line numbers ---------------------------------------------------
 
 
-def _line_index(node: yaml.Node, path: tuple[Any, ...] = (), out: dict | None = None, seen: set[int] | None = None) -> dict:
-    out = {} if out is None else out
-    seen = set() if seen is None else seen
-    out[path] = node.start_mark.line + 1
-    if id(node) in seen:  # an alias: its node is indexed where it is anchored (and may contain itself)
-        return out
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            _line_index(value_node, path + (key_node.value,), out, seen)
-            out[path + (key_node.value,)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_index(item, path + (i,), out, seen)
-    return out
-
-
 def _line_of(lines: dict, loc: tuple[Any, ...]) -> int | None:
     loc = _without_tag(loc)
     while loc:
@@ -280,13 +268,11 @@ def parse_plan(text: str, *, dates_in_order: bool = True) -> CheckedPlan:
     `dates_in_order=False` skips the check that each stage starts after the stages it
     comes after: a revised plan's stages that move along may still carry their old dates.
     """
+    size = len(text) if len(text) > limits.MAX_PLAN_BYTES else len(text.encode("utf-8", "surrogatepass"))
+    if size > limits.MAX_PLAN_BYTES:
+        raise PlanInvalid([PlanProblem("(file)", f"{size} bytes; a plan file has at most {limits.MAX_PLAN_BYTES} (1 MiB)")])
     try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        data, node = load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PlanInvalid(
@@ -296,7 +282,7 @@ def parse_plan(text: str, *, dates_in_order: bool = True) -> CheckedPlan:
         raise PlanInvalid([PlanProblem("(file)", "not valid YAML: nested too deeply")]) from None
     if not isinstance(data, dict):
         raise PlanInvalid([PlanProblem("(file)", "expected a mapping of plan keys (helsefellesskap, revision, ...)")])
-    lines = _line_index(node) if node is not None else {}
+    lines = line_index(node) if node is not None else {}
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
@@ -336,27 +322,13 @@ def _duplicates(items: list[Any], attr: str, section: str, problems: list[PlanPr
 
 
 def find_cycle(after: dict[str, list[str]]) -> list[str] | None:
-    """A cycle in the `after` graph as a path of keys (first == last), or None."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(key: str) -> list[str] | None:
-        state[key] = 1
-        stack.append(key)
-        for pred in after.get(key, []):
-            if pred not in after:
-                continue
-            if state.get(pred) == 1:
-                return stack[stack.index(pred):] + [pred]
-            if state.get(pred) is None and (found := visit(pred)):
-                return found
-        stack.pop()
-        state[key] = 2
-        return None
-
-    for key in after:
-        if key not in state and (found := visit(key)):
-            return list(reversed(found))
+    """A cycle in the `after` graph as a path of keys (first == last), each key a stage the next
+    comes after; or None. Iterative (graphlib): a plan of thousands of stages is fine."""
+    sorter = graphlib.TopologicalSorter({key: [p for p in preds if p in after] for key, preds in after.items()})
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        return list(exc.args[1])
     return None
 
 

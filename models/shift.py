@@ -15,6 +15,7 @@ from the new file leaves (its history stays), a new one joins.
 from __future__ import annotations
 
 import datetime as dt
+import graphlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -112,21 +113,8 @@ def _delta(before: dict[str, PlanDate | None], after: dict[str, PlanDate | None]
 
 
 def _topological(after: dict[str, list[str]]) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(key: str) -> None:
-        if key in seen:
-            return
-        seen.add(key)
-        for pred in after.get(key, []):
-            if pred in after:
-                visit(pred)
-        order.append(key)
-
-    for key in after:
-        visit(key)
-    return order
+    """Every stage after the stages it comes after; iterative, so thousands of stages are fine."""
+    return list(graphlib.TopologicalSorter({key: [p for p in preds if p in after] for key, preds in after.items()}).static_order())
 
 
 def _end(stage) -> PlanDate | None:  # noqa: ANN001 - any StageSpec

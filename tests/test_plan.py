@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -305,8 +306,8 @@ def test_not_a_mapping(text):
 
 
 def test_recursive_alias_is_a_problem_not_a_crash():
-    found = problems("helsefellesskap: &x {a: *x}\n")
-    assert ("helsefellesskap", "Input should be a valid string") in [(p.place, p.message) for p in found]
+    problem = only_problem("helsefellesskap: &x {a: *x}\n")
+    assert (problem.place, problem.message, problem.line) == ("(file)", "not valid YAML: an alias refers to the value it is part of", 1)
 
 
 def test_deep_nesting_is_a_problem_not_a_crash():
@@ -509,3 +510,90 @@ def test_warnings_do_not_stop_a_plan():
     checked = parse_plan(text)
     assert [s.key for s in checked.plan.stages] == ["hoering", "politisk"]
     assert sorted(w.place for w in checked.warnings) == ["stages[0]", "stages[0].deadline", "stages[0].deadline", "stages[1].deadline"]
+
+
+# --- bad input: an error with its line, never a traceback (issue 10) -----------------------------
+
+
+@pytest.mark.parametrize("date", ["2024-02-30", "2024-13-01", "0000-01-01", "9999-12-31", "1899-12-31", "2201-01"])
+def test_an_impossible_or_far_date_is_refused_with_its_line(date):
+    text = minimal(f"  - {{key: politisk, kind: political_treatment, deadline: {date}}}\n")
+    problem = only_problem(text)
+    assert (problem.place, problem.line) == ("stages[0].deadline", lines_of(text, date)[0])
+    assert date in problem.message
+
+
+def test_a_repeated_key_is_refused_with_both_lines():
+    text = minimal("  - key: politisk\n    kind: political_treatment\n    deadline: 2030-03-01\n    deadline: 2030-04-01\n")
+    problem = only_problem(text)
+    first, second = lines_of(text, "deadline:")
+    assert (problem.place, problem.line) == ("(file)", second)
+    assert problem.message == f"not valid YAML: the key 'deadline' is given twice (first on line {first})"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("moves_with_after", "yes"), ("moves_with_after", "on"), ("moves_with_after", "1"), ("required", "yes"), ("required", "1.0"), ("required", "true")],
+)
+def test_no_bool_or_number_coercion(field, value):
+    text = minimal(f"  - {{key: asu, kind: forum_approval, forums: [ASU], {field}: {value}}}\n")
+    assert only_problem(text).place == f"stages[0].{field}"
+
+
+def test_norway_stays_no():
+    problem = only_problem(MINIMAL.replace("revision: Revisjon 1\n", "revision: Revisjon 1\nlanguage: no\n") + "  - {key: d, kind: draft}\n")
+    assert (problem.place, problem.message) == ("language", "Input should be 'nb' or 'nn'")
+
+
+def test_binary_is_refused():
+    text = MINIMAL.replace("helsefellesskap: H", "helsefellesskap: !!binary SA==") + "  - {key: d, kind: draft}\n"
+    problem = only_problem(text)
+    assert (problem.place, problem.line) == ("(file)", 1)
+    assert "'tag:yaml.org,2002:binary' is not allowed" in problem.message
+
+
+def test_lengths_and_line_breaks_are_bounded():
+    long_email = "a" * 244 + "@example.no"  # 255 characters
+    text = mutated(lambda d: (
+        d["parties"][1].update(email=long_email, body="B" * 201),
+        d["coordinators"][0].update(name="Sekretariatet\rX"),
+        d["documents"][0].update(title="T" * 301),
+        d["milestones"][0].update(about="A" * 501),
+    ))
+    found = {p.place: p.message for p in problems(text)}
+    assert found["parties[1].email"] == "255 characters; an email address has at most 254"
+    assert found["parties[1].body"] == "String should have at most 200 characters"
+    assert found["coordinators[0].name"] == "must be on one line"
+    assert found["documents[0].title"] == "String should have at most 300 characters"
+    assert found["milestones[0].about"] == "String should have at most 500 characters"
+
+
+def test_a_file_over_a_mebibyte_is_refused():
+    problem = only_problem(EXAMPLE_TEXT + "#" * (1024 * 1024) + "\n")
+    assert problem.place == "(file)" and problem.message.endswith("bytes; a plan file has at most 1048576 (1 MiB)")
+
+
+def test_aliases_that_expand_without_end_are_refused():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    problem = only_problem("\n".join(lines) + "\n")
+    assert problem.message == "not valid YAML: the aliases expand to more than 250000 values"
+
+
+def test_three_thousand_stages_in_a_cycle_are_refused_without_recursion():
+    stages = "".join(f"  - {{key: s{i}, kind: draft}}\n" for i in range(3000))
+    assert len(parse_plan(minimal(stages)).plan.stages) == 3000
+    problem = only_problem(minimal(stages.replace("{key: s0, kind: draft}", "{key: s0, kind: draft, after: [s2999]}")))
+    assert problem.message.startswith("cycle in after: ") and problem.place.endswith(".after")
+
+
+def test_a_thousand_stages_shift_without_recursion():
+    from avtaleflyt.models.shift import shift_plan
+
+    def chain(first_due: str) -> str:
+        days = [first_due] + [str(dt.date(2031, 1, 1) + dt.timedelta(days=i)) for i in range(1, 1200)]
+        return MINIMAL.replace("stages:\n", "moves_with_after: true\nstages:\n") + "".join(f"  - {{key: s{i}, kind: draft, due: {d}}}\n" for i, d in enumerate(days))
+
+    before = parse_plan(chain("2030-01-01"), dates_in_order=False).plan
+    after = parse_plan(chain("2030-01-02"), dates_in_order=False).plan
+    shifted = shift_plan(before, before, after, {})
+    assert len(shifted.effective.stages) == 1200  # past the recursion limit; _changed_fields is quadratic

@@ -1,0 +1,33 @@
+"""How long a value a user gives may be, in one place: the plan file, the CLI, the dashboard and
+the spreadsheet import all check against these. Pure."""
+
+from __future__ import annotations
+
+MAX_PLAN_BYTES = 1024 * 1024  # a plan file (YAML) or a milestones spreadsheet (CSV)
+MAX_EMAIL = 254  # RFC 5321: the longest address a server must accept
+MAX_KEY = 64  # stage, document and forum keys; slugs
+MAX_NAME = 200  # people, parties, forums, bodies, the helsefellesskap
+MAX_TITLE = 300  # revision, document and stage titles
+MAX_CASE_NO = 64  # a case number (saksnummer)
+MAX_TEXT = 500  # a milestone's `what`, `about`, `responsible`, `part`
+MAX_NOTE = 2000  # notes and reasons given with a recording
+
+# Characters that end a line somewhere (str.splitlines, email headers, iCalendar) or that no
+# one-line field may hold: refused in names, titles, case numbers, emails and keys.
+LINE_BREAKS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def one_line(value: str) -> str:
+    """`value` unchanged, or ValueError if it holds a line break."""
+    if any(c in LINE_BREAKS for c in value):
+        raise ValueError("must be on one line")
+    return value
+
+
+def check_length(value: str, maximum: int, what: str) -> str:
+    """`value` unchanged, or ValueError naming `what` and the limit."""
+    if len(value) > maximum:
+        raise ValueError(f"{what}: {len(value)} characters; at most {maximum}")
+    return value
+
+MAX_YAML_VALUES = 250_000  # values in a plan once YAML aliases are expanded (a "billion laughs" stops here)

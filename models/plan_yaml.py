@@ -1,0 +1,138 @@
+"""Reading a plan file's YAML strictly, with the line of every value. Pure.
+
+The plan is read with YAML 1.2's core schema rather than PyYAML's YAML 1.1 one:
+`yes`, `no`, `on` and `off` stay text (`language: no` is not `False`), `0123` is
+not octal, `1:20` is not a number of seconds, and a date stays text for `PlanDate`
+to check with its line (PyYAML's own date resolver raises a bare ValueError on
+`2024-02-30`). Tags beyond the core schema (`!!binary`, `!!set`, `!!timestamp`,
+`!!python/...`), repeated keys and aliases that expand without end are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+
+from .limits import MAX_YAML_VALUES
+
+_CORE = "tag:yaml.org,2002:"
+
+
+class PlanLoader(yaml.SafeLoader):
+    yaml_implicit_resolvers: dict = {}  # filled below: the core schema only
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Node] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _CORE + "merge" or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node)
+                if key in seen:
+                    raise ConstructorError(
+                        "while reading a mapping", node.start_mark,
+                        f"the key {_short(key)!r} is given twice (first on line {seen[key].start_mark.line + 1})", key_node.start_mark,
+                    )
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+for _tag, _pattern, _first in [
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    ("float", r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$", "-+0123456789."),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("merge", r"^(?:<<)$", "<"),
+]:
+    PlanLoader.add_implicit_resolver(_CORE + _tag, re.compile(_pattern), list(_first))
+
+
+def _scalar(kind: str, convert):  # noqa: ANN001, ANN202
+    def construct(loader: PlanLoader, node: yaml.Node) -> Any:
+        value = loader.construct_scalar(node)
+        try:
+            return convert(value)
+        except (KeyError, ValueError):
+            raise ConstructorError(None, None, f"{_short(value)!r} is not {kind}", node.start_mark) from None
+
+    return construct
+
+
+def _refused(loader: PlanLoader, node: yaml.Node) -> Any:
+    raise ConstructorError(None, None, f"the tag {node.tag!r} is not allowed in a plan", node.start_mark)
+
+
+PlanLoader.add_constructor(_CORE + "bool", _scalar("true or false", lambda v: {"true": True, "false": False}[v.lower()]))
+PlanLoader.add_constructor(_CORE + "int", _scalar("a whole number", lambda v: int(v, 10)))
+PlanLoader.add_constructor(_CORE + "float", _scalar("a number", float))
+for _tag in ("binary", "timestamp", "set", "omap", "pairs"):
+    PlanLoader.add_constructor(_CORE + _tag, _refused)
+PlanLoader.add_constructor(None, _refused)
+
+
+def load(text: str) -> tuple[Any, yaml.Node | None]:
+    """The YAML document and its node tree; raises yaml.YAMLError (with a mark) or RecursionError."""
+    loader = PlanLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse aliases that refer to themselves or expand past MAX_YAML_VALUES values."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, open_: set[int]) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_:
+            raise ConstructorError(None, None, "an alias refers to the value it is part of", node.start_mark)
+        open_.add(id(node))
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        for child in children:
+            total += size(child, open_)
+            if total > MAX_YAML_VALUES:
+                raise ConstructorError(None, None, f"the aliases expand to more than {MAX_YAML_VALUES} values", child.start_mark)
+        open_.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root, set())
+
+
+def line_index(node: yaml.Node, path: tuple[Any, ...] = (), out: dict | None = None, seen: set[int] | None = None) -> dict:
+    """{path in the data: its line}, e.g. ("stages", 2, "deadline") → 41."""
+    out = {} if out is None else out
+    seen = set() if seen is None else seen
+    out[path] = node.start_mark.line + 1
+    if id(node) in seen:  # an alias: its node is indexed where it is anchored
+        return out
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            line_index(value_node, path + (key_node.value,), out, seen)
+            out[path + (key_node.value,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            line_index(item, path + (i,), out, seen)
+    return out
