@@ -67,3 +67,24 @@ def test_healthz_answers_within_a_second_while_fifty_bad_logins_run(domain_db_ur
         actions = [e.action for e in s.exec(select(AccountEvent))]
     assert actions.count("login.failed") == codes.count(401)
     assert "login.throttled" in actions  # the address was held back, and the log says so
+
+
+def test_behind_a_proxy_each_client_address_is_throttled_on_its_own(domain_db_url):
+    """From the trusted proxy (127.0.0.1), X-Forwarded-For names the client: one guesser does not make everyone wait."""
+    from avtaleflyt.dashboard.throttle import ADDRESS
+
+    engine = engine_for(domain_db_url)
+    with served(create_app(engine, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9")) as base_url, httpx.Client(base_url=base_url) as client:
+        token = form_token(client.get("/login").text)
+
+        def attempt(i: int, client_address: str) -> int:
+            return client.post(
+                "/login", data={"csrf_token": token, "username": f"ukjent{i}", "password": "feil passord her"}, headers={"X-Forwarded-For": client_address}
+            ).status_code
+
+        assert [attempt(i, "203.0.113.7") for i in range(ADDRESS.free)] == [401] * ADDRESS.free
+        assert attempt(99, "203.0.113.7") == 429  # the guesser waits
+        assert attempt(100, "198.51.100.2") == 401  # someone else does not
+    with session_scope(engine) as s:
+        ips = {e.ip for e in s.exec(select(AccountEvent).where(AccountEvent.action == "login.failed"))}
+    assert ips == {"203.0.113.7", "198.51.100.2"}

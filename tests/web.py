@@ -36,13 +36,14 @@ def log_in(client: TestClient, engine, role: Role = Role.reader) -> TestClient: 
 
 @contextmanager
 def served(app) -> Iterator[str]:  # noqa: ANN001 - a FastAPI app
-    """The app under uvicorn in a thread on a free loopback port; yields its base URL."""
+    """The app under uvicorn (configured as `avtaleflyt dashboard` does) in a thread on a free loopback port; yields its base URL."""
     import uvicorn
 
+    from avtaleflyt.dashboard.__main__ import uvicorn_config
     from avtaleflyt.stack import free_port
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
