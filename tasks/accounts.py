@@ -8,6 +8,7 @@ import hashlib
 import secrets
 
 from argon2 import PasswordHasher
+from sqlalchemy import delete
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
@@ -56,6 +57,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 # disable` and `user role` take effect on the user's next request.
 
 
+SESSION_ROWS_KEPT = dt.timedelta(days=30)
+
+
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -63,6 +67,8 @@ def _key_hash(key: str) -> str:
 def start_session(session: Session, user: User, *, now: dt.datetime, max_age: dt.timedelta) -> str:
     """A new session for `user`; returns the key for the cookie (only its hash is stored)."""
     key = secrets.token_urlsafe(32)
+    # Rows of sessions long over go (the account event log keeps the logins and logouts).
+    session.exec(delete(UserSession).where(UserSession.expires_at < now - SESSION_ROWS_KEPT))  # type: ignore[call-overload]
     session.add(UserSession(key_hash=_key_hash(key), user_id=user.id, created_at=now, expires_at=now + max_age))
     session.flush()
     return key

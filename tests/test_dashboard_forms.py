@@ -297,3 +297,11 @@ def test_the_api_docs_need_a_login_and_load_nothing_from_elsewhere(app, engine):
     assert docs.status_code == 200 and "/api/revisions/{slug}" in docs.text
     assert "cdn" not in docs.text.lower() and "https://" not in docs.text
     assert "/api/revisions" in client.get("/openapi.json").json()["paths"]
+
+
+def test_logging_in_again_ends_the_session_before(app, engine):
+    client = log_in(TestClient(app), engine, Role.reader)
+    before = dict(client.cookies)
+    log_in(client, engine, Role.reader)  # the same browser logs in again
+    assert client.get("/api/revisions").status_code == 200
+    assert TestClient(app, cookies=before).get("/api/revisions").status_code == 401

@@ -108,8 +108,8 @@ def install_forms(
     def login_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
         return pages.TemplateResponse(request, "login.html", page_context(request, next=_own_page(next), error=None))
 
-    def _check_password(username: str, password: str, address: str, events: tuple) -> tuple[str, security.CurrentUser] | None:
-        """In a thread: argon2, the new session's row and the account event log, in one transaction."""
+    def _check_password(username: str, password: str, address: str, events: tuple, old_key: object) -> tuple[str, security.CurrentUser] | None:
+        """In a thread: argon2, the new session's row (the old one ends) and the account event log, in one transaction."""
         with Session(engine) as session, session.begin():
             for action, key in events:
                 accounts.log_event(session, action, username=username, ip=address, note=key)
@@ -117,7 +117,10 @@ def install_forms(
             if user is None:
                 accounts.log_event(session, "login.failed", username=username, ip=address)
                 return None
-            key = accounts.start_session(session, user, now=dt.datetime.now(dt.timezone.utc), max_age=max_age)
+            now = dt.datetime.now(dt.timezone.utc)
+            if isinstance(old_key, str):
+                accounts.end_session(session, old_key, now=now)
+            key = accounts.start_session(session, user, now=now, max_age=max_age)
             accounts.log_event(session, "login", username=user.username, ip=address)
             return key, security.CurrentUser(user.username, user.name, user.role)
 
@@ -136,7 +139,7 @@ def install_forms(
             seconds = math.ceil(decision.wait)
             error = f"For mange mislykte innlogginger. Prøv igjen om {_wait_nb(seconds)}."
             return await run_in_threadpool(_login_refused, request, target, error, 429, {"Retry-After": str(seconds)})
-        found = await anyio.to_thread.run_sync(partial(_check_password, username, password, address, decision.events), limiter=login_limiter)
+        found = await anyio.to_thread.run_sync(partial(_check_password, username, password, address, decision.events, request.session.get(security.SESSION_KEY)), limiter=login_limiter)
         if not found:
             return await run_in_threadpool(_login_refused, request, target, "Feil brukernavn eller passord.", 401)
         throttle.succeeded(address, username.strip().casefold())
