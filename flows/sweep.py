@@ -29,6 +29,8 @@ def deadline_sweep(as_of: dt.date | None = None, dry_run: bool = False):  # noqa
         logger.error("not done: %s", error)
     if report.sent:
         logger.info("sent %d, deferred %d, failed %d", report.sent.sent, report.sent.deferred, report.sent.failed)
+        if report.sent.stopped:  # the rest waits in the outbox for the next sender
+            logger.warning("sending stopped: %s", report.sent.stopped)
     summary = {
         "as_of": report.as_of.isoformat(),
         "enqueued": report.enqueued,
