@@ -11,10 +11,30 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REVISION_FLOW = "revision"
 REVISION_DEPLOYMENT = "avtaleflyt"
-# Run processes beat this often (Prefect's minimum); a revision run silent for three
-# beats while Running has lost its worker and is run again (its pass is idempotent).
-HEARTBEAT_SECONDS = 30
-SILENT_RUN_SECONDS = 3 * HEARTBEAT_SECONDS
+# The liveness rule rests on one setting, Prefect's PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+# (alias PREFECT_RUNNER_HEARTBEAT_FREQUENCY): how often a run process beats. Unset, our
+# processes use 30 s (Prefect's minimum; Prefect's own default is 180). A revision run
+# silent for MISSED_BEATS beats while Running has lost its process and is run again
+# (its pass is idempotent). Four, not three: under load the server itself stalls for
+# up to a minute (SQLite's busy wait) and a run's first beat waits for its answer.
+DEFAULT_HEARTBEAT_SECONDS = 30
+MIN_HEARTBEAT_SECONDS = 30  # prefect 3.8.8 flow_engine.MINIMUM_HEARTBEAT_INTERVAL
+MISSED_BEATS = 4
+
+
+def heartbeat_seconds() -> int:
+    """The heartbeat interval of run processes: Prefect's setting when given (environment or profile), else 30 s."""
+    from prefect.settings import get_current_settings
+
+    flows = get_current_settings().flows
+    if "heartbeat_frequency" in flows.model_fields_set and flows.heartbeat_frequency is not None:
+        return max(int(flows.heartbeat_frequency), MIN_HEARTBEAT_SECONDS)
+    return DEFAULT_HEARTBEAT_SECONDS
+
+
+def silence_window(heartbeat: int) -> int:
+    """Seconds without a heartbeat after which a Running run counts as silent (pure: the interval is passed in)."""
+    return MISSED_BEATS * max(int(heartbeat), MIN_HEARTBEAT_SECONDS)
 
 
 class Settings(BaseSettings):
@@ -41,6 +61,11 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(default=8000, description="port of the dashboard (`up` and `avtaleflyt dashboard`)")
 
     secret_key: str | None = Field(default=None, description="signs party links and sessions; default: made once and kept in data_dir/secret.key")
+    prefect_auth_string: str | None = Field(
+        default=None,
+        description="`up`'s Prefect server (API and UI) asks for this `user:password` (PREFECT_SERVER_API_AUTH_STRING); "
+        "default: made once and kept in data_dir/prefect-auth; empty: no password",
+    )
     public_url: str = Field(default="http://127.0.0.1:8000", description="the dashboard's address as parties reach it (links in letters)")
     run_limit: int = Field(default=8, ge=1, description="flow runs the embedded worker runs at once (about 2-4 per core)")
     stuck_pending_seconds: int = Field(default=300, ge=10, description="a run Pending this long was claimed by a worker that died: restart it")
@@ -49,6 +74,15 @@ class Settings(BaseSettings):
 
     def signing_key(self) -> str:
         return self.secret_key or _key_file((self.data_dir / "secret.key").resolve())
+
+    def prefect_auth(self, *, create: bool = False) -> str | None:
+        """The auth string of `up`'s Prefect server: the setting, else data_dir/prefect-auth (made if `create`)."""
+        if self.prefect_auth_string is not None:
+            return self.prefect_auth_string or None
+        path = (self.data_dir / "prefect-auth").resolve()
+        if not create and not path.exists():
+            return None
+        return _key_file(path, prefix="avtaleflyt:")
 
     @property
     def domain_database_url(self) -> str:
@@ -60,14 +94,15 @@ class Settings(BaseSettings):
 
 
 @lru_cache(maxsize=8)
-def _key_file(path: Path) -> str:
-    """The installation's signing key, made on first use (read once per process: it is asked per letter)."""
+def _key_file(path: Path, prefix: str = "") -> str:
+    """A secret of the installation (the signing key, the Prefect password), made on first use
+    (read once per process: the signing key is asked per letter)."""
     if not path.exists():
         import secrets
 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        path.write_text(prefix + secrets.token_urlsafe(48), encoding="ascii")
     return path.read_text(encoding="ascii").strip()
 
 

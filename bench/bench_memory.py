@@ -167,6 +167,9 @@ def main() -> None:
         suspended_s = time.perf_counter() - t
         sampler.stop.set()
         sampler.join()
+        marks = E.history_marks(slugs)
+        if marks["ended_crashed"]:
+            raise RuntimeError(f"runs ended Crashed or Failed: {marks['ended_crashed']}")
         messages = len(stack.mail_files())
         if messages != args.revisions * args.parties:
             raise RuntimeError(f"{messages} messages in the mail folder, {args.revisions * args.parties} expected")
@@ -183,6 +186,8 @@ def main() -> None:
           f"   (most processes at once: {sampler.most_processes}; largest flow-run process {sampler.largest_run / 1024:.0f} MB RSS)")
     print(f"{args.revisions} revisions × {args.parties} parties, at most {args.window} in flight: all suspended after {suspended_s:.0f} s "
           f"({60 * args.revisions / suspended_s:.0f} runs/min), {messages} decision requests delivered")
+    print(f"liveness: {marks['crashed']} runs were ever Crashed/Failed (Stalled: {marks['stalled']}), "
+          f"{marks['restarted']} restarted (AwaitingRestart), {marks['ended_crashed'] or 'none'} ended Crashed")
     print(f"whole run {time.perf_counter() - whole:.0f} s; load at the end {E.load()}")
     bare_rss = sum(v[0] for v in bare.values()) / 1024
     print(f"ratio with {args.revisions} / at rest: {loaded_rss / rest_rss:.2f}; against the bare server + serve process: "

@@ -256,6 +256,31 @@ def wait_caught_up(slug: str, timeout: float = 300.0) -> float:
         time.sleep(POLL)
 
 
+def history_marks(slugs: list[str]) -> dict:
+    """Over the runs of `slugs`: how many were ever Crashed or Failed (and of those, named Stalled),
+    how many were restarted (a state named AwaitingRestart), and which end Crashed or Failed now."""
+    from prefect import get_client
+    from sqlmodel import select
+
+    from avtaleflyt.db import session_scope
+    from avtaleflyt.models.tables import Revision
+
+    with session_scope() as s:
+        runs = dict(s.exec(select(Revision.slug, Revision.flow_run_id).where(Revision.slug.in_(slugs))).all())
+    marks = {"crashed": 0, "stalled": 0, "restarted": 0, "ended_crashed": []}
+    with get_client(sync_client=True) as client:
+        for slug, run_id in runs.items():
+            states = client.read_flow_run_states(UUID(run_id))
+            kinds = {(st.type.value, st.name) for st in states}
+            marks["crashed"] += any(t in ("CRASHED", "FAILED") for t, _ in kinds)
+            marks["stalled"] += any(n == "Stalled" for _, n in kinds)
+            marks["restarted"] += any(n == "AwaitingRestart" for _, n in kinds)
+            now = client.read_flow_run(UUID(run_id)).state
+            if now is not None and now.type.value in ("CRASHED", "FAILED"):
+                marks["ended_crashed"].append(f"{slug} {now.name}")
+    return marks
+
+
 def message_ids(files: list[Path]) -> set[str]:
     parser = BytesHeaderParser()
     out = set()

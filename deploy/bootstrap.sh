@@ -6,7 +6,7 @@
 #   2. waits for the Prefect server (PREFECT_API_URL) to answer;
 #   3. creates the process work pool `avtaleflyt` unless it exists, and sets its concurrency
 #      limit (AVTALEFLYT_POOL_LIMIT, default 16: about 4 per core over all worker machines);
-#   4. installs the automation that reschedules a revision run whose worker died;
+#   4. installs the automation that reschedules a revision run marked Stalled (and removes older ones);
 #   5. registers every deployment in prefect.yaml (the revision flow, the daily sweep, ping).
 #
 # Needs `avtaleflyt`, `prefect` and `python` of one installation on PATH.
@@ -48,7 +48,7 @@ fi
 echo "bootstrap: the pool runs at most ${AVTALEFLYT_POOL_LIMIT:-16} flow runs at once"
 prefect work-pool set-concurrency-limit "$POOL" "${AVTALEFLYT_POOL_LIMIT:-16}"
 
-echo "bootstrap: installing the automation for runs whose worker died"
+echo "bootstrap: installing the automation for runs marked Stalled"
 python -m avtaleflyt.flows.automations
 
 echo "bootstrap: registering the deployments in $PREFECT_FILE"

@@ -1,21 +1,18 @@
 """Prefect automations avtaleflyt relies on, created by the worker (or deploy/bootstrap.sh) if missing.
 
-A revision run whose worker dies mid-pass stays Running in Prefect for ever; one a
-worker claimed and died before starting stays Pending. Two automations mark such a
-run Crashed under the name `Stalled` (Prefect's own pattern for zombie runs), and a
-third schedules every Stalled revision run again. The pass is idempotent, so a run
-taken from a worker that was only slow does no harm: that worker's next state
-change is refused (Crashed is final) and its process ends.
+One automation: a revision run marked `Stalled` (Crashed) is scheduled again, and any
+worker of the pool takes it; its pass is idempotent. The watchdog (flows/watchdog.py)
+restarts such a run too, when that event is lost.
 
-Why Crashed first and not Scheduled at once: a heartbeat can reach the server after
-the run's last state (the process's first event waits for its event connection), and
-it re-arms the silence window. Proposing Crashed for a run already Completed is
-refused by Prefect, so the late heartbeat does nothing; scheduling it again would
-run a finished revision once more.
-
-On a Prefect server on SQLite the trigger's own writes can fail with "database is
-locked" and a window is lost; `tasks.runs.nudge` applies the same rule whenever a
-command touches the run, so a coordinator's next command recovers it either way.
+Who judges that a run's worker died is our code, not an automation: `tasks.runs.nudge`,
+called by every command that touches the run and by the watchdog every ten minutes, reads
+the run's state and its stored heartbeats and restarts a run Running with no heartbeat
+for `silence_window(heartbeat)` seconds, or Pending too long. Earlier versions had two
+proactive automations mark such runs Stalled; on a Prefect server on SQLite they marked
+healthy runs under load (bench/README.md): the trigger service loses events ("database is
+locked" while counting them; after four tries the event goes to the dead-letter queue),
+and the whole server stalls for up to a minute (SQLite's busy wait) while a run's first
+heartbeat waits for the answer to its Running state. They are removed when found.
 """
 
 from __future__ import annotations
@@ -27,73 +24,19 @@ from prefect.client.schemas.objects import StateType
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import EventTrigger, Posture
 
-from avtaleflyt.settings import REVISION_FLOW, SILENT_RUN_SECONDS
+from avtaleflyt.settings import REVISION_FLOW
 
-STALLED = "Stalled"  # the name of our Crashed state; only these are restarted automatically
-STUCK_PENDING_SECONDS = 300  # the default of AVTALEFLYT_STUCK_PENDING_SECONDS, which the watchdog uses
-CRASH_SILENT_RUNS = "avtaleflyt: revision runs silent mid-pass are stalled"
-CRASH_STUCK_PENDING = "avtaleflyt: revision runs claimed but never started are stalled"
+STALLED = "Stalled"  # the name of our Crashed state; only these are restarted by the automation
 RESTART_STALLED_RUNS = "avtaleflyt: restart stalled revision runs"
 # Automations of earlier versions, removed when found.
-OBSOLETE = ("avtaleflyt: restart revision runs that stopped mid-pass", "avtaleflyt: restart revision runs a worker claimed but never started")
+OBSOLETE = (
+    "avtaleflyt: restart revision runs that stopped mid-pass",
+    "avtaleflyt: restart revision runs a worker claimed but never started",
+    "avtaleflyt: revision runs silent mid-pass are stalled",
+    "avtaleflyt: revision runs claimed but never started are stalled",
+)
 
-_SIGNS_OF_LIFE = {
-    "prefect.flow-run.heartbeat",
-    "prefect.flow-run.Awaiting*",  # our named suspends, and AwaitingRestart
-    "prefect.flow-run.Suspended",
-    "prefect.flow-run.Paused",
-    "prefect.flow-run.Completed",
-    "prefect.flow-run.Failed",
-    "prefect.flow-run.Cancelled",
-    "prefect.flow-run.Crashed",
-    f"prefect.flow-run.{STALLED}",
-}
 _REVISION_RUNS = {"match": {"prefect.resource.id": "prefect.flow-run.*"}, "match_related": {"prefect.resource.role": "flow", "prefect.resource.name": REVISION_FLOW}}
-
-
-def _stall(message: str) -> ChangeFlowRunState:
-    return ChangeFlowRunState(state=StateType.CRASHED, name=STALLED, message=message)
-
-
-def crash_silent_runs() -> Automation:
-    return Automation(
-        name=CRASH_SILENT_RUNS,
-        description="A revision run with no heartbeat or state change for three heartbeats is marked Stalled (Crashed).",
-        trigger=EventTrigger(
-            posture=Posture.Proactive,
-            # The server writes the Running event itself; a run killed in its first
-            # second may never have sent a heartbeat.
-            after={"prefect.flow-run.Running", "prefect.flow-run.heartbeat"},
-            # Not `prefect.flow-run.*`: the Running event that follows a run's first
-            # heartbeat would count as a sign of life.
-            expect=_SIGNS_OF_LIFE,
-            for_each={"prefect.resource.id"},
-            threshold=1,
-            within=timedelta(seconds=SILENT_RUN_SECONDS),
-            **_REVISION_RUNS,
-        ),
-        actions=[_stall("No heartbeat from this revision run: its worker stopped mid-pass.")],
-    )
-
-
-def crash_stuck_pending() -> Automation:
-    """A worker that dies between claiming a run (Pending) and starting its process leaves it
-    Pending for ever, with no heartbeat to miss. The window is long: on a loaded machine a
-    flow-run process can take a minute to start."""
-    return Automation(
-        name=CRASH_STUCK_PENDING,
-        description="A revision run still Pending after five minutes is marked Stalled (Crashed).",
-        trigger=EventTrigger(
-            posture=Posture.Proactive,
-            after={"prefect.flow-run.Pending", "prefect.flow-run.Submitting"},  # a process worker names its Pending "Submitting"
-            expect=_SIGNS_OF_LIFE | {"prefect.flow-run.Running", "prefect.flow-run.Scheduled"},
-            for_each={"prefect.resource.id"},
-            threshold=1,
-            within=timedelta(seconds=STUCK_PENDING_SECONDS),
-            **_REVISION_RUNS,
-        ),
-        actions=[_stall("This revision run was claimed by a worker that never started it.")],
-    )
 
 
 def restart_stalled_runs() -> Automation:
@@ -119,7 +62,7 @@ def restart_stalled_runs() -> Automation:
 
 
 def wanted_automations() -> list[Automation]:
-    return [crash_silent_runs(), crash_stuck_pending(), restart_stalled_runs()]
+    return [restart_stalled_runs()]
 
 
 def ensure_automations() -> None:

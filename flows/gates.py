@@ -13,7 +13,7 @@ from typing import TypeVar
 import httpx
 from prefect import get_client, get_run_logger
 from prefect.context import FlowRunContext
-from prefect.exceptions import Pause
+from prefect.exceptions import Abort, Pause
 from prefect.input.run_input import RunInput, keyset_from_base_key
 from prefect.states import Paused
 from prefect.utilities.engine import propose_state_sync
@@ -39,7 +39,10 @@ def suspend_awaiting(name: str, key: str, wait_for_input: type[T]) -> T | None:
                 get_run_logger().warning("resume input for gate %s not used: %s", key, exc)
                 return None
         if not state.is_paused():
-            raise RuntimeError(f"flow run cannot be suspended; the API answered {state.type.value} {state.name}")
+            # Restarted (Scheduled), cancelled or finished under this process: the run goes on
+            # without it. Abort ends the process (exit 0) and proposes no state, where an
+            # exception would mark the restarted run Failed.
+            raise Abort(f"not suspended: the run is {state.type.value} {state.name} now; this process stops")
         try:
             wait_for_input.save(keyset, flow_run_id=flow_run_id)
         except httpx.HTTPStatusError as exc:

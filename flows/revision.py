@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
+from prefect.context import FlowRunContext
 
 from avtaleflyt import clock
 from avtaleflyt.db import get_engine, session_scope
@@ -20,10 +21,15 @@ from avtaleflyt.tasks.outbox import send_pending
 from avtaleflyt.tasks.reconcile import PassResult, reconcile_revision
 from avtaleflyt.tasks.run_input import record_input
 
+from . import pulse
 from .gates import suspend_awaiting
 from .inputs import RevisionInput
 
 RESUME_FORM_ACTOR = "prefect-ui"
+
+# Loading this module is the first thing of ours a run process does, before Prefect
+# proposes Running and waits for the server's answer: beat from here (flows/pulse.py).
+pulse.start()
 
 
 @task(name="reconcile", cache_policy=NONE, retries=3, retry_delay_seconds=[2, 10, 30])
@@ -72,6 +78,16 @@ def gate_key(seq: int, fired: int) -> str:
 
 @flow(name=REVISION_FLOW, flow_run_name="revision/{slug}", persist_result=False, log_prints=True)
 def revision_flow(slug: str) -> dict:
+    context = FlowRunContext.get()
+    stop = pulse.start(str(context.flow_run.id)) if context and context.flow_run else None  # run in a process not started for it
+    try:
+        return _reconcile_until_suspended(slug)
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+def _reconcile_until_suspended(slug: str) -> dict:
     logger = get_run_logger()
     last_seq, fired = -1, 0
     while True:

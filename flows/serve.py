@@ -7,7 +7,7 @@ import os
 from prefect import serve
 from prefect.schedules import Cron
 
-from avtaleflyt.settings import HEARTBEAT_SECONDS, REVISION_DEPLOYMENT, get_settings
+from avtaleflyt.settings import REVISION_DEPLOYMENT, get_settings, heartbeat_seconds
 
 from .automations import ensure_automations
 from .ping import PING_DEPLOYMENT, ping
@@ -44,9 +44,9 @@ def deployments() -> list:
 
 
 def main() -> None:
-    # Inherited by the run processes this worker starts: their heartbeat is what
-    # tells Prefect a run is still alive (see flows/automations.py).
-    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
+    # Inherited by the run processes this worker starts, so they beat at the interval the
+    # automations' and the watchdog's silence window is derived from (settings.heartbeat_seconds).
+    os.environ["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = str(heartbeat_seconds())
     ensure_automations()
     # Without `limit`, serve() starts every due run at once: 200 revisions started
     # together meant 68 flow-run processes on two cores (bench/README.md). Runs over

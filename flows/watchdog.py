@@ -1,13 +1,14 @@
 """The run watchdog: every ten minutes, make sure each active revision's run is alive and current.
 
-The automations (flows/automations.py) mark a run whose worker died Stalled and
-schedule it again, but Prefect's trigger service can hold or lose an event (it
-waits for the event a state change follows, and after a server restart that one
-may never come). This looks at the runs themselves instead: a run crashed, failed,
-silent mid-pass, claimed but never started (Pending for AVTALEFLYT_STUCK_PENDING_SECONDS)
-or suspended on an older event than the database's is nudged the way every command
-nudges it (`tasks.runs.nudge`). A run that is fine is left alone,
-so running it often does no harm.
+It is the judge of liveness (flows/automations.py says why no automation is). It looks
+at the runs themselves: a run crashed, failed (or marked Stalled, when the automation that
+restarts those lost its event), Running with no heartbeat stored for
+`silence_window(heartbeat)` seconds, claimed but never started (Pending for
+AVTALEFLYT_STUCK_PENDING_SECONDS) or suspended on an older event than the database's is
+nudged the way every command nudges it (`tasks.runs.nudge`). A run that is fine is left
+alone, so running it often does no harm.
+
+`flow_run_id` (`<id>` or `prefect.flow-run.<id>`) checks one run only.
 """
 
 from __future__ import annotations
@@ -32,14 +33,15 @@ RECENTLY = dt.timedelta(days=7)
 
 
 @flow(name=WATCHDOG_FLOW, persist_result=False)
-def run_watchdog() -> dict:
+def run_watchdog(flow_run_id: str | None = None) -> dict:
     logger = get_run_logger()
     with session_scope() as session:
-        active = session.exec(
-            select(Revision.slug, Revision.flow_run_id, Revision.seq).where(
-                or_(Revision.status == RevisionStatus.active, Revision.completed_at >= utcnow() - RECENTLY)
-            )
-        ).all()
+        query = select(Revision.slug, Revision.flow_run_id, Revision.seq).where(
+            or_(Revision.status == RevisionStatus.active, Revision.completed_at >= utcnow() - RECENTLY)
+        )
+        if flow_run_id:
+            query = query.where(Revision.flow_run_id == flow_run_id.removeprefix("prefect.flow-run."))
+        active = session.exec(query).all()
     outcomes: Counter[str] = Counter()
     for slug, flow_run_id, seq in active:
         outcome = try_nudge(flow_run_id, seq, wait_seconds=0)

@@ -3,9 +3,9 @@
 A recorded change is in the database at once; the run catches up when resumed. A
 suspended run whose gate key is older than the revision's event counter is stale
 and gets resumed; a run that is about to suspend is waited for briefly; a run
-that crashed, or that has been Running without a heartbeat for three beats (its
-worker died mid-pass), is rescheduled: its pass is idempotent, so running it again
-is safe.
+that crashed, or that has been Running without a heartbeat for the silence window
+(`avtaleflyt.settings.silence_window` of the heartbeat setting: its worker died
+mid-pass), is rescheduled: its pass is idempotent, so running it again is safe.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFi
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Scheduled, StateType
 
-from avtaleflyt.settings import SILENT_RUN_SECONDS
+from avtaleflyt.settings import heartbeat_seconds, silence_window
 
 
 class Nudge(StrEnum):
@@ -76,10 +76,13 @@ def is_stuck_pending(run: FlowRun, now: dt.datetime | None = None) -> bool:
     return run.state is not None and run.state.timestamp < now - dt.timedelta(seconds=get_settings().stuck_pending_seconds)
 
 
-def is_silent(client: SyncPrefectClient, run: FlowRun, now: dt.datetime | None = None) -> bool:
-    """Running for three heartbeats with no heartbeat in that time: its process is gone."""
+def is_silent(client: SyncPrefectClient, run: FlowRun, now: dt.datetime | None = None, *, heartbeat: int | None = None) -> bool:
+    """Running for the whole silence window with no heartbeat stored in it: its process is gone.
+
+    The window comes from the heartbeat setting the run processes use (PREFECT_FLOWS_HEARTBEAT_FREQUENCY).
+    """
     now = now or dt.datetime.now(dt.timezone.utc)
-    since = now - dt.timedelta(seconds=SILENT_RUN_SECONDS)
+    since = now - dt.timedelta(seconds=silence_window(heartbeat or heartbeat_seconds()))
     if run.state is None or run.state.timestamp > since:
         return False
     beats = client.read_events(
@@ -120,7 +123,8 @@ def nudge(flow_run_id: str, seq: int, *, wait_seconds: float = 30.0, poll: float
             elif state.type in (StateType.CANCELLED, StateType.CANCELLING):
                 return Nudge.cancelled
             elif state.type in (StateType.CRASHED, StateType.FAILED) or (state.type == StateType.RUNNING and is_silent(client, run)):
-                client.set_flow_run_state(run.id, Scheduled(name="AwaitingRestart"), force=True)
+                why = f"{state.type.value} {state.name}" if state.type != StateType.RUNNING else "Running with no heartbeat"
+                client.set_flow_run_state(run.id, Scheduled(name="AwaitingRestart", message=f"{why}: running the pass again."), force=True)
                 return Nudge.restarted
             if time.monotonic() > deadline:
                 return Nudge.busy
