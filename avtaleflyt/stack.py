@@ -45,9 +45,10 @@ class StackError(RuntimeError):
 # --------------------------------------------------------------------------- settings
 
 
-def prefect_env(data_dir: Path, port: int, database_url: str | None = None) -> dict[str, str]:
+def prefect_env(data_dir: Path, port: int, database_url: str | None = None, auth_string: str | None = None) -> dict[str, str]:
     """Environment for a Prefect server (and its clients) on SQLite under `data_dir/prefect`,
-    or on the database at `database_url` (e.g. `postgresql+asyncpg://…`).
+    or on the database at `database_url` (e.g. `postgresql+asyncpg://…`); with `auth_string`,
+    the server's API and UI ask for it (HTTP basic auth) and its clients send it.
 
     Names as in prefect 3.8.8 (`prefect/settings/models/`); legacy aliases such as
     PREFECT_API_DATABASE_CONNECTION_URL still work there but are not used here.
@@ -68,7 +69,29 @@ def prefect_env(data_dir: Path, port: int, database_url: str | None = None) -> d
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         # ... and the SDK's client-side usage events (prefect/_internal/analytics) off.
         "DO_NOT_TRACK": "1",
+        **(auth_env(auth_string, server=True) if auth_string else {}),
     }
+
+
+def auth_env(auth_string: str, *, server: bool = False) -> dict[str, str]:
+    """Prefect's password: the server checks PREFECT_SERVER_API_AUTH_STRING against every API
+    request's `Authorization: Basic` header (prefect/server/api/server.py, health checks
+    excepted); its clients (CLI, worker, run processes, dashboard) send PREFECT_API_AUTH_STRING."""
+    return {"PREFECT_API_AUTH_STRING": auth_string, **({"PREFECT_SERVER_API_AUTH_STRING": auth_string} if server else {})}
+
+
+def auth_headers(auth_string: str | None = None) -> dict[str, str]:
+    """The header Prefect's client sends: `auth_string`, else this process's PREFECT_API_AUTH_STRING."""
+    if auth_string is None:
+        from prefect.settings import get_current_settings
+
+        secret = get_current_settings().api.auth_string
+        auth_string = secret.get_secret_value() if secret is not None else None
+    if not auth_string:
+        return {}
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(auth_string.encode()).decode()}
 
 
 def apply_prefect_env(env: Mapping[str, str | None]) -> None:
@@ -92,14 +115,19 @@ def use_local_prefect_api(settings: Settings) -> str:
     Without any PREFECT_API_URL (environment or prefect profile) prefect's client
     silently starts a throwaway ephemeral server with its own database, which knows
     none of our runs. A CLI command in a second terminal must reach `up`'s server.
+    The password of `up`'s server (data_dir/prefect-auth) goes with it, unless one is
+    configured (PREFECT_API_AUTH_STRING); also when PREFECT_API_URL names `up`'s server.
     """
     from prefect.settings import get_current_settings
 
-    configured = get_current_settings().api.url
-    if configured:
-        return configured
-    url = f"http://{HOST}:{settings.prefect_port}/api"
-    apply_prefect_env({"PREFECT_API_URL": url})
+    current = get_current_settings().api
+    local = f"http://{HOST}:{settings.prefect_port}/api"
+    url = current.url or local
+    env: dict[str, str] = {} if current.url else {"PREFECT_API_URL": local}
+    if current.auth_string is None and url.rstrip("/") == local and (auth := settings.prefect_auth()):
+        env.update(auth_env(auth))
+    if env:
+        apply_prefect_env(env)
     return url
 
 
@@ -257,11 +285,13 @@ def _python_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 def start_prefect_server(
-    data_dir: Path, port: int, timeout: float = SERVER_START_TIMEOUT, *, database_url: str | None = None
+    data_dir: Path, port: int, timeout: float = SERVER_START_TIMEOUT, *, database_url: str | None = None,
+    auth_string: str | None = None,
 ) -> ManagedProcess:
-    """`prefect server start` (on SQLite under data_dir/prefect unless `database_url`); returns once /api/health answers."""
+    """`prefect server start` (on SQLite under data_dir/prefect unless `database_url`, asking for
+    `auth_string` if given); returns once /api/health answers."""
     ensure_port_free(port)
-    env = prefect_env(data_dir, port, database_url)
+    env = prefect_env(data_dir, port, database_url, auth_string)
     Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     proc = ManagedProcess(
         name="prefect-server",
@@ -331,6 +361,7 @@ def wait_for_deployment(
     *,
     since: datetime | None = None,
     timeout: float = WORKER_START_TIMEOUT,
+    auth_string: str | None = None,
 ) -> dict:
     """Wait until `deployment` ("flow/deployment") is served: updated at or after `since`, not paused.
 
@@ -344,7 +375,7 @@ def wait_for_deployment(
         if not proc.is_alive():
             raise proc.failure(f"The worker exited before deployment {deployment!r} was served")
         try:
-            response = httpx.get(url, timeout=5)
+            response = httpx.get(url, timeout=5, headers=auth_headers(auth_string))
             if response.status_code == 200:
                 body = response.json()
                 updated = datetime.fromisoformat(body["updated"].replace("Z", "+00:00"))
@@ -428,11 +459,12 @@ class Stack:
     mail_dir: Path | None = None
     dashboard: ManagedProcess | None = None
     dashboard_url: str | None = None
+    auth_file: Path | None = None
 
     def rows(self) -> list[tuple[str, str]]:
         rows = [
             *([("Dashboard", self.dashboard_url)] if self.dashboard_url else []),
-            ("Prefect UI", self.ui_url),
+            ("Prefect UI", self.ui_url + (f"  (password: the line in {self.auth_file})" if self.auth_file else "")),
             ("Prefect API", self.api_url),
             *([("Mail (local sink)", f"{self.mail_dir}  (SMTP {HOST}:{self.sink_port})")] if self.sink else []),
             ("Data folder", str(self.data_dir)),
@@ -498,13 +530,15 @@ def run_up(
     console = Console()
     data_dir = Path(settings.data_dir).resolve()
     port = settings.prefect_port
-    env = prefect_env(data_dir, port, settings.prefect_database_url)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Prefect's resume form records decisions: its UI and API ask for a password.
+    auth = settings.prefect_auth(create=True)
+    env = prefect_env(data_dir, port, settings.prefect_database_url, auth)
     database_url = settings.domain_database_url
     ensure_port_free(port)
     if settings.smtp_host is None:
         ensure_port_free(settings.sink_port, "AVTALEFLYT_SINK_PORT")
     ensure_port_free(settings.dashboard_port, "AVTALEFLYT_DASHBOARD_PORT")
-    data_dir.mkdir(parents=True, exist_ok=True)
 
     with _shutdown_signals() as ignore_signals, ExitStack() as running:
         try:
@@ -512,7 +546,7 @@ def run_up(
             engine_for(database_url)
 
             with console.status(f"Starting Prefect server on {HOST}:{port} …"):
-                server = start_prefect_server(data_dir, port, database_url=settings.prefect_database_url)
+                server = start_prefect_server(data_dir, port, database_url=settings.prefect_database_url, auth_string=auth)
                 running.callback(_stop, console, server)
             sink, smtp_env = None, {}
             if settings.smtp_host is None:
@@ -523,15 +557,17 @@ def run_up(
             with console.status("Starting the worker …"):
                 started = datetime.now(timezone.utc)
                 # Prefect's default poll is 10 s: a resumed run would wait that long for its next pass.
+                client_auth = auth_env(auth) if auth else {}
                 worker = start_worker(
-                    data_dir, env["PREFECT_API_URL"], {"PREFECT_RUNNER_POLL_FREQUENCY": "2", **smtp_env},
+                    data_dir, env["PREFECT_API_URL"], {"PREFECT_RUNNER_POLL_FREQUENCY": "2", **client_auth, **smtp_env},
                     database_url=database_url,
                 )
                 running.callback(_stop, console, worker)  # ExitStack: worker stops first
-                wait_for_deployment(env["PREFECT_API_URL"], settings.deployment, worker, since=started)
+                wait_for_deployment(env["PREFECT_API_URL"], settings.deployment, worker, since=started, auth_string=auth)
             with console.status(f"Starting the dashboard on {HOST}:{settings.dashboard_port} …"):
                 dashboard = start_dashboard(data_dir, settings.dashboard_port, {
                     "PREFECT_API_URL": env["PREFECT_API_URL"],
+                    **client_auth,
                     "AVTALEFLYT_DATA_DIR": str(data_dir),
                     "AVTALEFLYT_DATABASE_URL": database_url,
                 })
@@ -558,6 +594,7 @@ def run_up(
                 mail_dir=data_dir / "mail" if sink else None,
                 dashboard=dashboard,
                 dashboard_url=f"http://{HOST}:{settings.dashboard_port}",
+                auth_file=data_dir / "prefect-auth" if auth and settings.prefect_auth_string is None else None,
             )
             if on_ready is not None:
                 on_ready()
