@@ -1,4 +1,4 @@
-"""What the dashboard shows, as pydantic models: the same data for the HTML pages and /api/.
+"""What the dashboard shows, read from the database into the models of `model.py`.
 
 Every page reads a fixed number of queries whatever the number of revisions and
 parties: `revision_views` (batched, six queries) plus at most a few batched
@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
-from typing import Literal
 
-from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -20,240 +17,38 @@ from avtaleflyt.models.dates import PlanDate, plan_date_text
 from avtaleflyt.models.shift import slips
 from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersion, Revision, Stage
 from avtaleflyt.tasks.shift import plan_in_force
-from avtaleflyt.tasks.status import Deadline, PartyView, Progress, RevisionView, StageView, revision_views
+from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView, revision_views
+
+from .drawing import dag_layout, timeline
+from .model import (
+    DATE_FIELD_NB,
+    DATE_NAME_NB,
+    EMAIL_EVENT_NB,
+    EMAIL_STATUS_NB,
+    HEARING_NB,
+    REVISION_STATUS_NB,
+    STAGE_KIND_NB,
+    STAGE_STATUS_NB,
+    TREATMENT_NB,
+    DeadlineOut,
+    EmailOut,
+    HearingCell,
+    PartyOut,
+    PlanDateOut,
+    PlanVersionOut,
+    RevisionDetail,
+    RevisionPage,
+    RevisionSummary,
+    StageOut,
+    _progress_nb,
+    _what_nb,
+    month_label,
+)
+
+__all__ = ["DATE_NAME_NB", "HEARING_NB", "PER_PAGE", "RevisionDetail", "RevisionPage", "dag_layout", "month_label", "revision_detail", "revision_page"]
 
 PER_PAGE = 20
 EMAIL_LOG_LIMIT = 200
-
-# --------------------------------------------------------------------------- Norwegian labels
-
-MONTHS_NB = ["jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "des."]
-STAGE_STATUS_NB = {"pending": "venter", "active": "pågår", "done": "ferdig"}
-STAGE_KIND_NB = {
-    "draft": "utkast",
-    "hearing": "høring",
-    "forum_approval": "behandling i utvalg",
-    "political_treatment": "politisk behandling",
-}
-REVISION_STATUS_NB = {"active": "pågår", "completed": "fullført"}
-TREATMENT_NB = {
-    "sent": "sendt",
-    "scheduled": "møte berammet",
-    "approved": "godkjent",  # the words of the forms and the letters
-    "approved_with_reservations": "godkjent med merknader",
-    "rejected": "ikke godkjent",
-}
-HEARING_NB = {"invited": "invitert", "responded": "svart"}
-DATE_NAME_NB = {"opens": "åpner", "due": "frist", "meeting": "møte", "deadline": "frist"}
-_DATE_NAME_WHAT_NB = {"due": "frist", "meeting": "møte", "deadline": "frist"}
-EMAIL_STATUS_NB = {"pending": "i kø", "sent": "sendt", "failed": "feilet"}
-EMAIL_EVENT_NB = {
-    "hearing_invitation": "høringsinvitasjon",
-    "hearing_reminder": "høringspåminnelse",
-    "hearing_deadline_passed": "høringsfrist passert",
-    "forum_meeting_notice": "møteinnkalling",
-    "decision_request": "anmodning om vedtak",
-    "decision_reminder": "påminnelse om vedtak",
-    "overdue_notice": "varsel om forsinkelse",
-    "decision_receipt": "kvittering for vedtak",
-    "stage_completed": "trinn fullført",
-    "revision_completed": "revisjon fullført",
-    "weekly_digest": "ukesammendrag",
-    "deadline_moved": "ny frist",
-}
-DATE_FIELD_NB = {"opens": "åpner", "due": "frist", "meeting": "møte", "deadline": "frist"}
-
-
-def month_label(year: int, month: int) -> str:
-    return f"{MONTHS_NB[month - 1]} {year}"
-
-
-def day_label(day: dt.date) -> str:
-    return f"{day.day}. {MONTHS_NB[day.month - 1]} {day.year}"
-
-
-def _progress_nb(kind: str, p: Progress) -> str:
-    """The same facts as `tasks.status.describe`, in bokmål."""
-    if p.waits_for:
-        return f"venter på {', '.join(p.waits_for)}"
-    match kind:
-        case "forum_approval":
-            parts = [f"{p.done}/{p.of} godkjent" + (f" ({', '.join(p.approved)})" if p.approved else "")]
-            parts += [f"sendt tilbake: {', '.join(p.returned)}"] if p.returned else []
-            parts += [f"utsatt: {', '.join(p.postponed)}"] if p.postponed else []
-            return "; ".join(parts)
-        case "hearing":
-            return f"{p.done}/{p.of} svar" + (f"; {p.note}" if p.note else "")
-        case "political_treatment":
-            return f"{p.done}/{p.of} vedtatt"
-        case "draft":
-            return "ferdig" if p.note else "pågår"  # who finished it is in the audit log
-    return ""
-
-
-def _what_nb(deadline: Deadline) -> str:
-    return f"{STAGE_KIND_NB.get(deadline.kind, deadline.kind)}: {_DATE_NAME_WHAT_NB[deadline.date_name]}"
-
-
-# --------------------------------------------------------------------------- models
-
-
-class DeadlineOut(BaseModel):
-    day: dt.date
-    stage: str
-    what: str = Field(description="in Norwegian, e.g. 'høring: frist'")
-    overdue: bool
-
-
-class RevisionSummary(BaseModel):
-    slug: str
-    title: str
-    helsefellesskap: str
-    status: Literal["active", "completed"]
-    status_label: str
-    open_stages: list[str]
-    parties: int = Field(description="active parties")
-    decided: int = Field(description="parties whose council/board has decided")
-    treating: int = Field(description="parties in political treatment (0 before it starts)")
-    responded: int = Field(description="hearing responses received")
-    invited: int = Field(description="hearing invitations sent")
-    next_deadline: DeadlineOut | None
-    overdue: int = Field(description="deadlines of active stages that have passed")
-    url: str
-
-
-class RevisionPage(BaseModel):
-    items: list[RevisionSummary]
-    page: int
-    per_page: int
-    total: int
-    pages: int
-
-
-class StageOut(BaseModel):
-    key: str
-    title: str | None
-    kind: str
-    kind_label: str
-    status: Literal["pending", "active", "done"]
-    status_label: str
-    round: int
-    after: list[str]
-    forums: list[str]
-    dates: dict[str, str]
-    progress: str
-    level: int = Field(description="dependency depth: 0 for stages that wait for nothing")
-    late: bool = Field(description="active and one of its exact dates has passed")
-
-
-class HearingCell(BaseModel):
-    status: Literal["invited", "responded"]
-    responded_on: dt.date | None = None
-
-
-class PartyOut(BaseModel):
-    name: str
-    kind: str
-    body: str
-    language: str
-    active: bool
-    hearings: dict[str, HearingCell] = Field(description="hearing stage key → response")
-    treatment: str | None
-    treatment_label: str | None
-    meeting: dt.date | None
-    decided_on: dt.date | None
-    case_no: str | None
-    self_reported: bool
-    joined_on: dt.date | None = Field(default=None, description="set when the party joined after the revision started")
-    left_on: dt.date | None = Field(default=None, description="set when the party has left; its history stays")
-
-
-class TimelineItem(BaseModel):
-    date: str = Field(description="YYYY-MM-DD or YYYY-MM")
-    day: int | None
-    label: str
-    detail: str | None = None
-    source: Literal["milestone", "stage"]
-    stage: str | None = None
-    status: str | None = None
-    late: bool = False
-    past: bool = False
-
-
-class TimelineCell(BaseModel):
-    month: str = Field(description="YYYY-MM")
-    items: list[TimelineItem] = []
-    spans: list[str] = Field(default=[], description="stages running through this month (a hearing from opens to deadline)")
-
-
-class TimelineRow(BaseModel):
-    body: str
-    cells: list[TimelineCell]
-
-
-class TimelineMonth(BaseModel):
-    key: str
-    label: str
-    current: bool
-
-
-class Timeline(BaseModel):
-    today: dt.date
-    months: list[TimelineMonth]
-    rows: list[TimelineRow]
-    today_in_span: bool
-
-
-class EmailOut(BaseModel):
-    created_at: dt.datetime
-    sent_at: dt.datetime | None
-    status: str
-    status_label: str
-    event: str
-    event_label: str
-    stage: str | None
-    to_name: str
-    to_address: str
-    subject: str
-    error: str | None
-    attempts: int
-
-
-class PlanVersionOut(BaseModel):
-    version: int
-    created_by: str
-    created_at: dt.datetime
-    reason: str | None
-    changes: int = Field(description="how many differences from the version before")
-
-
-class PlanDateOut(BaseModel):
-    """A date of the plan: as in the baseline (version 1), as now, and how far it slipped."""
-
-    what: str
-    stage: str | None = Field(description="the stage's key; None for a milestone")
-    field: str | None = Field(description="opens | due | meeting | deadline; None for a milestone")
-    field_label: str
-    baseline: str | None
-    current: str | None
-    slipped_days: int | None = Field(description="current minus baseline in days; positive is later")
-
-
-class RevisionDetail(RevisionSummary):
-    seq: int
-    flow_run_id: str | None
-    prefect_run_url: str | None
-    stages: list[StageOut]
-    parties_detail: list[PartyOut]
-    hearing_stages: list[str]
-    upcoming: list[DeadlineOut]
-    overdue_items: list[DeadlineOut]
-    behind_plan: list[DeadlineOut] = Field(description="passed dates of stages that have not started yet")
-    timeline: Timeline
-    plan_versions: list[PlanVersionOut]
-    plan_dates: list[PlanDateOut] = Field(description="every stage date, then the milestones that moved since the baseline")
-    emails: list[EmailOut]
-    emails_truncated: bool
 
 
 # --------------------------------------------------------------------------- building
@@ -346,99 +141,6 @@ def _party(p: PartyView, hearing_keys: list[str]) -> PartyOut:
     )
 
 
-# The rows of the timeline, as in the status document: the tracks first, then the bodies.
-TRACK_ROW = "Utkast og høring"
-POLITICAL_ROW = "Politisk behandling"
-BODY_ROWS = [TRACK_ROW, "AU", "FU", "ASU", "Fagråd", "PSU"]
-_BODY_ALIASES = {"au": "AU", "fu": "FU", "asu": "ASU", "fagrad": "Fagråd", "fagråd": "Fagråd", "psu": "PSU"}
-
-
-def _body(name: str | None, forum_names: dict[str, str]) -> str | None:
-    if not name:
-        return None
-    key = name.strip().lower()
-    if key in _BODY_ALIASES:
-        return _BODY_ALIASES[key]
-    if key.replace("å", "a") in _BODY_ALIASES:
-        return _BODY_ALIASES[key.replace("å", "a")]
-    return None
-
-
-def _milestone_row(m: Milestone, forum_names: dict[str, str]) -> str:
-    body = _body(m.responsible, forum_names)
-    if body:
-        return body
-    text = f"{m.what} {m.about or ''}".lower()
-    if "politisk" in text:
-        return POLITICAL_ROW
-    if "høring" in text or "utkast" in text:
-        return TRACK_ROW
-    return (m.responsible or "Annet").strip()
-
-
-def _months(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
-    out, (y, mo) = [], first
-    while (y, mo) <= last:
-        out.append((y, mo))
-        y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
-    return out
-
-
-def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: dict[str, str], today: dt.date) -> Timeline:
-    placed: list[tuple[str, PlanDate, TimelineItem]] = []
-    spans: list[tuple[str, PlanDate, PlanDate, str]] = []
-    for m in milestones:
-        try:
-            when = PlanDate.parse(m.date)
-        except ValueError:
-            continue
-        placed.append((
-            _milestone_row(m, forum_names),
-            when,
-            TimelineItem(date=str(when), day=when.day, label=m.what, detail=m.about, source="milestone", past=when.last_day < today),
-        ))
-    for s in stages:
-        for name, value in s.dates.items():
-            when = PlanDate.parse(value)
-            exact = when.as_date()
-            late = s.status == "active" and name != "opens" and exact is not None and exact < today
-            item = TimelineItem(
-                date=str(when), day=when.day, label=f"{s.key}: {DATE_NAME_NB[name]}", detail=(s.title or None),
-                source="stage", stage=s.key, status=s.status, late=late, past=when.last_day < today,
-            )
-            if s.kind == "forum_approval":
-                rows = [_body(f, forum_names) or forum_names.get(f, f) for f in s.forums] or ["ASU"]
-            elif s.kind == "political_treatment":
-                rows = [POLITICAL_ROW]
-            else:
-                rows = [TRACK_ROW]
-            placed += [(row, when, item) for row in rows]
-        if s.kind == "hearing" and "opens" in s.dates and "deadline" in s.dates:
-            spans.append((TRACK_ROW, PlanDate.parse(s.dates["opens"]), PlanDate.parse(s.dates["deadline"]), s.key))
-
-    if not placed:
-        return Timeline(today=today, months=[], rows=[], today_in_span=False)
-    first = min((d.year, d.month) for _, d, _ in placed)
-    last = max((d.year, d.month) for _, d, _ in placed)
-    months = _months(first, last)
-    current = (today.year, today.month)
-    extra = sorted({row for row, _, _ in placed} - set(BODY_ROWS) - {POLITICAL_ROW})
-    row_names = [*BODY_ROWS, *extra, POLITICAL_ROW]
-    cells: dict[str, dict[tuple[int, int], TimelineCell]] = {
-        r: {ym: TimelineCell(month=f"{ym[0]:04d}-{ym[1]:02d}") for ym in months} for r in row_names
-    }
-    for row, when, item in sorted(placed, key=lambda x: (x[1].year, x[1].month, x[1].day or 0, x[2].source != "stage")):
-        cells[row][(when.year, when.month)].items.append(item)
-    for row, start, end, key in spans:
-        for ym in _months((start.year, start.month), (end.year, end.month)):
-            if ym in cells[row]:
-                cells[row][ym].spans.append(key)
-    return Timeline(
-        today=today,
-        months=[TimelineMonth(key=f"{y:04d}-{mo:02d}", label=month_label(y, mo), current=(y, mo) == current) for y, mo in months],
-        rows=[TimelineRow(body=r, cells=list(cells[r].values())) for r in row_names],
-        today_in_span=first <= current <= last,
-    )
 
 
 def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_url: str | None) -> RevisionDetail:
@@ -556,56 +258,3 @@ def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict
         "plan_versions": [PlanVersionOut(version=v.version, created_by=v.created_by, created_at=v.created_at, reason=v.reason, changes=len(v.changes)) for v in versions],
         "plan_dates": rows,
     }
-
-
-
-# --------------------------------------------------------------------------- the DAG drawing (HTML only)
-
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 210, 62, 50, 18, 10
-
-
-class DagBox(BaseModel):
-    stage: StageOut
-    x: int
-    y: int
-
-
-class DagEdge(BaseModel):
-    d: str
-    done: bool
-
-
-class DagLayout(BaseModel):
-    width: int
-    height: int
-    boxes: list[DagBox]
-    edges: list[DagEdge]
-    box_w: int = BOX_W
-    box_h: int = BOX_H
-
-
-def dag_layout(stages: list[StageOut]) -> DagLayout:
-    columns: dict[int, list[StageOut]] = defaultdict(list)
-    for s in stages:
-        columns[s.level].append(s)
-    pos: dict[str, tuple[int, int]] = {}
-    boxes = []
-    for level in sorted(columns):
-        for i, s in enumerate(columns[level]):
-            x, y = PAD + level * (BOX_W + GAP_X), PAD + i * (BOX_H + GAP_Y)
-            pos[s.key] = (x, y)
-            boxes.append(DagBox(stage=s, x=x, y=y))
-    by_key = {s.key: s for s in stages}
-    edges = []
-    for s in stages:
-        x2, y2 = pos[s.key]
-        for a in s.after:
-            if a not in pos:
-                continue
-            x1, y1 = pos[a]
-            sx, sy, ex, ey = x1 + BOX_W, y1 + BOX_H // 2, x2 - 6, y2 + BOX_H // 2
-            mid = (sx + ex) // 2
-            edges.append(DagEdge(d=f"M{sx},{sy} C{mid},{sy} {mid},{ey} {ex},{ey}", done=by_key[a].status == "done"))
-    width = PAD * 2 + (max(columns, default=0) + 1) * (BOX_W + GAP_X) - GAP_X
-    height = PAD * 2 + max((len(c) for c in columns.values()), default=1) * (BOX_H + GAP_Y) - GAP_Y
-    return DagLayout(width=width, height=height, boxes=boxes, edges=edges)

@@ -1,0 +1,163 @@
+"""The revision page's drawings: the timeline by body and month (also in /api/), and the
+stage diagram (HTML only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from pydantic import BaseModel
+
+from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.tables import Milestone
+
+from .model import DATE_NAME_NB, StageOut, Timeline, TimelineCell, TimelineItem, TimelineMonth, TimelineRow, month_label
+
+# --------------------------------------------------------------------------- the timeline
+
+# The rows of the timeline, as in the status document: the tracks first, then the bodies.
+TRACK_ROW = "Utkast og høring"
+POLITICAL_ROW = "Politisk behandling"
+BODY_ROWS = [TRACK_ROW, "AU", "FU", "ASU", "Fagråd", "PSU"]
+_BODY_ALIASES = {"au": "AU", "fu": "FU", "asu": "ASU", "fagrad": "Fagråd", "fagråd": "Fagråd", "psu": "PSU"}
+
+
+def _body(name: str | None, forum_names: dict[str, str]) -> str | None:
+    if not name:
+        return None
+    key = name.strip().lower()
+    if key in _BODY_ALIASES:
+        return _BODY_ALIASES[key]
+    if key.replace("å", "a") in _BODY_ALIASES:
+        return _BODY_ALIASES[key.replace("å", "a")]
+    return None
+
+
+def _milestone_row(m: Milestone, forum_names: dict[str, str]) -> str:
+    body = _body(m.responsible, forum_names)
+    if body:
+        return body
+    text = f"{m.what} {m.about or ''}".lower()
+    if "politisk" in text:
+        return POLITICAL_ROW
+    if "høring" in text or "utkast" in text:
+        return TRACK_ROW
+    return (m.responsible or "Annet").strip()
+
+
+def _months(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+    out, (y, mo) = [], first
+    while (y, mo) <= last:
+        out.append((y, mo))
+        y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    return out
+
+
+def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: dict[str, str], today: dt.date) -> Timeline:
+    placed: list[tuple[str, PlanDate, TimelineItem]] = []
+    spans: list[tuple[str, PlanDate, PlanDate, str]] = []
+    for m in milestones:
+        try:
+            when = PlanDate.parse(m.date)
+        except ValueError:
+            continue
+        placed.append((
+            _milestone_row(m, forum_names),
+            when,
+            TimelineItem(date=str(when), day=when.day, label=m.what, detail=m.about, source="milestone", past=when.last_day < today),
+        ))
+    for s in stages:
+        for name, value in s.dates.items():
+            when = PlanDate.parse(value)
+            exact = when.as_date()
+            late = s.status == "active" and name != "opens" and exact is not None and exact < today
+            item = TimelineItem(
+                date=str(when), day=when.day, label=f"{s.key}: {DATE_NAME_NB[name]}", detail=(s.title or None),
+                source="stage", stage=s.key, status=s.status, late=late, past=when.last_day < today,
+            )
+            if s.kind == "forum_approval":
+                rows = [_body(f, forum_names) or forum_names.get(f, f) for f in s.forums] or ["ASU"]
+            elif s.kind == "political_treatment":
+                rows = [POLITICAL_ROW]
+            else:
+                rows = [TRACK_ROW]
+            placed += [(row, when, item) for row in rows]
+        if s.kind == "hearing" and "opens" in s.dates and "deadline" in s.dates:
+            spans.append((TRACK_ROW, PlanDate.parse(s.dates["opens"]), PlanDate.parse(s.dates["deadline"]), s.key))
+
+    if not placed:
+        return Timeline(today=today, months=[], rows=[], today_in_span=False)
+    first = min((d.year, d.month) for _, d, _ in placed)
+    last = max((d.year, d.month) for _, d, _ in placed)
+    months = _months(first, last)
+    current = (today.year, today.month)
+    extra = sorted({row for row, _, _ in placed} - set(BODY_ROWS) - {POLITICAL_ROW})
+    row_names = [*BODY_ROWS, *extra, POLITICAL_ROW]
+    cells: dict[str, dict[tuple[int, int], TimelineCell]] = {
+        r: {ym: TimelineCell(month=f"{ym[0]:04d}-{ym[1]:02d}") for ym in months} for r in row_names
+    }
+    for row, when, item in sorted(placed, key=lambda x: (x[1].year, x[1].month, x[1].day or 0, x[2].source != "stage")):
+        cells[row][(when.year, when.month)].items.append(item)
+    for row, start, end, key in spans:
+        for ym in _months((start.year, start.month), (end.year, end.month)):
+            if ym in cells[row]:
+                cells[row][ym].spans.append(key)
+    return Timeline(
+        today=today,
+        months=[TimelineMonth(key=f"{y:04d}-{mo:02d}", label=month_label(y, mo), current=(y, mo) == current) for y, mo in months],
+        rows=[TimelineRow(body=r, cells=list(cells[r].values())) for r in row_names],
+        today_in_span=first <= current <= last,
+    )
+
+
+# --------------------------------------------------------------------------- the DAG drawing (HTML only)
+
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 210, 62, 50, 18, 10
+
+
+class DagBox(BaseModel):
+    stage: StageOut
+    x: int
+    y: int
+
+
+class DagEdge(BaseModel):
+    d: str
+    done: bool
+
+
+class DagLayout(BaseModel):
+    width: int
+    height: int
+    boxes: list[DagBox]
+    edges: list[DagEdge]
+    box_w: int = BOX_W
+    box_h: int = BOX_H
+
+
+def dag_layout(stages: list[StageOut]) -> DagLayout:
+    columns: dict[int, list[StageOut]] = defaultdict(list)
+    for s in stages:
+        columns[s.level].append(s)
+    pos: dict[str, tuple[int, int]] = {}
+    boxes = []
+    for level in sorted(columns):
+        for i, s in enumerate(columns[level]):
+            x, y = PAD + level * (BOX_W + GAP_X), PAD + i * (BOX_H + GAP_Y)
+            pos[s.key] = (x, y)
+            boxes.append(DagBox(stage=s, x=x, y=y))
+    by_key = {s.key: s for s in stages}
+    edges = []
+    for s in stages:
+        x2, y2 = pos[s.key]
+        for a in s.after:
+            if a not in pos:
+                continue
+            x1, y1 = pos[a]
+            sx, sy, ex, ey = x1 + BOX_W, y1 + BOX_H // 2, x2 - 6, y2 + BOX_H // 2
+            mid = (sx + ex) // 2
+            edges.append(DagEdge(d=f"M{sx},{sy} C{mid},{sy} {mid},{ey} {ex},{ey}", done=by_key[a].status == "done"))
+    width = PAD * 2 + (max(columns, default=0) + 1) * (BOX_W + GAP_X) - GAP_X
+    height = PAD * 2 + max((len(c) for c in columns.values()), default=1) * (BOX_H + GAP_Y) - GAP_Y
+    return DagLayout(width=width, height=height, boxes=boxes, edges=edges)
