@@ -7,7 +7,10 @@ Ctrl-C, so the benchmarks call its parts the way `run_up` does:
 - `start_smtp_sink` — `python -m avtaleflyt.smtp_sink`, one fsync'd `.eml` per message;
 - `start_worker` — `python -m avtaleflyt.flows.serve` with `PREFECT_RUNNER_POLL_FREQUENCY=2`
   and the sink's settings, exactly as `run_up` passes them;
-- `start_dashboard` (only when asked: the memory benchmark).
+- `start_dashboard` (only when asked: the memory benchmark);
+
+and, as `run_up` does, with Prefect behind a password (data_dir/prefect-auth) that the
+worker, the dashboard and this process send.
 
 This process is then pointed at that server and domain database, as `run_up` does
 before `on_ready`, so `avtaleflyt.actions.*` run here exactly as the CLI runs them.
@@ -75,9 +78,10 @@ def embedded_stack(*, dashboard: bool = False, keep: Path | None = None, poll: s
     from avtaleflyt.db import engine_for
     from avtaleflyt.settings import REVISION_DEPLOYMENT, REVISION_FLOW, get_settings
     from avtaleflyt.stack import (
-        apply_prefect_env, free_port, prefect_env, sink_env, start_dashboard, start_prefect_server,
+        apply_prefect_env, auth_env, free_port, prefect_env, sink_env, start_dashboard, start_prefect_server,
         start_smtp_sink, start_worker, wait_for_deployment,
     )
+    from avtaleflyt.settings import Settings
 
     data_dir = (keep or Path(tempfile.mkdtemp(prefix="bench-stack-"))).resolve()
     if keep is None:
@@ -89,22 +93,23 @@ def embedded_stack(*, dashboard: bool = False, keep: Path | None = None, poll: s
     data_dir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{data_dir / 'avtaleflyt.db'}"
     port, sink_port = free_port(), free_port()
-    env = prefect_env(data_dir, port)
+    auth = Settings(data_dir=data_dir, prefect_auth_string=None).prefect_auth(create=True)  # as `up`: Prefect behind a password
+    env = prefect_env(data_dir, port, auth_string=auth)
     with cleanup, ExitStack() as running:
         engine_for(database_url)  # migrate once, before the worker races to it (as run_up does)
         t = time.perf_counter()
-        server = start_prefect_server(data_dir, port)
+        server = start_prefect_server(data_dir, port, auth_string=auth)
         running.callback(server.stop)
         sink = start_smtp_sink(data_dir, sink_port)
         running.callback(sink.stop)
         smtp_env = sink_env(sink_port)
         smtp_env["AVTALEFLYT_MAIL_FROM"] = MAIL_FROM
         since = datetime.now(timezone.utc)
-        worker = start_worker(data_dir, env["PREFECT_API_URL"], {"PREFECT_RUNNER_POLL_FREQUENCY": poll, **smtp_env},
+        worker = start_worker(data_dir, env["PREFECT_API_URL"], {"PREFECT_RUNNER_POLL_FREQUENCY": poll, **auth_env(auth), **smtp_env},
                               database_url=database_url)
         running.callback(worker.stop)  # ExitStack: the worker stops before the server
         for deployment in (f"{REVISION_FLOW}/{REVISION_DEPLOYMENT}", PING):
-            wait_for_deployment(env["PREFECT_API_URL"], deployment, worker, since=since)
+            wait_for_deployment(env["PREFECT_API_URL"], deployment, worker, since=since, auth_string=auth)
         processes = {"prefect-server": server, "smtp-sink": sink, "worker": worker}
         dashboard_url = None
         if dashboard:
@@ -112,6 +117,7 @@ def embedded_stack(*, dashboard: bool = False, keep: Path | None = None, poll: s
             dashboard_url = f"http://127.0.0.1:{dashboard_port}"
             dash = start_dashboard(data_dir, dashboard_port, {
                 "PREFECT_API_URL": env["PREFECT_API_URL"],
+                **auth_env(auth),
                 "AVTALEFLYT_DATA_DIR": str(data_dir),
                 "AVTALEFLYT_DATABASE_URL": database_url,
             })
