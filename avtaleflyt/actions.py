@@ -79,14 +79,25 @@ def nudge_run(recorded: Recorded, settings: Settings | None = None) -> RunOutcom
 
 def record(fn: Callable[..., Recorded], slug: str, *, actor: str | None = None, **kwargs) -> tuple[Recorded, RunOutcome]:
     """Record through `fn` (one of tasks.records) in one transaction, then nudge the run."""
+    _check_text(kwargs)
     settings = get_settings()
     with session_scope() as session:
         recorded = fn(session, slug, actor=actor or settings.actor, **kwargs)
     return recorded, nudge_run(recorded, settings)
 
 
+def _check_text(values: dict) -> None:
+    from avtaleflyt.models.limits import check_recorded_text
+
+    try:
+        check_recorded_text(values)
+    except ValueError as exc:
+        raise DomainError(str(exc)) from None
+
+
 def report_by_link(token: str, *, outcome: PartyOutcome, on: dt.date, case_no: str | None, now: dt.datetime) -> tuple[Recorded, RunOutcome]:
     """A party reports its own decision through the link in its letter: used once, marked self-reported."""
+    _check_text({"case_no": case_no})
     settings = get_settings()
     with session_scope() as session:
         link = links.use(session, settings.signing_key(), token, now)

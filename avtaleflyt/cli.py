@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from avtaleflyt import actions, clock
 from avtaleflyt.db import error_line, session_scope
@@ -47,8 +49,29 @@ for sub, name in [
 ]:
     app.add_typer(sub, name=name)
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Every user value (a name, a slug, an error naming one) goes through escape(): a party named
+# `[/]` prints as it is. No emoji codes either: `:ok:` in a name stays text.
+out = Console(soft_wrap=True, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
+
+
+_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")  # rich's markup tag, with the backslashes before it
+
+
+def escape(value: object) -> str:
+    """Markup that prints as exactly `value`, whatever follows it.
+
+    rich.markup.escape doubles a single final backslash, which then prints twice unless a tag
+    follows: here trailing backslashes are doubled and an empty tag always follows them.
+    """
+    text = _TAG.sub(lambda m: m[1] * 2 + "\\" + m[2], str(value))
+    tail = len(text) - len(text.rstrip("\\"))
+    return text + "\\" * tail + "[none][/none]" if tail else text
+
+
+def cells(*values: object) -> list[Text]:
+    """Table cells as plain text, never markup."""
+    return [Text(str(v)) for v in values]
 
 Slug = Annotated[str, typer.Argument(help="the revision's slug, e.g. revidering-av-samarbeidsavtalen-2024")]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="stage key, when more than one is open")]
@@ -67,7 +90,7 @@ def _reach_local_prefect() -> None:
 
 
 def fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -78,7 +101,7 @@ def refusals() -> Iterator[None]:
         yield
     except PlanInvalid as exc:
         for problem in exc.problems:
-            err.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except DomainError as exc:
         fail(str(exc))
@@ -97,18 +120,30 @@ def day(value: str, option: str) -> dt.date:
         fail(f"{option}: {exc}")
 
 
+def read_bounded(path: Path, argument: str) -> bytes:
+    """The file's bytes, refused past MAX_PLAN_BYTES (read no further: it may be a device)."""
+    from avtaleflyt.models.limits import MAX_PLAN_BYTES
+
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_PLAN_BYTES + 1)
+    except OSError as exc:
+        fail(f"{argument}: cannot read {str(path)!r}: {exc.strerror}")
+    if len(data) > MAX_PLAN_BYTES:
+        fail(f"{argument}: {str(path)!r} is larger than {MAX_PLAN_BYTES} bytes (1 MiB)")
+    return data
+
+
 def read_plan_file(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"FILE: cannot read {str(path)!r}: {exc.strerror}")
+        return read_bounded(path, "FILE").decode("utf-8")
     except UnicodeDecodeError:
         fail(f"FILE: {str(path)!r} is not UTF-8 text")
 
 
 def print_warnings(warnings: list[PlanProblem]) -> None:
     for w in warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False, soft_wrap=True)
 
 
 _NUDGE_TEXT = {
@@ -125,9 +160,9 @@ _NUDGE_TEXT = {
 
 def report(recorded: records.Recorded, outcome: actions.RunOutcome) -> None:
     mark = "[green]recorded:[/]" if recorded.changed else "[dim]unchanged:[/]"
-    out.print(f"{mark} {recorded.message}", highlight=False)
+    out.print(f"{mark} {escape(recorded.message)}", highlight=False)
     if outcome.error:
-        err.print(f"[yellow]note:[/] recorded, but the run was not reached: {outcome.error}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]note:[/] recorded, but the run was not reached: {escape(str(outcome.error))}", highlight=False, soft_wrap=True)
     elif outcome.nudge:
         out.print(f"[dim]{_NUDGE_TEXT[outcome.nudge]}[/]")
 
@@ -155,9 +190,9 @@ def up(
         if source is not None:
             try:
                 started = actions.start_revision(source)
-                out.print(f"[green]started[/] {started.slug}")
+                out.print(f"[green]started[/] {escape(started.slug)}")
             except DomainError as exc:
-                out.print(f"[dim]example: {exc}[/]", highlight=False)
+                out.print(f"[dim]example: {escape(str(exc))}[/]", highlight=False)
         from sqlmodel import func, select
 
         from avtaleflyt.models.tables import User
@@ -193,7 +228,7 @@ def plan_check(file: Annotated[Path, typer.Argument(help="the plan file (YAML)")
     print_warnings(checked.warnings)
     plan = checked.plan
     out.print(
-        f"[green]ok:[/] {plan.revision_slug}: {len(plan.stages)} stages, {len(plan.parties)} parties, "
+        f"[green]ok:[/] {escape(plan.revision_slug)}: {len(plan.stages)} stages, {len(plan.parties)} parties, "
         f"{len(plan.forums)} forums, {len(plan.milestones)} milestones",
         highlight=False,
     )
@@ -214,7 +249,7 @@ def write_output(text: str, output: Path | None, option: str = "--output") -> No
         output.write_bytes(text.encode("utf-8"))
     except OSError as exc:
         fail(f"{option}: cannot write {str(output)!r}: {exc.strerror}")
-    err.print(f"[green]wrote[/] {output}", highlight=False)
+    err.print(f"[green]wrote[/] {escape(str(output))}", highlight=False)
 
 
 @plan_app.command("export")
@@ -248,15 +283,13 @@ def plan_import(
     """Read milestones from a spreadsheet's CSV into a plan file's `milestones:` block."""
     from avtaleflyt.models.fremdriftsplan import MilestonesInvalid, milestones_yaml, read_milestones_csv, replace_milestones
 
+    data = read_bounded(csv_file, "CSV")
+    warnings: list = []
     try:
-        data = csv_file.read_bytes()
-    except OSError as exc:
-        fail(f"CSV: cannot read {str(csv_file)!r}: {exc.strerror}")
-    try:
-        rows = read_milestones_csv(data)
+        rows = read_milestones_csv(data, warnings)
     except MilestonesInvalid as exc:
         for problem in exc.problems:
-            err.print(f"[red]error:[/] {csv_file.name}: {problem}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error:[/] {escape(csv_file.name)}: {escape(str(problem))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if into is None:
         text = milestones_yaml(rows)
@@ -272,8 +305,10 @@ def plan_import(
             (r.date, r.what, r.about, r.responsible, r.part) for r in rows
         ]:
             fail(f"--into: the milestones of {str(into)!r} could not be replaced safely; paste the block from `plan import CSV` by hand")
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {escape(csv_file.name)}: {escape(str(warning))}", highlight=False, soft_wrap=True)
     write_output(text, output)
-    err.print(f"[green]imported[/] {len(rows)} milestones from {csv_file.name}", highlight=False)
+    err.print(f"[green]imported[/] {len(rows)} milestones from {escape(csv_file.name)}", highlight=False)
 
 
 # --- revision -------------------------------------------------------------------
@@ -287,7 +322,7 @@ def revision_start(file: Annotated[Path, typer.Argument(help="the plan file (YAM
         started = actions.start_revision(source)
     print_warnings(started.checked.warnings)
     finished = " (finished the earlier start that stored the plan but made no run)" if started.resumed_start else ""
-    out.print(f"[green]started:[/] {started.slug} (run {started.flow_run_id}){finished}", highlight=False)
+    out.print(f"[green]started:[/] {escape(started.slug)} (run {started.flow_run_id}){finished}", highlight=False)
 
 
 @revision_app.command("resume")
@@ -316,10 +351,10 @@ def revision_list(as_json: JsonOpt = False) -> None:
     table = Table("revision", "status", "open stages", "decided", "hearing", "next deadline", "overdue")
     for v in views:
         nxt = v.next_deadline(today)
-        table.add_row(
+        table.add_row(*cells(
             v.slug, v.status, ", ".join(v.active_stages) or "-", f"{v.decided}/{v.treating}" if v.treating else "-",
             f"{v.responded}/{v.invited}" if v.invited else "-", f"{nxt.day} {nxt.stage}" if nxt else "-", str(v.overdue or ""),
-        )
+        ))
     out.print(table)
 
 
@@ -335,25 +370,25 @@ def revision_show(slug: Slug, as_json: JsonOpt = False) -> None:
 
 
 def print_view(v: RevisionView) -> None:
-    out.print(f"[bold]{v.title}[/] ({v.slug}) — {v.helsefellesskap}: [bold]{v.status}[/], event {v.seq}", highlight=False)
+    out.print(f"[bold]{escape(v.title)}[/] ({escape(v.slug)}) — {escape(v.helsefellesskap)}: [bold]{escape(v.status)}[/], event {v.seq}", highlight=False)
     stages = Table("stage", "kind", "status", "after", "dates", "progress", title="Stages")
     for s in v.stages:
         status = s.status + (f" (round {s.round})" if s.round > 1 else "")
-        stages.add_row(s.key, s.kind, status, ", ".join(s.after), " ".join(f"{k} {d}" for k, d in s.dates.items()), s.progress)
+        stages.add_row(*cells(s.key, s.kind, status, ", ".join(s.after), " ".join(f"{k} {d}" for k, d in s.dates.items()), s.progress))
     out.print(stages)
     hearing_keys = [s.key for s in v.stages if s.kind == "hearing"]
     parties = Table("party", "body", *hearing_keys, "treatment", "meeting", "decided", "case", title="Parties")
     for p in v.parties:
         treatment = (p.treatment or "-") + (" (self-reported)" if p.self_reported else "")
-        parties.add_row(
+        parties.add_row(*cells(
             p.name + ("" if p.active else " (left)"), p.body, *[p.hearings.get(k, "-") for k in hearing_keys],
             treatment, str(p.meeting or "-"), str(p.decided_on or "-"), p.case_no or "-",
-        )
+        ))
     out.print(parties)
     if v.deadlines:
         deadlines = Table("date", "stage", "what", title="Deadlines")
         for d in v.deadlines[:10]:
-            deadlines.add_row(str(d.day), d.stage, d.what + (" [red](overdue)[/]" if d.overdue else ""))
+            deadlines.add_row(*cells(d.day, d.stage), Text(d.what) + (Text(" (overdue)", style="red") if d.overdue else Text("")))
         out.print(deadlines)
 
 
@@ -372,7 +407,7 @@ def plan_shift(
     with refusals():
         preview = actions.preview_shift(slug, source)
     if preview.shift.empty:
-        out.print(f"[dim]unchanged:[/] {file} gives the plan in force (v{preview.from_version}); nothing to shift")
+        out.print(f"[dim]unchanged:[/] {escape(str(file))} gives the plan in force (v{preview.from_version}); nothing to shift")
         return
     print_shift(preview)
     print_warnings(preview.shift.warnings)
@@ -391,11 +426,11 @@ def _days(n: int | None) -> str:
 
 def print_shift(preview) -> None:  # noqa: ANN001 - tasks.shift.ShiftPreview
     s = preview.shift
-    out.print(f"[bold]Plan v{preview.from_version} → v{preview.to_version}[/] of {preview.slug}", highlight=False)
+    out.print(f"[bold]Plan v{preview.from_version} → v{preview.to_version}[/] of {escape(preview.slug)}", highlight=False)
     if s.date_moves:
         table = Table("stage", "date", "from", "to", "moved", "why", title="Dates moved")
         for m in s.date_moves:
-            table.add_row(m.stage, m.field, str(m.before or "-"), str(m.after or "-"), _days(m.days), f"with {m.moved_with}" if m.moved_with else "in the file")
+            table.add_row(*cells(m.stage, m.field, m.before or "-", m.after or "-", _days(m.days), f"with {m.moved_with}" if m.moved_with else "in the file"))
         out.print(table)
     for label, items in (
         ("stages added", s.stages_added), ("stages removed", s.stages_removed), ("stages changed", s.stages_changed),
@@ -407,9 +442,9 @@ def print_shift(preview) -> None:  # noqa: ANN001 - tasks.shift.ShiftPreview
         ("also changed", s.other),
     ):
         if items:
-            out.print(f"[bold]{label}:[/] " + "; ".join(items), highlight=False)
+            out.print(f"[bold]{label}:[/] " + escape("; ".join(items)), highlight=False)
     if preview.notices:
-        out.print(f"[bold]told of a new deadline ({len(preview.notices)}):[/] " + ", ".join(n.party for n in preview.notices), highlight=False)
+        out.print(f"[bold]told of a new deadline ({len(preview.notices)}):[/] " + escape(", ".join(n.party for n in preview.notices)), highlight=False)
     else:
         out.print("[dim]no party has a deadline that moved[/]")
 
@@ -488,17 +523,17 @@ def reminders_run(
     verb = "would enqueue" if dry_run else "enqueued"
     for swept in report.revisions:
         closed = f"; hearings {'to close' if dry_run else 'closed'}: {', '.join(swept.closed)}" if swept.closed else ""
-        out.print(f"{swept.slug}: {len(swept.due)} due, {verb} {swept.enqueued}{closed}", highlight=False)
+        out.print(escape(f"{swept.slug}: {len(swept.due)} due, {verb} {swept.enqueued}{closed}"), highlight=False)
     if report.sent:
         out.print(f"sent {report.sent.sent}, deferred {report.sent.deferred}, failed {report.sent.failed}")
         if report.sent.stopped:
-            err.print(f"[yellow]sending stopped:[/] {report.sent.stopped} (the rest waits in the outbox)", highlight=False)
+            err.print(f"[yellow]sending stopped:[/] {escape(str(report.sent.stopped))} (the rest waits in the outbox)", highlight=False)
     if report.sent is None and not dry_run and report.enqueued:
         out.print("[dim]no SMTP server configured here (AVTALEFLYT_SMTP_HOST): the worker sends them[/]")
     for slug, nudge in report.nudged.items():
-        out.print(f"[dim]{slug}: run {nudge}[/]", highlight=False)
+        out.print(f"[dim]{escape(f'{slug}: run {nudge}')}[/]", highlight=False)
     for error in report.errors:
-        err.print(f"[yellow]not done:[/] {error}", highlight=False)
+        err.print(f"[yellow]not done:[/] {escape(str(error))}", highlight=False)
     if not report.revisions:
         out.print(f"no active revisions on {day_}")
     if report.errors:
@@ -546,7 +581,7 @@ def mail_outbox(
     table = Table("created", "status", "event", "to", "subject", "answer / error")
     for m in rows:
         colour = {"failed": "red", "pending": "yellow"}.get(m.status.value, "green")
-        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", f"[{colour}]{m.status.value}[/]", m.event.value, m.to_address, m.subject, m.last_error or m.smtp_response or "")
+        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", f"[{colour}]{m.status.value}[/]", *cells(m.event.value, m.to_address, m.subject, m.last_error or m.smtp_response or ""))
     out.print(table)
 
 
@@ -566,7 +601,7 @@ def user_add(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with refusals(), session_scope() as session:
         user = add_user(session, username, name, role, password)
-    out.print(f"[green]added:[/] {user.username} ({user.role.value})", highlight=False)
+    out.print(f"[green]added:[/] {escape(user.username)} ({user.role.value})", highlight=False)
 
 
 def _set_active(username: str, active: bool) -> None:
@@ -629,7 +664,7 @@ def db_upgrade() -> None:
         migrate(url)
     except Exception as exc:  # noqa: BLE001 - unreachable server, wrong password: say so, exit 2
         fail(f"AVTALEFLYT_DATABASE_URL: could not migrate {make_url(url).render_as_string(hide_password=True)}: {exc.__class__.__name__}: {exc}")
-    out.print(f"[green]migrated:[/] {make_url(url).render_as_string(hide_password=True)}", highlight=False)
+    out.print(f"[green]migrated:[/] {escape(make_url(url).render_as_string(hide_password=True))}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - the console script

@@ -17,13 +17,14 @@ from typing import Any
 import yaml
 
 from .dates import PlanDate, check_year
+from .limits import MAX_PLAN_BYTES, MAX_TEXT
 
 COLUMNS = ("Når", "Hva", "Om", "Ansvar", "Del")
 FIELDS = ("date", "what", "about", "responsible", "part")
 _REQUIRED = ("Når", "Hva")
 _HEADER_NAMES = {"når": "Når", "nar": "Når", "hva": "Hva", "om": "Om", "ansvar": "Ansvar", "del": "Del"}
 _DELIMITERS = (";", "\t", ",")
-_MAX_TEXT = 500  # the plan file's limit for `what`
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run a cell starting so as a formula
 
 MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember")
 MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
@@ -141,7 +142,10 @@ def _decode(data: str | bytes) -> str:
 def _header(first_line: str) -> tuple[str, list[str]] | None:
     """(delimiter, column names) if the first line is a header row, else None."""
     for delimiter in _DELIMITERS:
-        cells = [c.strip().casefold() for c in next(csv.reader([first_line], delimiter=delimiter), [])]
+        try:
+            cells = [c.strip().casefold() for c in next(csv.reader([first_line], delimiter=delimiter), [])]
+        except csv.Error:  # read again, and reported with its row, below
+            return None
         while cells and not cells[-1]:
             cells.pop()
         if len(cells) >= 2 and all(c in _HEADER_NAMES for c in cells):
@@ -149,13 +153,32 @@ def _header(first_line: str) -> tuple[str, list[str]] | None:
     return None
 
 
-def read_milestones_csv(data: str | bytes) -> list[MilestoneRow]:
+def is_formula(cell: str) -> bool:
+    """True if a spreadsheet could take the cell for a formula (CSV injection)."""
+    return cell.startswith(_FORMULA_START)
+
+
+def neutralised(cell: str) -> str:
+    """The cell as text a spreadsheet shows and never runs: `'` before a formula's first character."""
+    return "'" + cell if is_formula(cell) else cell
+
+
+def _unneutralised(cell: str) -> str:
+    """What `neutralised` wrote: an exported CSV reads back as it was."""
+    return cell[1:] if cell.startswith("'") and is_formula(cell[1:]) else cell
+
+
+def read_milestones_csv(data: str | bytes, warnings: list[RowProblem] | None = None) -> list[MilestoneRow]:
     """The milestones of a CSV, `;`-separated (or `,`/tab when the header row uses them).
 
     The header `Når;Hva;Om;Ansvar[;Del]` is optional (its columns may come in any
     order); without it the columns are in that order. Empty rows are skipped.
     Raises `MilestonesInvalid` with every problem found; returns nothing partial.
+    Cells a spreadsheet would run as a formula are kept, each with a warning
+    appended to `warnings`.
     """
+    if len(data) > MAX_PLAN_BYTES:
+        raise MilestonesInvalid([RowProblem(1, "(file)", f"{len(data)} bytes; at most {MAX_PLAN_BYTES} (1 MiB)")])
     text = _decode(data)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     header = _header(first_line)
@@ -172,7 +195,16 @@ def read_milestones_csv(data: str | bytes) -> list[MilestoneRow]:
     rows: list[MilestoneRow] = []
     problems = []
     header_skipped = header is None
-    for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    while True:
+        number = reader.line_num + 1  # a quoted cell may span lines: the row starts on the next line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a stray quote in strict files
+            problems.append(RowProblem(number, "(row)", f"not readable as CSV: {exc}"))
+            break
         if not any(c.strip() for c in cells):
             continue
         if not header_skipped:
@@ -182,7 +214,13 @@ def read_milestones_csv(data: str | bytes) -> list[MilestoneRow]:
         if extra:
             problems.append(RowProblem(number, "(row)", f"{len(cells)} columns; expected {delimiter.join(columns)}"))
             continue
-        values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(columns)}
+        values = {name: _unneutralised(cells[i].strip()) if i < len(cells) else "" for i, name in enumerate(columns)}
+        if warnings is not None:
+            warnings += [
+                RowProblem(number, name, f"starts with {value[0]!r}: a spreadsheet may run it as a formula; check it, it is imported as text")
+                for name, value in values.items()
+                if name != "Når" and is_formula(value)
+            ]
         row, row_problems = _row(number, values)
         problems += row_problems
         if row is not None:
@@ -199,16 +237,16 @@ def _row(number: int, values: dict[str, str]) -> tuple[MilestoneRow | None, list
         date = parse_norwegian_date(values.get("Når", ""))
     except ValueError as exc:
         problems.append(RowProblem(number, "Når", str(exc)))
-    what = values.get("Hva", "")
-    if not what:
+    if not values.get("Hva", ""):
         problems.append(RowProblem(number, "Hva", "required"))
-    elif len(what) > _MAX_TEXT:
-        problems.append(RowProblem(number, "Hva", f"{len(what)} characters; at most {_MAX_TEXT}"))
+    for name in ("Hva", "Om", "Ansvar", "Del"):
+        if len(values.get(name, "")) > MAX_TEXT:
+            problems.append(RowProblem(number, name, f"{len(values[name])} characters; at most {MAX_TEXT}"))
     if problems:
         return None, problems
     return MilestoneRow(
         date=date,
-        what=what,
+        what=values["Hva"],
         about=values.get("Om") or None,
         responsible=values.get("Ansvar") or None,
         part=values.get("Del") or None,
@@ -219,12 +257,14 @@ def _row(number: int, values: dict[str, str]) -> tuple[MilestoneRow | None, list
 
 
 def write_milestones_csv(rows: list[MilestoneRow]) -> str:
-    """`Når;Hva;Om;Ansvar;Del` rows with CRLF line ends, starting with a BOM so Excel reads UTF-8."""
+    """`Når;Hva;Om;Ansvar;Del` rows with CRLF line ends, starting with a BOM so Excel reads UTF-8.
+
+    A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a `'` before it."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for r in rows:
-        writer.writerow([format_norwegian_date(r.date), r.what, r.about or "", r.responsible or "", r.part or ""])
+        writer.writerow([format_norwegian_date(r.date), *(neutralised(v or "") for v in (r.what, r.about, r.responsible, r.part))])
     return "\ufeff" + buffer.getvalue()
 
 

@@ -31,3 +31,20 @@ def check_length(value: str, maximum: int, what: str) -> str:
     return value
 
 MAX_YAML_VALUES = 250_000  # values in a plan once YAML aliases are expanded (a "billion laughs" stops here)
+
+
+_RECORDED_TEXT = {"case_no": ("case number", MAX_CASE_NO, True), "note": ("note", MAX_NOTE, False), "reason": ("reason", MAX_NOTE, False)}
+
+
+def check_recorded_text(values: dict) -> None:
+    """The case number, note or reason given with a recording (CLI, dashboard, party link):
+    ValueError naming the first that is too long, or a case number over more than one line."""
+    for field, (what, maximum, single) in _RECORDED_TEXT.items():
+        value = values.get(field)
+        if isinstance(value, str):
+            check_length(value, maximum, what)
+            if single:
+                try:
+                    one_line(value)
+                except ValueError as exc:
+                    raise ValueError(f"{what}: {exc}") from None

@@ -88,12 +88,24 @@ def test_start_without_prefect_stores_nothing(domain_db_url, tmp_path, offline_p
         (["forum", "decide", "x", "--forum", "ASU", "--outcome", "approved", "--date", "19/06/2024"], "--date: '19/06/2024' is not a date"),
         (["party", "schedule", "x", "--party", "Malvik", "--meeting", "2024-02-30"], "--meeting: '2024-02-30' is not a date"),
         (["revision", "show", "no-such"], "SLUG: no revision 'no-such'"),
+        (["party", "decide", "x", "--party", "Malvik", "--outcome", "approved", "--date", "9999-12-31"], "--date: '9999-12-31': the year must be 1900-2200"),
+        (["party", "schedule", "x", "--party", "Malvik", "--meeting", "01.01.1899"], "--meeting: '01.01.1899': the year must be 1900-2200"),
+        (["reminders", "run", "--as-of", "2201-01-01", "--dry-run"], "--as-of: '2201-01-01': the year must be 1900-2200"),
     ],
 )
 def test_bad_arguments_name_the_argument(domain_db_url, offline_prefect, args, message):
     result = run(*args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(("command", "argument"), [("check", "FILE"), ("import", "CSV")])
+def test_a_file_over_a_mebibyte_is_refused_unread(tmp_path, command, argument):
+    big = tmp_path / "big"
+    big.write_bytes(b"#" * (1024 * 1024 + 1))
+    result = run("plan", command, str(big))
+    assert result.exit_code == 2
+    assert f"{argument}: {str(big)!r} is larger than 1048576 bytes (1 MiB)" in result.stderr
 
 
 def test_unknown_outcome_is_refused_by_the_parser(domain_db_url):
@@ -206,3 +218,73 @@ def test_an_unreachable_domain_database_is_named_not_a_traceback(monkeypatch, of
     script = Path(sys.executable).with_name("avtaleflyt")
     listed = subprocess.run([str(script), "revision", "list"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 2 and "cannot be reached" in listed.stderr and "Traceback" not in listed.stderr
+
+
+# --- user values print as they are (rich markup, emoji codes) ------------------------------------
+
+ODD_NAME = "[/]"
+ODD_BODY = ":ok:[b]S\\"  # an emoji code, an opening tag, a backslash that would escape a closing one
+
+
+def _stored_plan_with_an_odd_party() -> str:
+    import datetime as dt
+
+    from avtaleflyt.models.plan import parse_plan
+    from avtaleflyt.tasks.reconcile import reconcile_revision
+    from avtaleflyt.tasks.store import store_revision
+
+    from .plans import treatment_plan
+
+    text = treatment_plan(1, parties=3).replace("name: Kommune 01,", f"name: '{ODD_NAME}',").replace("body: Kommunestyret}", f"body: '{ODD_BODY}'}}", 1)
+    with session_scope() as s:
+        store_revision(s, parse_plan(text), text, "t")
+    with session_scope() as s:
+        reconcile_revision(s, "revisjon-001", today=dt.date(2024, 12, 1))
+    return "revisjon-001"
+
+
+def test_a_party_named_like_markup_is_recorded_and_printed_as_it_is(domain_db_url, offline_prefect):
+    from avtaleflyt.models.enums import TreatmentStatus
+    from avtaleflyt.models.tables import Party, PartyTreatment
+
+    slug = _stored_plan_with_an_odd_party()
+    result = run("party", "decide", slug, "--party", ODD_NAME, "--outcome", "approved", "--date", "2024-12-01", "--case", "[b]12/34")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"recorded: {ODD_NAME}: approved on 2024-12-01 (case [b]12/34)" in result.stdout
+    with session_scope() as s:
+        party = s.exec(select(Party).where(Party.name == ODD_NAME)).one()
+        assert s.exec(select(PartyTreatment.status).where(PartyTreatment.party_id == party.id)).one() == TreatmentStatus.approved
+
+    shown = run("revision", "show", slug)
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    assert f"│ {ODD_NAME} " in shown.stdout and f"│ {ODD_BODY} " in shown.stdout
+    refused = run("party", "decide", slug, "--party", ODD_NAME, "--outcome", "rejected", "--date", "2024-12-01")
+    assert refused.exit_code == 2
+    assert f"--outcome: {ODD_NAME} has already decided" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [("1" * 65, "case number: 65 characters; at most 64"), ("12/34\nBcc: x", "case number: must be on one line")],
+)
+def test_a_case_number_is_one_short_line(domain_db_url, offline_prefect, case, message):
+    from avtaleflyt.models.tables import PartyTreatment
+
+    slug = _stored_plan_with_an_odd_party()
+    result = run("party", "decide", slug, "--party", "Kommune 02", "--outcome", "approved", "--date", "2024-12-01", "--case", case)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    with session_scope() as s:
+        assert s.exec(select(PartyTreatment).where(PartyTreatment.decided_on.is_not(None))).all() == []
+
+
+@pytest.mark.parametrize("value", ["[/]", "[bold]x", "a\\", "a\\\\", "\\[b]\\", ":ok:", "x\\\\[/]\\\\\\"])
+def test_any_value_prints_as_it_is_before_markup_and_at_the_end(value):
+    from rich.console import Console
+
+    from avtaleflyt.cli import escape
+
+    console = Console(emoji=False, width=200)
+    with console.capture() as captured:
+        console.print(f"[bold]{escape(value)}[/] then {escape(value)}", highlight=False)
+    assert captured.get() == f"{value} then {value}\n"

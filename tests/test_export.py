@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -18,6 +19,8 @@ from sqlmodel import select
 
 from avtaleflyt.dashboard import create_app
 from avtaleflyt.db import engine_for, session_scope
+from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.fremdriftsplan import MilestoneRow, read_milestones_csv, write_milestones_csv
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.tables import Party, Stage
@@ -222,6 +225,31 @@ def test_csv_has_bom_header_crlf_and_norwegian_dates(engine):
     assert ["27.06.2024", "Høringsfrist fagrådsstruktur", '"27. juni"', "Fagråd", REVISED] in rows
 
 
+FORMULAS = ["=HYPERLINK(\"http://x.example\")", "+47 1", "-1+1", "@SUM(A1)"]  # a plan strips leading tab and CR
+
+
+def test_csv_neutralises_every_cell_a_spreadsheet_would_run_as_a_formula(tmp_path):
+    engine = engine_for(f"sqlite:///{tmp_path / 'x.db'}")
+    milestones = "".join(
+        f"  - {{date: 2024-06-{10 + i}, what: {json.dumps(f)}, about: {json.dumps(f)}, responsible: {json.dumps(f)}, part: {json.dumps(f)}}}\n"
+        for i, f in enumerate(FORMULAS)
+    )
+    source = SMALL_PLAN + "milestones:\n" + milestones
+    with session_scope(engine) as s:
+        store_revision(s, parse_plan(source), source, "tester")
+        text = export.plan_csv(s, SMALL_SLUG)
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";"))[1:]
+    assert [row[1:] for row in rows] == [["'" + f] * 4 for f in FORMULAS]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+    assert [(r.what, r.about, r.responsible, r.part) for r in read_milestones_csv(text)] == [(f,) * 4 for f in FORMULAS]  # read back as written
+
+
+def test_csv_neutralises_a_leading_tab_or_cr_too():
+    text = write_milestones_csv([MilestoneRow(PlanDate(2024, 6, 1), "\tx", "\rx", "a=b", None)])
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";"))
+    assert rows[1] == ["01.06.2024", "'\tx", "'\rx", "a=b", ""]
+
+
 # --------------------------------------------------------------------------- the dashboard
 
 
@@ -290,11 +318,11 @@ def test_revision_page_offers_exports_and_working_subscribe_links(engine, app_cl
     text = app_client.get(f"/revisions/{SLUG}").text
     for link in ("fremdriftsplan", "plan.csv", "kalendere"):
         assert f'href="/revisions/{SLUG}/{link}"' in text
-    (revision_feed,) = [unescape(u) for u in re.findall(r'class="feed-url" readonly value="([^"]+)"', text)]
+    (revision_feed,) = [unescape(u) for u in re.findall(r'class="feed-url[^"]*" readonly value="([^"]+)"', text)]
     assert f'href="webcal://{revision_feed.split("://", 1)[1]}"' in unescape(text)
 
     calendars = app_client.get(f"/revisions/{SLUG}/kalendere").text
-    urls = [unescape(u) for u in re.findall(r'class="feed-url" readonly value="([^"]+)"', calendars)]
+    urls = [unescape(u) for u in re.findall(r'class="feed-url[^"]*" readonly value="([^"]+)"', calendars)]
     assert urls[0] == revision_feed
     assert len(urls) == 1 + 21  # and one per active party
     fresh = TestClient(create_app(engine, today=lambda: TODAY, prefect_ui="http://prefect.test"))  # no login

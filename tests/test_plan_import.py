@@ -288,3 +288,58 @@ def test_export_prints_to_stdout(domain_db_url):
     assert "Høyringsfrist: hoering" in ics.stdout
     html = run("plan", "export", "testrevisjon-2024", "--format", "html")
     assert html.exit_code == 0 and "Fremdriftsplan — Testrevisjon 2024 — Trinn og frister" in html.stdout
+
+
+# --------------------------------------------------------------------------- hostile spreadsheets
+
+
+def test_a_field_over_the_csv_limit_is_refused_with_its_row(tmp_path):
+    csv_file = tmp_path / "m.csv"
+    csv_file.write_text('Når;Hva\n27.11.24;Møte\n01.12.24;"' + "x" * 200_000 + '"\n', encoding="utf-8")
+    result = run("plan", "import", str(csv_file))
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "m.csv: row 3, (row): not readable as CSV: field larger than field limit (131072)" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_multiline_cell_before_a_bad_row_counts_its_lines():
+    with pytest.raises(MilestonesInvalid) as caught:
+        read_milestones_csv('Når;Hva;Om\n27.11.24;Møte;"a\nb"\n27.11;Frist;\n')
+    assert [(p.row, p.column) for p in caught.value.problems] == [(4, "Når")]
+
+
+@pytest.mark.parametrize("column", ["Om", "Ansvar", "Del"])
+def test_every_text_column_is_bounded(column):
+    with pytest.raises(MilestonesInvalid, match=f"row 2, {column}: 501 characters; at most 500"):
+        read_milestones_csv(f"Når;Hva;{column}\n27.11.24;Møte;" + "x" * 501 + "\n")
+
+
+def test_a_date_outside_1900_to_2200_is_refused():
+    with pytest.raises(MilestonesInvalid) as caught:
+        read_milestones_csv("Når;Hva\n31.12.9999;Frist\nnov 1899;Møte\n")
+    assert [str(p) for p in caught.value.problems] == [
+        "row 2, Når: '31.12.9999': the year must be 1900-2200",
+        "row 3, Når: 'nov 1899': the year must be 1900-2200",
+    ]
+
+
+def test_a_csv_over_a_mebibyte_is_refused():
+    with pytest.raises(MilestonesInvalid, match=r"row 1, \(file\): 1048577 bytes; at most 1048576"):
+        read_milestones_csv(b"x" * (1024 * 1024 + 1))
+
+
+def test_formula_cells_are_imported_as_text_with_a_warning(tmp_path):
+    csv_file = tmp_path / "m.csv"
+    csv_file.write_text('Når;Hva;Om;Ansvar\n27.11.24;=HYPERLINK("http://x.example");@SUM(A1);ASU\n28.11.24;Møte;-;+47\n', encoding="utf-8")
+    result = run("plan", "import", str(csv_file))
+    assert result.exit_code == 0, (result.output, result.exception)
+    for row, column, first in [(2, "Hva", "="), (2, "Om", "@"), (3, "Om", "-"), (3, "Ansvar", "+")]:
+        assert f"warning: m.csv: row {row}, {column}: starts with {first!r}: a spreadsheet may run it as a formula" in result.stderr
+    assert "HYPERLINK" in result.stdout and "imported 2 milestones" in result.stderr
+
+
+def test_an_exported_neutralised_cell_reads_back_as_it_was():
+    warnings: list = []
+    rows = read_milestones_csv("Når;Hva;Om\n27.11.24;'=1+1;'x\n", warnings)
+    assert [(r.what, r.about) for r in rows] == [("=1+1", "'x")]
+    assert [(w.row, w.column) for w in warnings] == [(2, "Hva")]
