@@ -31,7 +31,7 @@ from . import limits
 from .dates import PlanDate
 from .enums import Language, PartyKind, StageKind
 from .identifiers import is_valid_org_number, slugify
-from .plan_yaml import line_index, load
+from .plan_yaml import line_index, line_of, load, loc_of, place
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}$")
 _KEY = re.compile(r"^[A-Za-z0-9ÆØÅæøå][A-Za-z0-9ÆØÅæøå_.-]*$")
@@ -216,25 +216,6 @@ class CheckedPlan:
     warnings: list[PlanProblem]
 
 
-def _without_tag(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's tag of the stage union (`stages, 0, hearing, deadline`): not a place in the file."""
-    kinds = {k.value for k in StageKind}
-    return tuple(
-        p for i, p in enumerate(loc) if not (i >= 2 and loc[i - 2] == "stages" and isinstance(loc[i - 1], int) and p in kinds)
-    )
-
-
-def _place(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in _without_tag(loc):
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            name = part if part and part.isprintable() and part.strip() == part else repr(part)
-            out += f".{name}" if out else name
-    return out or "(top)"
-
-
 _MESSAGES = {
     "extra_forbidden": "unknown key",
     "missing": "required",
@@ -248,18 +229,6 @@ def _message(error: dict[str, Any]) -> str:
         return _MESSAGES[error["type"]]
     msg: str = error["msg"]
     return msg.removeprefix("Value error, ")
-
-
-# --- YAML with line numbers ---------------------------------------------------
-
-
-def _line_of(lines: dict, loc: tuple[Any, ...]) -> int | None:
-    loc = _without_tag(loc)
-    while loc:
-        if loc in lines:
-            return lines[loc]
-        loc = loc[:-1]
-    return lines.get(())
 
 
 def parse_plan(text: str, *, dates_in_order: bool = True) -> CheckedPlan:
@@ -287,25 +256,18 @@ def parse_plan(text: str, *, dates_in_order: bool = True) -> CheckedPlan:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
         raise PlanInvalid(
-            [PlanProblem(_place(_error_loc(e)), _message(e), _line_of(lines, _error_loc(e))) for e in exc.errors()]
+            [PlanProblem(place(_error_loc(e)), _message(e), line_of(lines, _error_loc(e))) for e in exc.errors()]
         ) from None
     errors, warnings = check_plan(plan, dates_in_order=dates_in_order)
     if errors:
-        raise PlanInvalid([PlanProblem(p.place, p.message, _line_of(lines, _loc(p.place))) for p in errors])
-    return CheckedPlan(plan, [PlanProblem(p.place, p.message, _line_of(lines, _loc(p.place))) for p in warnings])
+        raise PlanInvalid([PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in errors])
+    return CheckedPlan(plan, [PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in warnings])
 
 
 def _error_loc(error: dict[str, Any]) -> tuple[Any, ...]:
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         return (*error["loc"], "kind")
     return error["loc"]
-
-
-def _loc(place: str) -> tuple[Any, ...]:
-    parts: list[Any] = []
-    for token in re.findall(r"[^.\[\]]+|\[\d+\]", place):
-        parts.append(int(token[1:-1]) if token.startswith("[") else token)
-    return tuple(parts)
 
 
 # --- cross-field checks -------------------------------------------------------

@@ -11,18 +11,20 @@ to check with its line (PyYAML's own date resolver raises a bare ValueError on
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import yaml
 from yaml.constructor import ConstructorError
 
+from .enums import StageKind
 from .limits import MAX_YAML_VALUES
 
 _CORE = "tag:yaml.org,2002:"
 
 
 class PlanLoader(yaml.SafeLoader):
-    yaml_implicit_resolvers: dict = {}  # filled below: the core schema only
+    yaml_implicit_resolvers: ClassVar[dict] = {}  # filled below: the core schema only
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
         if isinstance(node, yaml.MappingNode):
@@ -55,7 +57,7 @@ for _tag, _pattern, _first in [
     PlanLoader.add_implicit_resolver(_CORE + _tag, re.compile(_pattern), list(_first))
 
 
-def _scalar(kind: str, convert):  # noqa: ANN001, ANN202
+def _scalar(kind: str, convert: Callable[[str], Any]) -> Callable[[PlanLoader, yaml.Node], Any]:
     def construct(loader: PlanLoader, node: yaml.Node) -> Any:
         value = loader.construct_scalar(node)
         try:
@@ -136,3 +138,41 @@ def line_index(node: yaml.Node, path: tuple[Any, ...] = (), out: dict | None = N
         for i, item in enumerate(node.value):
             line_index(item, path + (i,), out, seen)
     return out
+
+
+# --- places in the file: `stages[2].deadline`, and its line ----------------------------
+
+
+def without_tag(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's tag of the stage union (`stages, 0, hearing, deadline`): not a place in the file."""
+    kinds = {k.value for k in StageKind}
+    return tuple(
+        p for i, p in enumerate(loc) if not (i >= 2 and loc[i - 2] == "stages" and isinstance(loc[i - 1], int) and p in kinds)
+    )
+
+
+def place(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in without_tag(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            name = part if part and part.isprintable() and part.strip() == part else repr(part)
+            out += f".{name}" if out else name
+    return out or "(top)"
+
+
+def line_of(lines: dict, loc: tuple[Any, ...]) -> int | None:
+    loc = without_tag(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def loc_of(place: str) -> tuple[Any, ...]:
+    parts: list[Any] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", place):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    return tuple(parts)
