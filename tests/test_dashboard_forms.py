@@ -231,6 +231,13 @@ def test_the_throttle_backs_off_exponentially_then_locks_out():
             now[0] += waits[n] + 0.001
     assert waits == {n: 2.0 ** (n - ACCOUNT.free) for n in range(ACCOUNT.free, ACCOUNT.lock_after)} | {ACCOUNT.lock_after: ACCOUNT.lockout_seconds}
     assert [a for a, _ in events] == ["login.throttled", "login.locked"]
+    # A wait runs from the end of the failed check, however long the check took.
+    throttle.succeeded("10.0.0.1", "kari")
+    for _ in range(ACCOUNT.free):
+        assert throttle.begin("10.0.0.3", "per").wait == 0
+    now[0] += 5.0  # a check that took five seconds...
+    throttle.failed("10.0.0.3", "per")
+    assert throttle.begin("10.0.0.3", "per").wait == ACCOUNT.base_seconds  # ...still leaves the full wait
     other = throttle.begin("10.0.0.2", "ola")  # another address and account are not held up
     assert other.wait == 0
     throttle.succeeded("10.0.0.2", "ola")

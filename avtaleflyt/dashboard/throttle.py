@@ -63,15 +63,28 @@ class LoginThrottle:
             for key, state, limits in states:
                 state.failures += 1
                 state.last = now
-                if state.failures >= limits.lock_after:
-                    state.not_before = now + limits.lockout_seconds
-                    if state.failures == limits.lock_after:
-                        events.append(("login.locked", key))
-                elif state.failures >= limits.free:
-                    state.not_before = now + limits.base_seconds * 2 ** (state.failures - limits.free)
-                    if state.failures == limits.free:
-                        events.append(("login.throttled", key))
+                state.not_before = now + self._wait(state.failures, limits)
+                if state.failures == limits.lock_after:
+                    events.append(("login.locked", key))
+                elif state.failures == limits.free:
+                    events.append(("login.throttled", key))
             return Decision(0.0, tuple(events))
+
+    def failed(self, address: str, username: str) -> None:
+        """The attempt failed: a wait it started runs from now (a slow check does not use it up)."""
+        now = self._clock()
+        with self._lock:
+            for key in (f"address:{address}", f"account:{username[:64]}"):
+                entry = self._keys.get(key)
+                if entry is not None and entry[0].failures >= entry[1].free:
+                    state, limits = entry
+                    state.not_before = max(state.not_before, now + self._wait(state.failures, limits))
+
+    @staticmethod
+    def _wait(failures: int, limits: Limits) -> float:
+        if failures >= limits.lock_after:
+            return limits.lockout_seconds
+        return limits.base_seconds * 2 ** (failures - limits.free) if failures >= limits.free else 0.0
 
     def succeeded(self, address: str, username: str) -> None:
         with self._lock:
