@@ -605,8 +605,6 @@ def user_add(
 
 
 def _set_active(username: str, active: bool) -> None:
-    from rich.markup import escape
-
     from avtaleflyt.settings import get_settings
     from avtaleflyt.tasks.accounts import set_active
 
@@ -634,8 +632,6 @@ def user_role(
     role: Annotated[Role, typer.Option("--role", help="coordinator (records) or reader (reads)")],
 ) -> None:
     """Give an account another role; a session under way has it from its next request."""
-    from rich.markup import escape
-
     from avtaleflyt.settings import get_settings
     from avtaleflyt.tasks.accounts import set_role
 

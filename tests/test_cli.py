@@ -288,3 +288,13 @@ def test_any_value_prints_as_it_is_before_markup_and_at_the_end(value):
     with console.capture() as captured:
         console.print(f"[bold]{escape(value)}[/] then {escape(value)}", highlight=False)
     assert captured.get() == f"{value} then {value}\n"
+
+
+def test_a_user_named_like_markup_prints_as_it_is(domain_db_url):
+    name = "[/]kari\\"
+    added = runner.invoke(app, ["user", "add", name, "--password-stdin"], input="et langt nok passord\n")
+    assert added.exit_code == 0, (added.output, added.exception)
+    assert f"added: {name} (reader)" in added.stdout
+    disabled = run("user", "disable", name)
+    assert disabled.exit_code == 0, (disabled.output, disabled.exception)
+    assert disabled.stdout.rstrip().endswith(f": {name}")
