@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from avtaleflyt.clock import today
+from avtaleflyt.models.dates import check_year
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
+from avtaleflyt.models.limits import check_recorded_text
 from avtaleflyt.models.rules import DomainError
 
 from . import records
@@ -20,6 +22,12 @@ def _need(value, name: str):  # noqa: ANN001, ANN202
 def record_input(session: Session, slug: str, event, actor: str) -> records.Recorded | None:  # noqa: ANN001
     """`event` is a RevisionInput; returns None for `refresh`."""
     day = event.date
+    try:  # the form takes any date and any text: the same bounds as the CLI and the dashboard
+        if day is not None:
+            check_year(day.year, day)
+        check_recorded_text({"case_no": event.case_no, "note": event.note})
+    except ValueError as exc:
+        raise DomainError(f"{'date' if 'year' in str(exc) else 'input'}: {exc}") from None
     match event.action:
         case "refresh":
             return None

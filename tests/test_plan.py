@@ -597,3 +597,24 @@ def test_a_thousand_stages_shift_without_recursion():
     after = parse_plan(chain("2030-01-02"), dates_in_order=False).plan
     shifted = shift_plan(before, before, after, {})
     assert len(shifted.effective.stages) == 1200  # past the recursion limit; _changed_fields is quadratic
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"date": "9999-12-31"}, "date: '9999-12-31': the year must be 1900-2200"),
+        ({"date": "2024-12-01", "case_no": "1" * 65}, "input: case number: 65 characters; at most 64"),
+        ({"date": "2024-12-01", "case_no": "1\r\n2"}, "input: case number: must be on one line"),
+        ({"date": "2024-12-01", "note": "n" * 2001}, "input: note: 2001 characters; at most 2000"),
+    ],
+)
+def test_prefects_resume_form_holds_the_same_bounds(given, message):
+    """The resume form (flows/inputs.py) takes any date and text: refused before anything is read or written."""
+    from avtaleflyt.flows.inputs import RevisionInput
+    from avtaleflyt.models.rules import DomainError
+    from avtaleflyt.tasks.run_input import record_input
+
+    event = RevisionInput(action="party_decision", party="Malvik", outcome="approved", **given)
+    with pytest.raises(DomainError) as caught:
+        record_input(None, "any", event, actor="prefect-ui")  # no session: refused before it is used
+    assert str(caught.value) == message
