@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,10 +30,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterName
 from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from sqlmodel import func, select
@@ -49,7 +51,9 @@ from avtaleflyt.tasks.sweep import run_sweep
 
 from .pg import PostgresServer
 from .plans import treatment_plan
+from .outbox_rows import live_claims
 from .smtp import SmtpServer
+from .waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.backends("postgresql")]
 
@@ -159,6 +163,27 @@ def wait_until(check: Callable[[], tuple[bool, object]], timeout: float, what: s
             return
         time.sleep(every)
     pytest.fail(f"{what} did not happen within {timeout:.0f} s; last seen: {seen}")
+
+
+def port_free(port: int) -> bool:
+    """Nothing listens on the port any more (connections in TIME_WAIT don't count: uvicorn reuses the address)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def passes_retrying(flow_run_ids: list[str]) -> Callable[[], tuple[bool, object]]:
+    """Some run's reconcile task has failed and waits to be tried again."""
+    def check() -> tuple[bool, object]:
+        with get_client(sync_client=True) as client:
+            task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in flow_run_ids])))
+        names = Counter(t.state.name for t in task_runs if t.state is not None)
+        return bool(names["AwaitingRetry"] or names["Retrying"] or any(t.run_count > 1 for t in task_runs)), dict(names)
+    return check
 
 
 def run_states(slugs: list[str]) -> dict[str, list[str]]:
@@ -294,7 +319,7 @@ def test_fifty_revisions_on_two_workers_through_a_server_restart_and_a_killed_wo
 
     # The Prefect server goes away and comes back while all 50 wait.
     cluster.server.stop()
-    time.sleep(3)
+    wait_for(lambda: port_free(cluster.port), 60, "the Prefect server's port to be free")
     cluster.start_server()
     assert first.is_alive() and second.is_alive(), "a worker did not outlive the server's restart"
 
@@ -311,7 +336,7 @@ def test_fifty_revisions_on_two_workers_through_a_server_restart_and_a_killed_wo
     until_completed(slugs, 600)
     # What a killed sender held is sent once its lease (30 s here) has run out, by the next sender:
     # here the daily sweep's deployment, run by hand on the surviving worker.
-    time.sleep(31)
+    wait_for(lambda: live_claims() == 0, 120, "the killed senders' leases to run out", every=1)
     sweep = run_deployment("deadline-sweep/daily", parameters={"as_of": DECIDED_ON.isoformat()}, timeout=300)
     assert sweep.state.is_completed(), sweep.state
     check_nothing_doubled(cluster, slugs)
@@ -342,11 +367,11 @@ def test_the_domain_database_away_in_the_middle_of_passes(cluster, monkeypatch):
             for flow_run_id, seq in waiting:  # resumed while the database is away: their passes retry
                 assert runs.try_nudge(flow_run_id, seq, wait_seconds=5).error is None
             wait_until(none_paused(slugs), 120, "the runs resumed")
-            time.sleep(3)
+            wait_until(passes_retrying([id for id, _ in waiting]), 120, "a pass retrying against the database that is away")
         finally:
             domain_pg.resume()
 
         until_completed(slugs, 300)
-        time.sleep(31)
+        wait_for(lambda: live_claims() == 0, 120, "the leases of senders that failed to be run out", every=1)
         run_sweep(DECIDED_ON)  # sends what a pass could not
         check_nothing_doubled(cluster, slugs)
