@@ -13,7 +13,7 @@ records.py), and the last one of each revision goes through the command path
 (`actions.record`), which resumes the run: one resume per revision, as when a
 coordinator records the day's decisions. The whole of this module takes a few
 minutes on two cores; most of it is Prefect starting a process per flow run and the
-automation's 90 s wait for a run whose worker died.
+silence window (four heartbeats, 120 s) before a run whose worker died is judged dead.
 """
 
 from __future__ import annotations
@@ -215,8 +215,8 @@ def delivered(cluster: Cluster, n: int) -> Callable[[], tuple[bool, object]]:
 
 
 def until_completed(slugs: list[str], timeout: float) -> None:
-    """Wait for every run to complete. The runs a dead worker left are marked Stalled by
-    the automations and restarted by them or by the watchdog's schedule (every ten
+    """Wait for every run to complete. The runs a dead worker left are restarted by the
+    watchdog (flows/watchdog.py) once they have been silent for the window, on its schedule (every ten
     minutes); here the watchdog's deployment is run whenever 45 s pass without
     progress, instead of waiting for its schedule."""
     deadline = time.monotonic() + timeout

@@ -200,8 +200,9 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
 def test_worker_killed_mid_pass_is_recovered_without_duplicates(prefect_server, worker, domain_db_url, tmp_path):
     """SIGKILL the worker (and the run process in its group) while the run is Running.
 
-    The run stays Running in Prefect with nobody behind it, until the worker's
-    automations notice the missing heartbeat, mark it Stalled and schedule it again.
+    The run stays Running in Prefect with nobody behind it until it has been silent for
+    the window (four heartbeats); then the next command (here `revision resume`), or the
+    watchdog on its schedule, restarts it.
     """
     plan = tmp_path / "plan.yaml"
     plan.write_text(SMALL_PLAN, encoding="utf-8")
@@ -232,8 +233,7 @@ def test_worker_killed_mid_pass_is_recovered_without_duplicates(prefect_server, 
         assert not live.is_alive(), "the worker outlived its kill"
     worker()
     # As a coordinator would after an outage: nudge until the run is back. The
-    # command reschedules a run silent for three heartbeats (so does the
-    # automation, when the SQLite-backed server does not drop its window).
+    # command restarts a run silent for the window (so does the watchdog).
     deadline = time.monotonic() + 240
     with get_client(sync_client=True) as client:
         while client.read_flow_run(run_id).state.type.value in ("RUNNING", "CRASHED"):
