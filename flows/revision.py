@@ -50,9 +50,10 @@ def send_outbox() -> None:
     except Exception as exc:  # noqa: BLE001 - mail trouble must not fail the revision; the outbox keeps the rows
         get_run_logger().error("outbox not sent: %s: %s", exc.__class__.__name__, exc)
         return
-    if report.attempted or report.stopped:
-        get_run_logger().info("outbox: sent %d, deferred %d, failed %d%s", report.sent, report.deferred, report.failed,
-                              f"; stopped: {report.stopped}" if report.stopped else "")
+    if report.attempted:
+        get_run_logger().info("outbox: sent %d, deferred %d, failed %d", report.sent, report.deferred, report.failed)
+    if report.stopped:  # the rest waits in the outbox for the next sender
+        get_run_logger().warning("outbox: sending stopped: %s", report.stopped)
 
 
 @task(name="record-resume-input", cache_policy=NONE)
