@@ -49,6 +49,7 @@ from .smtp import SmtpServer
 # How often a test worker asks the server for runs to start (prefect's default is
 # 10 s); a resumed run waits for this poll, so keep it short in tests.
 WORKER_POLL_SECONDS = "1"
+PREFECT_TEST_AUTH = "avtaleflyt:session-test-password"
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,12 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     environment only once, on import.
     """
     data_dir = tmp_path_factory.mktemp("prefect-server")
-    env = prefect_env(data_dir, free_port())
+    # Behind a password, as `up` runs it: every client of the tests (CLI, workers, run
+    # processes, the dashboard) must send it, or the server refuses them.
+    env = prefect_env(data_dir, free_port(), auth_string=PREFECT_TEST_AUTH)
     # The scheduler looks every 60 s by default; tests that wait for a scheduled run need less.
     os.environ.setdefault("PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS", "5")
-    server = start_prefect_server(data_dir, int(env["PREFECT_SERVER_API_PORT"]))
+    server = start_prefect_server(data_dir, int(env["PREFECT_SERVER_API_PORT"]), auth_string=PREFECT_TEST_AUTH)
     saved = {name: os.environ.get(name) for name in env}
     apply_prefect_env(env)
     _session_prefect_env.update(env)
