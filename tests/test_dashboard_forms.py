@@ -98,11 +98,17 @@ def test_a_reader_cannot_record(app, engine):
     assert treatment(engine, "Malvik kommune") == "sent"
 
 
-def test_a_party_reports_through_its_link_once(app, engine):
+def party_link(engine, party_name: str, source_key: str) -> str:  # noqa: ANN001
+    """A token for the party's own link, valid for a day."""
     with session_scope(engine) as s:
         revision = s.exec(select(Revision)).one()
-        party = s.exec(select(Party).where(Party.name == "Trondheim kommune")).one()
-        token = links.issue(s, get_settings().signing_key(), revision, party, source_key="t", expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+        party = s.exec(select(Party).where(Party.name == party_name)).one()
+        return links.issue(s, get_settings().signing_key(), revision, party, source_key=source_key,
+                           expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+
+
+def test_a_party_reports_through_its_link_once(app, engine):
+    token = party_link(engine, "Trondheim kommune", "t")
     client = TestClient(app)
     form = client.get(f"/p/{token}")
     assert form.status_code == 200 and "Meld vedtak: Trondheim kommune" in form.text
@@ -116,10 +122,7 @@ def test_a_party_reports_through_its_link_once(app, engine):
 
 
 def test_the_party_form_needs_its_csrf_token(app, engine):
-    with session_scope(engine) as s:
-        revision = s.exec(select(Revision)).one()
-        party = s.exec(select(Party).where(Party.name == "Malvik kommune")).one()
-        token = links.issue(s, get_settings().signing_key(), revision, party, source_key="t2", expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+    token = party_link(engine, "Malvik kommune", "t2")
     answer = TestClient(app).post(f"/p/{token}", data={"outcome": "approved", "date": "2025-02-05"})
     assert answer.status_code == 403
     assert treatment(engine, "Malvik kommune") == "sent"
@@ -260,10 +263,7 @@ def test_a_refusal_quoting_a_huge_value_keeps_the_cookie_small(app, engine):
 def test_every_answer_carries_the_security_headers_and_pages_have_no_inline_script_or_style(app, engine):
     import re
 
-    with session_scope(engine) as s:
-        revision = s.exec(select(Revision)).one()
-        party = s.exec(select(Party).where(Party.name == "Malvik kommune")).one()
-        token = links.issue(s, get_settings().signing_key(), revision, party, source_key="h", expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+    token = party_link(engine, "Malvik kommune", "h")
     anonymous = TestClient(app)
     client = log_in(TestClient(app), engine, Role.coordinator)
     answers = {
