@@ -17,6 +17,8 @@ from .watchdog import WATCHDOG_CRON, WATCHDOG_DEPLOYMENT, run_watchdog
 
 
 def deployments() -> list:
+    """What `main` serves, built without starting anything; deploy/prefect.yaml declares the same
+    deployments for Prefect workers (tests/test_deployments.py compares them field by field)."""
     return [
         revision_flow.to_deployment(
             name=REVISION_DEPLOYMENT,
