@@ -16,7 +16,6 @@ outbox's at-least-once) is stored twice, with the same Message-ID.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import hashlib
 import itertools
 import os
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from avtaleflyt.clock import utcnow
 
 HOST = "127.0.0.1"
 
@@ -44,7 +45,7 @@ class EmlHandler:
     def _name(self, content: bytes) -> str:
         headers = BytesHeaderParser().parsebytes(content)
         ident = (headers.get("Message-ID") or "").strip() or hashlib.sha256(content).hexdigest()
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S.%fZ")
         digest = hashlib.sha256(ident.encode(errors="replace")).hexdigest()[:12]
         return f"{stamp}-{next(self._counter):06d}-{digest}.eml"
 

@@ -21,6 +21,7 @@ import uuid
 
 import httpx
 
+from avtaleflyt import clock
 from avtaleflyt.settings import REVISION_FLOW, heartbeat_seconds
 
 _lock = threading.Lock()
@@ -61,7 +62,7 @@ def _beat(flow_run_id: str, every: int, stop: threading.Event) -> None:
     with httpx.Client(base_url=url, headers=headers, timeout=min(every, 20)) as client:
         while True:
             try:
-                client.post("/events", json=[heartbeat_event(flow_run_id, flow_id, tags, dt.datetime.now(dt.timezone.utc))])
+                client.post("/events", json=[heartbeat_event(flow_run_id, flow_id, tags, clock.utcnow())])
                 if flow_id is None:
                     run = client.get(f"/flow_runs/{flow_run_id}")
                     if run.status_code == 200:

@@ -19,9 +19,10 @@ from collections import Counter
 from prefect import flow, get_run_logger
 from sqlmodel import or_, select
 
+from avtaleflyt.clock import utcnow
 from avtaleflyt.db import session_scope
 from avtaleflyt.models.enums import RevisionStatus
-from avtaleflyt.models.tables import Revision, utcnow
+from avtaleflyt.models.tables import Revision
 from avtaleflyt.tasks.runs import try_nudge
 
 WATCHDOG_FLOW = "run-watchdog"

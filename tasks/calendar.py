@@ -7,6 +7,8 @@ import hashlib
 
 from icalendar import Alarm, Calendar, Event
 
+from avtaleflyt import clock
+
 PRODID = "-//avtaleflyt//samarbeidsavtaler//NO"
 
 
@@ -14,7 +16,7 @@ def deadline_event(uid_source: str, summary: str, day: dt.date, description: str
     """An all-day event on `day` with a reminder the morning before; the UID is stable for `uid_source`."""
     event = Event()
     event.add("uid", f"{hashlib.sha256(uid_source.encode()).hexdigest()[:32]}@avtaleflyt")
-    event.add("dtstamp", stamp or dt.datetime.now(dt.timezone.utc))
+    event.add("dtstamp", stamp or clock.utcnow())
     event.add("dtstart", day)
     event.add("dtend", day + dt.timedelta(days=1))
     event.add("summary", summary)

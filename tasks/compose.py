@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
+from avtaleflyt import clock
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models import rules
 from avtaleflyt.models.dates import PlanDate
@@ -63,7 +64,7 @@ def _report_url(session: Session, revision: Revision, party: Party, source_key: 
 
     settings = get_settings()
     token = links.for_letter(
-        session, settings.signing_key(), revision, party, source_key=source_key, now=dt.datetime.now(dt.timezone.utc), valid_days=settings.link_valid_days
+        session, settings.signing_key(), revision, party, source_key=source_key, now=clock.utcnow(), valid_days=settings.link_valid_days
     )
     return f"{settings.public_url.rstrip('/')}/p/{token}"
 

@@ -31,6 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlmodel import Session, col, select
 
 import avtaleflyt.templates
+from avtaleflyt import clock
 from avtaleflyt.models import rules
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import Language, StageKind
@@ -190,7 +191,7 @@ def plan_ics(session: Session, slug: str, party_name: str | None = None, *, part
     else:
         events = _party_events(session, revision, party, stages)
         name = f"{revision.title} — {party.name}"
-    stamp = stamp or dt.datetime.now(dt.timezone.utc)
+    stamp = stamp or clock.utcnow()
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -273,7 +274,7 @@ def plan_pages(session: Session, slug: str) -> tuple[Revision, list[Page]]:
 def plan_html(session: Session, slug: str, *, today: dt.date | None = None) -> str:
     """The Fremdriftsplan as a printable HTML document (`templates/pages/fremdriftsplan.html`)."""
     revision, pages = plan_pages(session, slug)
-    today = today or dt.date.today()
+    today = today or clock.today()
     return _environment().get_template("fremdriftsplan.html").render(
         revision=revision, pages=pages, printed=norwegian_date(PlanDate(today.year, today.month, today.day))
     )

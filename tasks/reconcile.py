@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from avtaleflyt.clock import utcnow
 from avtaleflyt.models import rules
 from avtaleflyt.models.enums import RevisionStatus, StageKind, StageStatus
 from avtaleflyt.models.rules import Gate
-from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Stage, utcnow
+from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Stage
 
 from . import compose, outbox
 from .recorder import Recorder, lock_revision

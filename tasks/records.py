@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from avtaleflyt.clock import utcnow
 from avtaleflyt.models import rules
 from avtaleflyt.models.enums import ForumOutcome, HearingStatus, PartyOutcome, StageKind, TreatmentStatus
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Revision, Stage, utcnow
+from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Revision, Stage
 
 from . import compose, links, outbox
 from .recorder import Recorder, lock_revision

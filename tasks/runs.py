@@ -24,6 +24,7 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFi
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Scheduled, StateType
 
+from avtaleflyt import clock
 from avtaleflyt.settings import heartbeat_seconds, silence_window
 
 
@@ -72,7 +73,7 @@ def is_stuck_pending(run: FlowRun, now: dt.datetime | None = None) -> bool:
     """Claimed by a worker (Pending) longer than any start takes: the worker died before starting it."""
     from avtaleflyt.settings import get_settings
 
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or clock.utcnow()
     return run.state is not None and run.state.timestamp < now - dt.timedelta(seconds=get_settings().stuck_pending_seconds)
 
 
@@ -81,7 +82,7 @@ def is_silent(client: SyncPrefectClient, run: FlowRun, now: dt.datetime | None =
 
     The window comes from the heartbeat setting the run processes use (PREFECT_FLOWS_HEARTBEAT_FREQUENCY).
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or clock.utcnow()
     since = now - dt.timedelta(seconds=silence_window(heartbeat or heartbeat_seconds()))
     if run.state is None or run.state.timestamp > since:
         return False

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
+from avtaleflyt.clock import utcnow
 from avtaleflyt.models.dates import PlanDate, plan_date_text
 from avtaleflyt.models.enums import DECIDED_TREATMENTS, HearingStatus, RevisionStatus, StageKind, StageStatus
 from avtaleflyt.models.plan import ForumApprovalStage, HearingStage, Plan, parse_plan
@@ -31,7 +32,6 @@ from avtaleflyt.models.tables import (
     PlanVersion,
     Revision,
     Stage,
-    utcnow,
 )
 
 from . import compose, links, outbox
