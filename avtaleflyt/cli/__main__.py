@@ -1,0 +1,5 @@
+import sys
+
+from avtaleflyt.cli import app
+
+sys.exit(app())

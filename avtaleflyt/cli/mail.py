@@ -1,0 +1,57 @@
+"""`avtaleflyt mail …`: preview a letter, read the outbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from avtaleflyt.cli.common import cells, out, refusals
+from avtaleflyt.models.enums import EmailEvent, Language, OutboxStatus
+
+mail_app = typer.Typer(help="Letters: preview a template, see the outbox.", no_args_is_help=True)
+
+
+@mail_app.command("preview")
+def mail_preview(
+    event: Annotated[EmailEvent, typer.Argument(help="which letter")],
+    lang: Annotated[Language, typer.Option("--lang", help="nb (bokmål) or nn (nynorsk)")] = Language.nb,
+    html: Annotated[bool, typer.Option("--html", help="print the HTML version")] = False,
+) -> None:
+    """Render a letter with example data."""
+    from avtaleflyt.tasks.letters import preview
+
+    rendered = preview(event, lang)
+    typer.echo(f"Subject: {rendered.subject}\n")
+    typer.echo(rendered.html if html else rendered.text)
+
+
+@mail_app.command("outbox")
+def mail_outbox(
+    slug: Annotated[str | None, typer.Argument(help="only this revision")] = None,
+    status: Annotated[OutboxStatus | None, typer.Option("--status", help="only pending, sent or failed")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
+) -> None:
+    """The email log: what was sent to whom, what waits, what failed and why."""
+    from sqlmodel import select
+
+    from avtaleflyt.db import session_scope
+    from avtaleflyt.models.rules import DomainError
+    from avtaleflyt.models.tables import OutboxMessage, Revision
+
+    with refusals(), session_scope() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if slug:
+            revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
+            if revision is None:
+                raise DomainError(f"SLUG: no revision {slug!r}")
+            query = query.where(OutboxMessage.revision_id == revision.id)
+        if status:
+            query = query.where(OutboxMessage.status == status)
+        rows = session.exec(query).all()
+    table = Table("created", "status", "event", "to", "subject", "answer / error")
+    for m in rows:
+        colour = {"failed": "red", "pending": "yellow"}.get(m.status.value, "green")
+        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", f"[{colour}]{m.status.value}[/]", *cells(m.event.value, m.to_address, m.subject, m.last_error or m.smtp_response or ""))
+    out.print(table)

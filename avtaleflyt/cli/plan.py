@@ -1,0 +1,160 @@
+"""`avtaleflyt plan …`: check a plan file, export a revision's plan, import milestones, shift a running plan."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from avtaleflyt.cli.common import (
+    Slug, cells, err, escape, fail, out, print_warnings, read_bounded, read_plan_file, refusals, report, talks_to_prefect,
+    today, write_output,
+)
+
+plan_app = typer.Typer(help="Plan files: check them; shift a running revision's plan; export it (calendar, Fremdriftsplan, CSV); import milestones from a spreadsheet.", no_args_is_help=True)
+
+
+@plan_app.command("check")
+def plan_check(file: Annotated[Path, typer.Argument(help="the plan file (YAML)")]) -> None:
+    """Validate a plan file; every error with its place in the file."""
+    from avtaleflyt.models.plan import parse_plan
+
+    source = read_plan_file(file)
+    with refusals():
+        checked = parse_plan(source)
+    print_warnings(checked.warnings)
+    plan = checked.plan
+    out.print(
+        f"[green]ok:[/] {escape(plan.revision_slug)}: {len(plan.stages)} stages, {len(plan.parties)} parties, "
+        f"{len(plan.forums)} forums, {len(plan.milestones)} milestones",
+        highlight=False,
+    )
+
+
+class ExportFormat(str, Enum):
+    ics = "ics"
+    html = "html"
+    csv = "csv"
+
+
+@plan_app.command("export")
+def plan_export(
+    slug: Slug,
+    format: Annotated[ExportFormat, typer.Option("--format", case_sensitive=False, help="ics: calendar of every exact date; html: the printable Fremdriftsplan; csv: the milestones for a spreadsheet")],  # noqa: A002
+    party: Annotated[str | None, typer.Option("--party", help="ics only: the calendar of this party (name or organisation number)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="write to this file instead of standard output")] = None,
+) -> None:
+    """Export the revision's plan in force: calendar (.ics), Fremdriftsplan (HTML, one page per part) or CSV."""
+    from avtaleflyt.db import session_scope
+    from avtaleflyt.tasks import export
+
+    if party is not None and format != ExportFormat.ics:
+        fail("--party: only with --format ics (a party's calendar)")
+    with refusals(), session_scope() as session:
+        if format == ExportFormat.ics:
+            text = export.plan_ics(session, slug, party)
+        elif format == ExportFormat.html:
+            text = export.plan_html(session, slug, today=today())
+        else:
+            text = export.plan_csv(session, slug)
+    write_output(text, output)
+
+
+@plan_app.command("import")
+def plan_import(
+    csv_file: Annotated[Path, typer.Argument(metavar="CSV", help="milestones: Når;Hva;Om;Ansvar[;Del], dates like 27.11.24 or nov 24")],
+    into: Annotated[Path | None, typer.Option("--into", help="a plan file: print (or --output) a copy with these milestones instead of its own")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="write to this file instead of standard output")] = None,
+) -> None:
+    """Read milestones from a spreadsheet's CSV into a plan file's `milestones:` block."""
+    from avtaleflyt.models.fremdriftsplan import MilestonesInvalid, milestones_yaml, read_milestones_csv, replace_milestones
+
+    data = read_bounded(csv_file, "CSV")
+    warnings: list = []
+    try:
+        rows = read_milestones_csv(data, warnings)
+    except MilestonesInvalid as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/] {escape(csv_file.name)}: {escape(str(problem))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if into is None:
+        text = milestones_yaml(rows)
+    else:
+        from avtaleflyt.models.plan import parse_plan
+
+        plan_text = read_plan_file(into)
+        try:
+            text = replace_milestones(plan_text, rows)
+        except ValueError as exc:
+            fail(f"--into: {exc}")
+        with refusals():
+            checked = parse_plan(text)
+        if [(m.date, m.what, m.about, m.responsible, m.part) for m in checked.plan.milestones] != [
+            (r.date, r.what, r.about, r.responsible, r.part) for r in rows
+        ]:
+            fail(f"--into: the milestones of {str(into)!r} could not be replaced safely; paste the block from `plan import CSV` by hand")
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {escape(csv_file.name)}: {escape(str(warning))}", highlight=False, soft_wrap=True)
+    write_output(text, output)
+    err.print(f"[green]imported[/] {len(rows)} milestones from {escape(csv_file.name)}", highlight=False)
+
+
+@plan_app.command("shift")
+@talks_to_prefect
+def plan_shift(
+    slug: Slug,
+    file: Annotated[Path, typer.Argument(help="the revised plan file (YAML)")],
+    reason: Annotated[str, typer.Option("--reason", help="why the plan moves, kept with the new version and told to the parties")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="apply without asking")] = False,
+) -> None:
+    """Apply a revised plan to a running revision: shows what moves and who is told, then asks."""
+    from avtaleflyt import actions
+    from avtaleflyt.tasks import records
+
+    source = read_plan_file(file)
+    with refusals():
+        preview = actions.preview_shift(slug, source)
+    if preview.shift.empty:
+        out.print(f"[dim]unchanged:[/] {escape(str(file))} gives the plan in force (v{preview.from_version}); nothing to shift")
+        return
+    print_shift(preview)
+    print_warnings(preview.shift.warnings)
+    if not yes and not typer.confirm(f"Store this as plan v{preview.to_version} and send the notices?", default=False):
+        err.print("nothing changed")
+        raise typer.Exit(1)
+    with refusals():
+        applied, outcome = actions.shift_plan(slug, source, reason=reason)
+    recorded = records.Recorded(slug, True, f"plan v{applied.preview.to_version} of {slug}; {applied.enqueued} letters queued", applied.seq, applied.flow_run_id)
+    report(recorded, outcome)
+
+
+def _days(n: int | None) -> str:
+    return "" if n is None else f"{n:+d} d"
+
+
+def print_shift(preview) -> None:  # noqa: ANN001 - tasks.shift.ShiftPreview
+    s = preview.shift
+    out.print(f"[bold]Plan v{preview.from_version} → v{preview.to_version}[/] of {escape(preview.slug)}", highlight=False)
+    if s.date_moves:
+        table = Table("stage", "date", "from", "to", "moved", "why", title="Dates moved")
+        for m in s.date_moves:
+            table.add_row(*cells(m.stage, m.field, m.before or "-", m.after or "-", _days(m.days), f"with {m.moved_with}" if m.moved_with else "in the file"))
+        out.print(table)
+    for label, items in (
+        ("stages added", s.stages_added), ("stages removed", s.stages_removed), ("stages changed", s.stages_changed),
+        ("parties joining", [p.name for p in s.parties_joined]), ("parties leaving (their history stays)", [p.name for p in s.parties_left]),
+        ("parties changed", [after.name for _, after in s.parties_changed]),
+        ("milestones moved", [f"{m.what}: {m.before} → {m.after} ({_days(m.days)})" for m in s.milestones_moved]),
+        ("milestones added", [f"{m.date} {m.what}" for m in s.milestones_added]),
+        ("milestones removed", [f"{m.date} {m.what}" for m in s.milestones_removed]),
+        ("also changed", s.other),
+    ):
+        if items:
+            out.print(f"[bold]{label}:[/] " + escape("; ".join(items)), highlight=False)
+    if preview.notices:
+        out.print(f"[bold]told of a new deadline ({len(preview.notices)}):[/] " + escape(", ".join(n.party for n in preview.notices)), highlight=False)
+    else:
+        out.print("[dim]no party has a deadline that moved[/]")
