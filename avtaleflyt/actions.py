@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from avtaleflyt import clock
@@ -77,11 +78,13 @@ def nudge_run(recorded: Recorded, settings: Settings | None = None) -> RunOutcom
     return runs.try_nudge(recorded.flow_run_id, recorded.seq, wait_seconds=settings.resume_wait_seconds)
 
 
-def record(fn: Callable[..., Recorded], slug: str, *, actor: str | None = None, **kwargs) -> tuple[Recorded, RunOutcome]:
-    """Record through `fn` (one of tasks.records) in one transaction, then nudge the run."""
+def record(
+    fn: Callable[..., Recorded], slug: str, *, actor: str | None = None, engine: Engine | None = None, **kwargs
+) -> tuple[Recorded, RunOutcome]:
+    """Record through `fn` (one of tasks.records) in one transaction on `engine` (default: the configured one), then nudge the run."""
     _check_text(kwargs)
     settings = get_settings()
-    with session_scope() as session:
+    with session_scope(engine) as session:
         recorded = fn(session, slug, actor=actor or settings.actor, **kwargs)
     return recorded, nudge_run(recorded, settings)
 
@@ -95,15 +98,18 @@ def _check_text(values: dict) -> None:
         raise DomainError(str(exc)) from None
 
 
-def report_by_link(token: str, *, outcome: PartyOutcome, on: dt.date, case_no: str | None, now: dt.datetime) -> tuple[Recorded, RunOutcome]:
+def report_by_link(
+    token: str, *, outcome: PartyOutcome, on: dt.date, case_no: str | None, now: dt.datetime,
+    today: dt.date | None = None, engine: Engine | None = None,
+) -> tuple[Recorded, RunOutcome]:
     """A party reports its own decision through the link in its letter: used once, marked self-reported."""
     _check_text({"case_no": case_no})
     settings = get_settings()
-    with session_scope() as session:
+    with session_scope(engine) as session:
         link = links.use(session, settings.signing_key(), token, now)
         revision, party = session.get(Revision, link.revision_id), session.get(Party, link.party_id)
         recorded = records.record_party_decision(
-            session, revision.slug, party=party.org_number, outcome=outcome, on=on, today=clock.today(),
+            session, revision.slug, party=party.org_number, outcome=outcome, on=on, today=today or clock.today(),
             case_no=case_no, actor=f"{party.name} (self-reported)", self_reported=True,
         )
     return recorded, nudge_run(recorded, settings)
