@@ -9,17 +9,13 @@ logout, `user disable` and `user role` take effect on the next request.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avtaleflyt.models.enums import Role
-from avtaleflyt.tasks import accounts
 
 SESSION_KEY = "sid"
 SESSION_CSRF = "csrf"
@@ -40,42 +36,7 @@ class CurrentUser:
 
 
 class LoginRequired(Exception):
-    """Raised by `require_user`; the app answers with a redirect to /login (pages) or 401 (API)."""
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def current_user(request: Request) -> CurrentUser | None:
-    """The session's user as the database has it now (read once per request). Blocking: call from a thread."""
-    if hasattr(request.state, "user"):
-        return request.state.user
-    key = request.session.get(SESSION_KEY)
-    user = None
-    if isinstance(key, str):
-        engine: Engine = request.app.state.engine
-        with Session(engine) as session:
-            row = accounts.session_user(session, key, now=_now())
-            user = row and CurrentUser(row.username, row.name, row.role)
-        if user is None:
-            request.session.pop(SESSION_KEY, None)  # ended, expired or disabled: forget it
-    request.state.user = user
-    return user
-
-
-def require_user(request: Request) -> CurrentUser:
-    user = current_user(request)
-    if user is None:
-        raise LoginRequired
-    return user
-
-
-def require_coordinator(request: Request) -> CurrentUser:
-    user = require_user(request)
-    if not user.may_record:
-        raise HTTPException(403, "Bare koordinatorer kan registrere; du har lesetilgang.")
-    return user
+    """Raised by `deps.require_user`; the app answers with a redirect to /login (pages) or 401 (API)."""
 
 
 def log_in(request: Request, key: str, user: CurrentUser) -> None:

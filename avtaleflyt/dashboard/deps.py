@@ -1,0 +1,120 @@
+"""The dashboard's FastAPI dependencies: the engine and a session on it, the clock,
+the settings, and the current user (any logged-in user, or a coordinator).
+
+Everything comes from the app `create_app` made (`app.state`), so a test's app reads and
+writes its own database and its own time. A test may also swap any of these through
+`app.dependency_overrides`; the few places outside a handler (the page context, the
+error pages) ask `engine_of` / `clock_of`, which honour those overrides too.
+
+Modelled on full-stack-fastapi-template's `api/deps.py`: `XDep = Annotated[X, Depends(get_x)]`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from avtaleflyt import clock as wall_clock
+from avtaleflyt.settings import Settings
+from avtaleflyt.tasks import accounts
+
+from .security import SESSION_KEY, CurrentUser, LoginRequired
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Now (aware, UTC) and today (the coordinators' calendar day): the only time the dashboard reads."""
+
+    now: Callable[[], dt.datetime] = wall_clock.utcnow
+    today_fn: Callable[[], dt.date] | None = field(default=None)
+
+    def today(self) -> dt.date:
+        if self.today_fn is not None:
+            return self.today_fn()
+        if self.now is wall_clock.utcnow:
+            return wall_clock.today()
+        import pendulum
+
+        return pendulum.instance(self.now()).in_timezone(wall_clock.TZ).date()
+
+
+def _overridden(request: Request, dependency: Callable) -> Callable | None:
+    return request.app.dependency_overrides.get(dependency)
+
+
+# `async def`: they only read app.state, so they run on the event loop, not in a thread.
+async def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+async def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def engine_of(request: Request) -> Engine:
+    """The engine outside dependency injection (page context, error pages); an override is a plain function."""
+    override = _overridden(request, get_engine)
+    return override() if override else request.app.state.engine
+
+
+def clock_of(request: Request) -> Clock:
+    override = _overridden(request, get_clock)
+    return override() if override else request.app.state.clock
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    """A read session for one request (writes open their own transaction through `actions`)."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def current_user(request: Request) -> CurrentUser | None:
+    """The session's user as the database has it now (read once per request). Blocking: call from a thread."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    key = request.session.get(SESSION_KEY)
+    user = None
+    if isinstance(key, str):
+        with Session(engine_of(request)) as session:
+            row = accounts.session_user(session, key, now=clock_of(request).now())
+            user = row and CurrentUser(row.username, row.name, row.role)
+        if user is None:
+            request.session.pop(SESSION_KEY, None)  # ended, expired or disabled: forget it
+    request.state.user = user
+    return user
+
+
+def require_user(request: Request) -> CurrentUser:
+    """Any logged-in user; else LoginRequired (the app answers with /login or a 401)."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired
+    return user
+
+
+def require_coordinator(user: Annotated[CurrentUser, Depends(require_user)]) -> CurrentUser:
+    if not user.may_record:
+        raise HTTPException(403, "Bare koordinatorer kan registrere; du har lesetilgang.")
+    return user
+
+
+CurrentUserDep = Annotated[CurrentUser, Depends(require_user)]
+CoordinatorDep = Annotated[CurrentUser, Depends(require_coordinator)]

@@ -1,0 +1,42 @@
+"""The coordinator's recording forms on the revision page: one POST per kind of recording.
+
+Every form carries the session's CSRF token; every recording goes through
+`avtaleflyt.actions`, the same functions as the CLI, on the app's engine, and lands
+in the audit log with the user's name.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from avtaleflyt import actions
+from avtaleflyt.models.rules import DomainError
+
+from .. import security
+from ..deps import Clock, ClockDep, CoordinatorDep, EngineDep
+from ..forms import recording
+
+router = APIRouter(include_in_schema=False)
+
+
+def _record(request: Request, engine: Engine, clock: Clock, slug: str, action: str, user: security.CurrentUser, form) -> None:  # noqa: ANN001
+    try:
+        fn, kwargs = recording(action, form, clock.today())
+        recorded, _ = actions.record(fn, slug, actor=user.username, engine=engine, **kwargs)
+    except (DomainError, ValueError) as exc:
+        security.flash(request, f"Ikke registrert: {exc}", "error")
+    else:
+        security.flash(request, f"Registrert: {recorded.message}" if recorded.changed else f"Uendret: {recorded.message}")
+
+
+@router.post("/revisions/{slug}/record/{action}")
+async def record(request: Request, slug: str, action: str, user: CoordinatorDep, engine: EngineDep, clock: ClockDep) -> RedirectResponse:
+    form = await request.form()
+    security.check_csrf(request, form.get("csrf_token"))
+    await run_in_threadpool(_record, request, engine, clock, slug, action, user, form)
+    return RedirectResponse(f"/revisions/{quote(slug)}#registrer", status_code=303)

@@ -1,0 +1,38 @@
+"""The pages: every revision (`/`), and one revision with its stages, parties and forms."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+
+from avtaleflyt.models.rules import DomainError
+
+from .. import views
+from ..deps import Clock, ClockDep, SessionDep, require_user
+from ..pages import render
+from .exports import feed_link
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_user)])
+
+
+def load_page(session: Session, clock: Clock, page: int) -> views.RevisionPage:
+    return views.revision_page(session, page=page, today=clock.today())
+
+
+def load_detail(request: Request, session: Session, clock: Clock, slug: str) -> views.RevisionDetail:
+    try:
+        return views.revision_detail(session, slug, today=clock.today(), prefect_ui_url=request.app.state.prefect_ui)
+    except DomainError:
+        raise HTTPException(404, f"Fant ingen revisjon {slug!r}") from None
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, session: SessionDep, clock: ClockDep, page: int = Query(1, ge=1)) -> HTMLResponse:
+    return render(request, "index.html", data=load_page(session, clock, page))
+
+
+@router.get("/revisions/{slug}", response_class=HTMLResponse)
+def revision(request: Request, slug: str, session: SessionDep, clock: ClockDep) -> HTMLResponse:
+    data = load_detail(request, session, clock, slug)
+    return render(request, "revision.html", r=data, dag=views.dag_layout(data.stages), calendar_feed=feed_link(request.app.state.settings, slug))
