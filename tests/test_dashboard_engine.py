@@ -84,3 +84,9 @@ def test_the_clock_is_a_dependency_a_test_may_override(domain_db_url):
     del app.dependency_overrides[get_clock]
     client.post(f"/revisions/{SLUG}/record/party-decision", data=form, follow_redirects=False)
     assert treatment(engine, "Malvik kommune") == "approved"
+
+
+def test_the_clocks_today_is_oslos_day_of_its_now():
+    late = Clock(now=lambda: dt.datetime(2025, 1, 1, 23, 30, tzinfo=dt.timezone.utc))
+    assert late.today() == dt.date(2025, 1, 2)
+    assert Clock(now=late.now, today_fn=lambda: TODAY).today() == TODAY
