@@ -4,9 +4,10 @@
 #
 #   bench/run_all.sh          # ~12–15 min on a 2-CPU machine (also: make bench)
 #   FULL=1 bench/run_all.sh   # outbox and sweep at 80,000 messages, dashboard at 1,000 revisions (~+40 min)
-#   ONLY="start resume" bench/run_all.sh    # some of them: outbox sweep dashboard selection start resume memory
+#   ONLY="start resume" bench/run_all.sh    # some of them: cli outbox sweep dashboard selection start resume memory
 #
 # Sizes (default / FULL=1):
+#   cli        `avtaleflyt plan check` on the example vs `python -c pass`    15 pairs (both)
 #   outbox     send_batch vs a plain aiosmtplib loop            6,000 / 80,000 messages
 #   sweep      run_sweep end to end vs a plain aiosmtplib loop  100 × 40 / 2,000 × 40 revisions × parties
 #   dashboard  pages at N revisions vs at 10                    100 / 1,000 revisions
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/avtaleflyt-bench.XXXXXX)}
 mkdir -p "$LOG_DIR"
-ONLY=${ONLY:-outbox sweep dashboard selection start resume memory}
+ONLY=${ONLY:-cli outbox sweep dashboard selection start resume memory}
 
 if [ "${FULL:-}" = 1 ]; then
   OUTBOX_ARGS="" SWEEP_ARGS="" DASHBOARD_ARGS="--revisions 1000"
@@ -38,7 +39,7 @@ for name in $ONLY; do
     outbox) args=$OUTBOX_ARGS ;;
     sweep) args=$SWEEP_ARGS ;;
     dashboard) args=$DASHBOARD_ARGS ;;
-    selection|start|resume|memory) args="" ;;
+    cli|selection|start|resume|memory) args="" ;;
     *) echo "unknown benchmark: $name" >&2; exit 2 ;;
   esac
   echo "=== $name: $PY bench/bench_$name.py $args" >&2
