@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from avtaleflyt.db import session_scope
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.tasks.store import store_revision
+
+from avtaleflyt.db import session_scope
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sondre-trondelag-2024.yaml"
 SLUG = "revidering-av-samarbeidsavtalen-2024"
@@ -36,7 +37,7 @@ print("\\n@@" + json.dumps({"status": status, "prefect": loaded}))
 
 def run_fresh(*args: str, input: str | None = None, cwd: Path | None = None) -> tuple[int, list[str], str]:
     done = subprocess.run(
-        [sys.executable, "-c", RUN_AND_LIST, *args], input=input, capture_output=True, text=True, timeout=300, cwd=cwd
+        [sys.executable, "-c", RUN_AND_LIST, *args], input=input, capture_output=True, text=True, timeout=300, cwd=cwd, check=False
     )
     assert "\n@@" in done.stdout, done.stdout + done.stderr
     output, _, tail = done.stdout.rpartition("\n@@")
@@ -50,7 +51,7 @@ def test_the_check_works_when_prefect_is_imported():
     assert status == 0 and prefect == []
     done = subprocess.run(
         [sys.executable, "-c", RUN_AND_LIST.replace("from avtaleflyt.cli import main", "import prefect; from avtaleflyt.cli import main"), "--help"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, check=False,
     )
     assert "prefect" in json.loads(done.stdout.rpartition("\n@@")[2])["prefect"]
 
@@ -106,8 +107,9 @@ def test_commands_on_the_database_do_not_import_prefect(domain_db_url, tmp_path)
 
 def test_every_nudge_has_its_words():
     """The CLI words a nudge without importing tasks.runs (it imports prefect): keyed by the StrEnum's values."""
-    from avtaleflyt.cli.common import NUDGE_TEXT
     from avtaleflyt.tasks.runs import Nudge
+
+    from avtaleflyt.cli.common import NUDGE_TEXT
 
     assert set(NUDGE_TEXT) == {n.value for n in Nudge}
     assert all(NUDGE_TEXT[n] for n in Nudge)

@@ -31,7 +31,8 @@ def main() -> None:  # pragma: no cover - the console script
     try:
         app()
     except Exception as exc:  # commands that only read, outside `refusals()`
-        from sqlalchemy.exc import OperationalError  # loaded already if that is what this is
+        # Loaded already if that is what this is.
+        from sqlalchemy.exc import OperationalError
 
         if not isinstance(exc, OperationalError):
             raise

@@ -63,7 +63,7 @@ def talks_to_prefect(command: F) -> F:
     (or a Prefect profile) says otherwise. Only these commands import prefect (~1 s)."""
 
     @functools.wraps(command)
-    def reach_local_prefect_first(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def reach_local_prefect_first(*args, **kwargs):
         from avtaleflyt.settings import get_settings
         from avtaleflyt.stack import use_local_prefect_api
 
@@ -74,7 +74,8 @@ def talks_to_prefect(command: F) -> F:
 
 
 def today() -> dt.date:
-    from avtaleflyt import clock  # pendulum: not for the commands that never need the date
+    # Imports pendulum: not for the commands that never need the date.
+    from avtaleflyt import clock
 
     return clock.today()
 

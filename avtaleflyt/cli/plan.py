@@ -10,8 +10,20 @@ import typer
 from rich.table import Table
 
 from avtaleflyt.cli.common import (
-    Slug, cells, err, escape, fail, out, print_warnings, read_bounded, read_plan_file, refusals, report, talks_to_prefect,
-    today, write_output,
+    Slug,
+    cells,
+    err,
+    escape,
+    fail,
+    out,
+    print_warnings,
+    read_bounded,
+    read_plan_file,
+    refusals,
+    report,
+    talks_to_prefect,
+    today,
+    write_output,
 )
 
 plan_app = typer.Typer(help="Plan files: check them; shift a running revision's plan; export it (calendar, Fremdriftsplan, CSV); import milestones from a spreadsheet.", no_args_is_help=True)
@@ -43,7 +55,7 @@ class ExportFormat(str, Enum):
 @plan_app.command("export")
 def plan_export(
     slug: Slug,
-    format: Annotated[ExportFormat, typer.Option("--format", case_sensitive=False, help="ics: calendar of every exact date; html: the printable Fremdriftsplan; csv: the milestones for a spreadsheet")],  # noqa: A002
+    format: Annotated[ExportFormat, typer.Option("--format", case_sensitive=False, help="ics: calendar of every exact date; html: the printable Fremdriftsplan; csv: the milestones for a spreadsheet")],
     party: Annotated[str | None, typer.Option("--party", help="ics only: the calendar of this party (name or organisation number)")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="write to this file instead of standard output")] = None,
 ) -> None:
@@ -70,7 +82,12 @@ def plan_import(
     output: Annotated[Path | None, typer.Option("--output", help="write to this file instead of standard output")] = None,
 ) -> None:
     """Read milestones from a spreadsheet's CSV into a plan file's `milestones:` block."""
-    from avtaleflyt.models.fremdriftsplan import MilestonesInvalid, milestones_yaml, read_milestones_csv, replace_milestones
+    from avtaleflyt.models.fremdriftsplan import (
+        MilestonesInvalid,
+        milestones_yaml,
+        read_milestones_csv,
+        replace_milestones,
+    )
 
     data = read_bounded(csv_file, "CSV")
     warnings: list = []
@@ -135,7 +152,7 @@ def _days(n: int | None) -> str:
     return "" if n is None else f"{n:+d} d"
 
 
-def print_shift(preview) -> None:  # noqa: ANN001 - tasks.shift.ShiftPreview
+def print_shift(preview) -> None:
     s = preview.shift
     out.print(f"[bold]Plan v{preview.from_version} → v{preview.to_version}[/] of {escape(preview.slug)}", highlight=False)
     if s.date_moves:

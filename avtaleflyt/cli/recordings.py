@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from avtaleflyt.cli.common import CaseOpt, PartyOpt, Slug, StageOpt, day, refusals, report, talks_to_prefect, today
+from avtaleflyt.cli.common import (
+    CaseOpt,
+    PartyOpt,
+    Slug,
+    StageOpt,
+    day,
+    refusals,
+    report,
+    talks_to_prefect,
+    today,
+)
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
 
 draft_app = typer.Typer(help="Draft stages.", no_args_is_help=True)
@@ -15,7 +25,7 @@ hearing_app = typer.Typer(help="Hearing responses and closing a hearing.", no_ar
 party_app = typer.Typer(help="The parties' political treatment.", no_args_is_help=True)
 
 
-def do_record(recorder: str, slug: str, **kwargs) -> None:  # noqa: ANN003
+def do_record(recorder: str, slug: str, **kwargs) -> None:
     """Record through `tasks.records.<recorder>`, then nudge the run, and say what happened."""
     from avtaleflyt import actions
     from avtaleflyt.tasks import records

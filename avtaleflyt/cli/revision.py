@@ -11,7 +11,20 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from avtaleflyt.cli.common import JsonOpt, NUDGE_TEXT, Slug, cells, escape, fail, out, print_warnings, read_plan_file, refusals, talks_to_prefect, today
+from avtaleflyt.cli.common import (
+    NUDGE_TEXT,
+    JsonOpt,
+    Slug,
+    cells,
+    escape,
+    fail,
+    out,
+    print_warnings,
+    read_plan_file,
+    refusals,
+    talks_to_prefect,
+    today,
+)
 
 if TYPE_CHECKING:
     from avtaleflyt.tasks.status import RevisionView
