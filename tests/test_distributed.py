@@ -62,6 +62,7 @@ BIN = Path(sys.executable).parent
 REVISIONS, PARTIES = 50, 40
 DECIDED_ON = dt.date(2025, 2, 20)
 SECRET = "distributed-test-secret-key-0123456789abcdef"
+CLUSTER_AUTH = "avtaleflyt:distributed-test-password"  # PREFECT_SERVER_API_AUTH_STRING of the cluster's server
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Cluster:
     workers: list[ManagedProcess]
 
     def start_server(self) -> None:
-        self.server = start_prefect_server(self.data_dir / "server", self.port, database_url=self.prefect_db)
+        self.server = start_prefect_server(self.data_dir / "server", self.port, database_url=self.prefect_db, auth_string=CLUSTER_AUTH)
 
     def start_worker(self, name: str, domain_url: str) -> ManagedProcess:
         home = self.data_dir / name
@@ -99,6 +100,7 @@ def worker_env(cluster: Cluster, domain_url: str) -> dict[str, str]:
     """What every machine of the installation shares (deploy/avtaleflyt.env.example)."""
     return {
         "PREFECT_API_URL": cluster.api_url,
+        "PREFECT_API_AUTH_STRING": CLUSTER_AUTH,  # the server asks for it (deploy/README.md)
         "DO_NOT_TRACK": "1",
         "PREFECT_WORKER_QUERY_SECONDS": "1",  # default 10: a resumed run would wait that long for a worker
         "AVTALEFLYT_DATABASE_URL": domain_url,
@@ -117,10 +119,14 @@ def worker_env(cluster: Cluster, domain_url: str) -> dict[str, str]:
 
 
 def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    """This process acts as the CLI on a coordinator's machine with the same settings."""
+    """This process acts as the CLI on a coordinator's machine with the same settings.
+
+    Prefect reads its settings once: they are rebuilt here, since before each test the
+    session's autouse fixture points Prefect back at the session's own server."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
+    apply_prefect_env({})  # rebuild Prefect's settings from the environment just set
 
 
 @pytest.fixture(scope="module")
@@ -129,14 +135,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresS
     postgres_server.create_database("prefect_distributed")
     smtp = SmtpServer().start()
     port = free_port()
-    saved = {"PREFECT_API_URL": os.environ.get("PREFECT_API_URL")}
+    saved = {name: os.environ.get(name) for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")}
     c = Cluster(
         data_dir, f"http://{HOST}:{port}/api", port, postgres_server.url("prefect_distributed", driver="postgresql+asyncpg"),
         server=None, smtp=smtp, workers=[],  # type: ignore[arg-type]
     )
     try:
         c.start_server()
-        apply_prefect_env({"PREFECT_API_URL": c.api_url})
+        apply_prefect_env({"PREFECT_API_URL": c.api_url, "PREFECT_API_AUTH_STRING": CLUSTER_AUTH})
         yield c
     finally:
         for worker in c.workers:
