@@ -53,8 +53,10 @@ def start_revision(source: str, *, settings: Settings | None = None) -> Started:
         resumed_start = existing is not None and existing.flow_run_id is None and _baseline(session, existing) == source
         if not resumed_start:
             store_revision(session, checked, source, settings.actor)
+            session.flush()
+        stored_at = session.exec(select(Revision.created_at).where(Revision.slug == slug)).one()
     try:
-        flow_run_id = runs.start_run(slug, settings.deployment)
+        flow_run_id = runs.start_run(slug, settings.deployment, stored_at)
     except Exception as exc:  # noqa: BLE001 - any failure to reach Prefect leaves the stored plan for a retry
         raise DomainError(
             f"the plan is stored, but the revision's run could not be created ({exc.__class__.__name__}: {exc}). "

@@ -45,13 +45,19 @@ def check_deployment(deployment: str) -> None:
         client.read_deployment_by_name(deployment)
 
 
-def start_run(slug: str, deployment: str) -> str:
-    """Create the revision's run; a repeated call returns the same run (idempotency key)."""
+def start_run(slug: str, deployment: str, stored_at: dt.datetime) -> str:
+    """Create the revision's run; a repeated call for the same stored revision returns the same run.
+
+    The idempotency key names the revision's row (slug and when it was stored), not the
+    slug alone: a domain database set up anew beside a Prefect server that kept its runs
+    (a restore, a second installation, a test) must get a run of its own, not the
+    finished run of an earlier revision with the same name.
+    """
     run = run_deployment(
         deployment,
         parameters={"slug": slug},
         timeout=0,
-        idempotency_key=f"revision/{slug}",
+        idempotency_key=f"revision/{slug}/{clock.aware(stored_at):%Y%m%dT%H%M%S%f}",
         flow_run_name=f"revision/{slug}",
         tags=[f"revision:{slug}", "avtaleflyt"],
         as_subflow=False,

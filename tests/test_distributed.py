@@ -288,7 +288,14 @@ def decide_all(slug: str, *, through_command: bool = True) -> None:
             records.record_party_decision(s, slug, party=names[-1], outcome=PartyOutcome.approved, on=DECIDED_ON, today=DECIDED_ON, actor="test")
 
 
-def check_nothing_doubled(cluster: Cluster, slugs: list[str]) -> None:
+def lost_claims(cluster: Cluster) -> int:
+    """Senders that stalled past their lease and said so (tasks/outbox): each may have sent its one message in flight twice."""
+    return sum(log.read_text(errors="replace").count("took over message") for log in cluster.data_dir.glob("*/worker.log"))
+
+
+def check_nothing_doubled(cluster: Cluster, slugs: list[str], *, killed_senders: int = 0) -> None:
+    """Every revision done once, every letter sent; a letter arrives twice only as the outbox's
+    guarantee allows: the one in flight in a sender killed (`killed_senders`) or stalled past its lease."""
     states = run_states(slugs)
     assert all(v == ["COMPLETED"] for v in states.values()), states  # one run per revision, completed
     with session_scope() as s:
@@ -302,9 +309,13 @@ def check_nothing_doubled(cluster: Cluster, slugs: list[str]) -> None:
     assert Counter(m.event for m in outbox)[EmailEvent.decision_request] == len(slugs) * PARTIES
     assert {m.status for m in outbox} == {OutboxStatus.sent}, Counter(m.status for m in outbox)
     received = Counter(cluster.smtp.handler.message_ids())
-    doubled = [mid for mid, n in received.items() if n > 1]
-    assert not doubled, f"{len(doubled)} messages were sent more than once"
-    assert {message_id(m.key) for m in outbox} <= set(received)
+    ours = {message_id(m.key) for m in outbox}
+    assert ours <= set(received)
+    doubled = {mid: received[mid] for mid in ours if received[mid] > 1}
+    allowed = killed_senders + lost_claims(cluster)
+    assert len(doubled) <= allowed and all(n == 2 for n in doubled.values()), (
+        f"{len(doubled)} messages were sent more than once ({allowed} senders were killed or stalled with one in flight): {doubled}"
+    )
 
 
 @pytest.mark.timeout(1200)
@@ -345,7 +356,9 @@ def test_fifty_revisions_on_two_workers_through_a_server_restart_and_a_killed_wo
     wait_for(lambda: live_claims() == 0, 120, "the killed senders' leases to run out", every=1)
     sweep = run_deployment("deadline-sweep/daily", parameters={"as_of": DECIDED_ON.isoformat()}, timeout=300)
     assert sweep.state.is_completed(), sweep.state
-    check_nothing_doubled(cluster, slugs)
+    # Each flow-run process killed with worker-1 may have had one letter in flight: the server
+    # took it, the row was not marked, and the next sender sends it again (same Message-ID).
+    check_nothing_doubled(cluster, slugs, killed_senders=killed)
 
 
 @pytest.mark.timeout(600)

@@ -251,3 +251,27 @@ def test_worker_killed_mid_pass_is_recovered_without_duplicates(prefect_server, 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"revision/{SMALL_SLUG}"])))
     assert len(runs) == 1
+
+
+def test_a_revision_stored_anew_gets_a_run_of_its_own(prefect_server, worker, domain_db_url):
+    """The run's idempotency key names the stored revision, not only its slug: a repeated start of
+    the same stored revision returns its run, while the same plan stored in another domain database
+    beside the same Prefect server (a restore, another installation, another test) gets a new one."""
+    import datetime as dt
+
+    from avtaleflyt.settings import get_settings
+    from avtaleflyt.tasks.runs import start_run
+
+    worker()
+    deployment = get_settings().deployment
+    stored = dt.datetime(2024, 6, 1, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
+    first = start_run("gjenbrukt-navn-2024", deployment, stored)
+    again = start_run("gjenbrukt-navn-2024", deployment, stored.replace(tzinfo=None))  # SQLite gives it back naive
+    anew = start_run("gjenbrukt-navn-2024", deployment, stored + dt.timedelta(days=30))
+    try:
+        assert first == again
+        assert anew != first
+    finally:
+        with get_client(sync_client=True) as client:
+            for run_id in {first, anew}:
+                client.delete_flow_run(UUID(run_id))
