@@ -28,11 +28,8 @@ from .enums import (
     StageStatus,
     TreatmentStatus,
 )
+from .errors import DomainError, ErrorCode  # noqa: F401 - DomainError is imported from here by many
 from .tables import ForumDecision, HearingResponse, Party, PartyTreatment, Stage
-
-
-class DomainError(ValueError):
-    """A recording or command that the rules refuse; the message names the problem."""
 
 
 # --- the DAG -------------------------------------------------------------------

@@ -43,6 +43,14 @@ class StageView:
     detail: Progress
 
 
+@dataclass(frozen=True)
+class HearingAnswer:
+    """A party's row in one hearing."""
+
+    status: str  # invited | responded
+    responded_on: dt.date | None = None
+
+
 @dataclass
 class PartyView:
     name: str
@@ -50,7 +58,7 @@ class PartyView:
     body: str
     language: str
     active: bool
-    hearings: dict[str, str] = field(default_factory=dict)  # stage key → "responded 2024-09-01" | "invited"
+    hearings: dict[str, HearingAnswer] = field(default_factory=dict)  # by hearing stage key
     treatment: str | None = None
     meeting: dt.date | None = None
     decided_on: dt.date | None = None
@@ -208,9 +216,7 @@ def revision_views(session: Session, *, slug: str | None = None, today: dt.date,
             for r in resp_by_stage[s.id]:
                 invited += 1
                 responded += r.status == HearingStatus.responded
-                party_views[r.party_id].hearings[stage_key[s.id]] = (
-                    f"responded {r.responded_on}" if r.status == HearingStatus.responded else r.status.value
-                )
+                party_views[r.party_id].hearings[stage_key[s.id]] = HearingAnswer(r.status.value, r.responded_on)
             for t in treat_by_stage[s.id]:
                 treating += 1
                 decided += t.status in DECIDED_TREATMENTS

@@ -27,7 +27,7 @@ from avtaleflyt.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from avtaleflyt.tasks.status import RevisionView
+    from avtaleflyt.tasks.status import HearingAnswer, RevisionView
 
 revision_app = typer.Typer(help="Start revisions and see where they stand.", no_args_is_help=True)
 
@@ -99,6 +99,12 @@ def revision_show(slug: Slug, as_json: JsonOpt = False) -> None:
         print_view(view)
 
 
+def _hearing_cell(answer: HearingAnswer | None) -> str:
+    if answer is None:
+        return "-"
+    return f"{answer.status} {answer.responded_on}" if answer.responded_on else answer.status
+
+
 def print_view(v: RevisionView) -> None:
     out.print(f"[bold]{escape(v.title)}[/] ({escape(v.slug)}) — {escape(v.helsefellesskap)}: [bold]{escape(v.status)}[/], event {v.seq}", highlight=False)
     stages = Table("stage", "kind", "status", "after", "dates", "progress", title="Stages")
@@ -111,7 +117,7 @@ def print_view(v: RevisionView) -> None:
     for p in v.parties:
         treatment = (p.treatment or "-") + (" (self-reported)" if p.self_reported else "")
         parties.add_row(*cells(
-            p.name + ("" if p.active else " (left)"), p.body, *[p.hearings.get(k, "-") for k in hearing_keys],
+            p.name + ("" if p.active else " (left)"), p.body, *[_hearing_cell(p.hearings.get(k)) for k in hearing_keys],
             treatment, str(p.meeting or "-"), str(p.decided_on or "-"), p.case_no or "-",
         ))
     out.print(parties)

@@ -113,16 +113,11 @@ def _late(s: StageView, today: dt.date) -> bool:
 
 
 def _party(p: PartyView, hearing_keys: list[str]) -> PartyOut:
-    hearings = {}
-    for key in hearing_keys:
-        text = p.hearings.get(key)
-        if text is None:
-            continue
-        if text.startswith("responded"):
-            on = text.removeprefix("responded").strip()
-            hearings[key] = HearingCell(status="responded", responded_on=dt.date.fromisoformat(on) if on and on != "None" else None)
-        else:
-            hearings[key] = HearingCell(status="invited")
+    hearings = {
+        key: HearingCell(status=answer.status, responded_on=answer.responded_on)
+        for key in hearing_keys
+        if (answer := p.hearings.get(key)) is not None
+    }
     return PartyOut(
         name=p.name,
         kind=p.kind,
