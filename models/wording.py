@@ -1,0 +1,221 @@
+"""Every word avtaleflyt shows people, in bokmål and nynorsk: labels, stage-kind words,
+calendar titles and date formats. Letters, the dashboard, the exports and `.ics` titles
+all read them from here, so a nynorsk party gets nynorsk everywhere.
+
+Pure (no I/O, no locale database). Keys are plain strings: a group and a value, such as
+``word("stage_kind.hearing", "nn")``, the value being what the enums spell
+(`StageKind`, `TreatmentStatus`, …: a StrEnum member works as its value). A stage
+kind's dated words are keyed by the kind and the date field (``"hearing"``, ``"deadline"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .dates import PlanDate
+
+LANGUAGES = ("nb", "nn")
+
+# group → value → (bokmål, nynorsk)
+_GROUPS: dict[str, dict[str, tuple[str, str]]] = {
+    "stage_kind": {
+        "draft": ("utkast", "utkast"),
+        "hearing": ("høring", "høyring"),
+        "forum_approval": ("behandling i utvalg", "handsaming i utval"),
+        "political_treatment": ("politisk behandling", "politisk handsaming"),
+    },
+    "stage_status": {"pending": ("venter", "ventar"), "active": ("pågår", "pågår"), "done": ("ferdig", "ferdig")},
+    "revision_status": {"active": ("pågår", "pågår"), "completed": ("fullført", "fullført")},
+    "hearing_status": {"invited": ("invitert", "invitert"), "responded": ("svart", "svart")},
+    "treatment": {  # a party's political treatment; the outcomes are the forms' and the letters' words
+        "sent": ("sendt", "sendt"),
+        "scheduled": ("møte berammet", "møte berama"),
+        "approved": ("godkjent", "godkjend"),
+        "approved_with_reservations": ("godkjent med merknader", "godkjend med merknader"),
+        "rejected": ("ikke godkjent", "ikkje godkjend"),
+    },
+    "party_outcome": {
+        "approved": ("godkjent", "godkjend"),
+        "approved_with_reservations": ("godkjent med merknader", "godkjend med merknader"),
+        "rejected": ("ikke godkjent", "ikkje godkjend"),
+    },
+    "forum_outcome": {
+        "approved": ("vedtatt", "vedteke"),
+        "approved_with_changes": ("vedtatt med endringer", "vedteke med endringar"),
+        "returned": ("sendt tilbake", "sendt tilbake"),
+        "postponed": ("utsatt", "utsett"),
+    },
+    "digest_kind": {
+        "hearing_deadline": ("Høringsfrist", "Høyringsfrist"),
+        "forum_meeting": ("Møte i utvalg", "Møte i utval"),
+        "decision_deadline": ("Frist for vedtak", "Frist for vedtak"),
+        "party_meeting": ("Behandlingsmøte", "Handsamingsmøte"),
+        "milestone": ("Milepæl", "Milepæl"),
+    },
+    "date_field": {  # a stage's date, named on its own
+        "opens": ("åpner", "opnar"),
+        "due": ("frist", "frist"),
+        "meeting": ("møte", "møte"),
+        "deadline": ("frist", "frist"),
+        "milestone": ("milepæl", "milepæl"),
+    },
+    "email_status": {"pending": ("i kø", "i kø"), "sent": ("sendt", "sendt"), "failed": ("feilet", "feila")},
+    "email_event": {
+        "hearing_invitation": ("høringsinvitasjon", "høyringsinvitasjon"),
+        "hearing_reminder": ("høringspåminnelse", "høyringspåminning"),
+        "hearing_deadline_passed": ("høringsfrist passert", "høyringsfrist passert"),
+        "forum_meeting_notice": ("møteinnkalling", "møteinnkalling"),
+        "decision_request": ("anmodning om vedtak", "oppmoding om vedtak"),
+        "decision_reminder": ("påminnelse om vedtak", "påminning om vedtak"),
+        "overdue_notice": ("varsel om forsinkelse", "varsel om forseinking"),
+        "decision_receipt": ("kvittering for vedtak", "kvittering for vedtak"),
+        "stage_completed": ("trinn fullført", "trinn fullført"),
+        "revision_completed": ("revisjon fullført", "revisjon fullført"),
+        "weekly_digest": ("ukesammendrag", "vekesamandrag"),
+        "deadline_moved": ("ny frist", "ny frist"),
+    },
+    "plan": {
+        "the_parties": ("Partene", "Partane"),
+        "the_forum": ("utvalget", "utvalet"),  # a forum meeting whose forums the plan does not name
+        "round": ("runde", "runde"),
+    },
+}
+
+# (stage kind, date field) → (bokmål, nynorsk): the date's name in a plan, a feed and a calendar title.
+_STAGE_DATES: dict[tuple[str, str], tuple[str, str]] = {
+    ("draft", "due"): ("Frist for utkast", "Frist for utkast"),
+    ("hearing", "opens"): ("Høringen åpner", "Høyringa opnar"),
+    ("hearing", "deadline"): ("Høringsfrist", "Høyringsfrist"),
+    ("forum_approval", "meeting"): ("Møte i {forums}", "Møte i {forums}"),
+    ("political_treatment", "deadline"): ("Frist for politisk behandling", "Frist for politisk handsaming"),
+}
+
+# The date a kind's calendar entry is for (the one its letters remind of).
+CALENDAR_FIELD = {"draft": "due", "hearing": "deadline", "forum_approval": "meeting", "political_treatment": "deadline"}
+
+_COUNCIL_MEETING = ("{body} behandler {title}", "{body} handsamar {title}")
+
+_MONTHS = (
+    "januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember",
+)
+_MONTHS_SHORT = ("jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "des.")
+_WEEKDAYS = {
+    "nb": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
+    "nn": ("måndag", "tysdag", "onsdag", "torsdag", "fredag", "laurdag", "søndag"),
+}
+# (one day, several days, today, tomorrow, in …)
+_DAY_WORDS = {"nb": ("dag", "dager", "i dag", "i morgen", "om"), "nn": ("dag", "dagar", "i dag", "i morgon", "om")}
+
+
+def _index(language: str) -> int:
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {str(language)!r}; expected one of {', '.join(LANGUAGES)}")
+    return LANGUAGES.index(language)
+
+
+# --- words ---------------------------------------------------------------------------
+
+
+def word(key: str, language: str = "nb") -> str:
+    """``word("stage_kind.hearing", "nn")`` → ``høyring``; KeyError naming the key when there is none."""
+    group, _, value = key.partition(".")
+    try:
+        pair = _GROUPS[group][value]
+    except KeyError:
+        raise KeyError(f"no wording for {key!r}") from None
+    return pair[_index(language)]
+
+
+def label(group: str, value: str, language: str = "nb") -> str:
+    """The value's word, or the value itself when the catalogue has none (a new status shows, raw)."""
+    pairs = _GROUPS[group]
+    return pairs[value][_index(language)] if value in pairs else str(value)
+
+
+def words(group: str, language: str = "nb") -> dict[str, str]:
+    """A whole group as value → word, e.g. for a template."""
+    i = _index(language)
+    return {value: pair[i] for value, pair in _GROUPS[group].items()}
+
+
+def stage_date_label(kind: str, field: str, language: str = "nb", forums: list[str] | tuple[str, ...] = ()) -> str:
+    """``Høringsfrist``; a forum meeting names its forums. A date the catalogue does not know gives its field's word."""
+    pair = _STAGE_DATES.get((kind, field))
+    if pair is None:
+        return label("date_field", field, language)
+    return pair[_index(language)].format(forums=", ".join(forums) or word("plan.the_forum", language))
+
+
+def calendar_title(kind: str, language: str, title: str, forums: list[str] | tuple[str, ...] = ()) -> str:
+    """A calendar entry's title for a stage of `kind`: ``Høringsfrist: {title}`` (nn ``Høyringsfrist: {title}``)."""
+    field = CALENDAR_FIELD.get(kind, "deadline")
+    return f"{stage_date_label(kind, field, language, forums)}: {title}"
+
+
+def council_meeting_title(language: str, body: str, title: str) -> str:
+    """A party's own council or board meeting: ``Bystyret behandler {title}`` (nn ``… handsamar …``)."""
+    return _COUNCIL_MEETING[_index(language)].format(body=body, title=title)
+
+
+# --- dates -----------------------------------------------------------------------------
+
+
+def _parts(value: dt.date | PlanDate) -> tuple[int, int, int | None]:
+    if isinstance(value, PlanDate):
+        return value.year, value.month, value.day
+    return value.year, value.month, value.day
+
+
+def month_name(month: int, language: str = "nb") -> str:
+    _index(language)
+    return _MONTHS[month - 1]  # the same in bokmål and nynorsk
+
+
+def month_year(value: dt.date | PlanDate, language: str = "nb") -> str:
+    """``november 2024``."""
+    year, month, _ = _parts(value)
+    return f"{month_name(month, language)} {year}"
+
+
+def short_month_year(year: int, month: int, language: str = "nb") -> str:
+    """``nov. 2024``: a column heading."""
+    _index(language)
+    return f"{_MONTHS_SHORT[month - 1]} {year}"
+
+
+def day_month_year(day: dt.date, language: str = "nb") -> str:
+    """``27. nov. 2024``."""
+    return f"{day.day}. {short_month_year(day.year, day.month, language)}"
+
+
+def long_date(value: dt.date | PlanDate, language: str = "nb") -> str:
+    """``onsdag 27. november 2024``; a month-only plan date gives ``november 2024``."""
+    year, month, day = _parts(value)
+    if day is None:
+        return month_year(value, language)
+    weekday = _WEEKDAYS[LANGUAGES[_index(language)]][dt.date(year, month, day).weekday()]
+    return f"{weekday} {day}. {month_name(month, language)} {year}"
+
+
+def short_date(value: dt.date | PlanDate, language: str = "nb") -> str:
+    """``27.11.2024``; a month-only plan date gives ``november 2024``."""
+    year, month, day = _parts(value)
+    if day is None:
+        return month_year(value, language)
+    return f"{day:02d}.{month:02d}.{year:04d}"
+
+
+def days(n: int, language: str = "nb") -> str:
+    """``1 dag``, ``14 dager`` (nn ``14 dagar``)."""
+    one, many, *_ = _DAY_WORDS[LANGUAGES[_index(language)]]
+    return f"{n} {one if n == 1 else many}"
+
+
+def in_days(n: int, language: str = "nb") -> str:
+    """When a date falls, counted from today: ``i dag``, ``i morgen``, ``om 14 dager``."""
+    _, _, today, tomorrow, within = _DAY_WORDS[LANGUAGES[_index(language)]]
+    if n == 0:
+        return today
+    if n == 1:
+        return tomorrow
+    return f"{within} {days(n, language)}"

@@ -1,0 +1,92 @@
+"""The wording catalogue (models/wording.py): bokmål and nynorsk words, calendar titles and dates."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from avtaleflyt.models import wording
+from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.enums import EmailEvent, ForumOutcome, HearingStatus, Language, PartyOutcome, StageKind, StageStatus, TreatmentStatus
+from avtaleflyt.models.letters import DigestKind
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_words_by_key_in_both_languages():
+    assert wording.word("stage_kind.hearing", "nb") == "høring"
+    assert wording.word("stage_kind.hearing", "nn") == "høyring"
+    assert wording.word("treatment.rejected", Language.nn) == "ikkje godkjend"
+    assert wording.label("stage_status", StageStatus.pending, "nn") == "ventar"
+    assert wording.label("stage_status", "paused", "nb") == "paused"  # unknown values show raw
+    with pytest.raises(KeyError, match="no wording for 'stage_kind.signing'"):
+        wording.word("stage_kind.signing", "nb")
+    with pytest.raises(ValueError, match="unknown language 'se'"):
+        wording.word("stage_kind.hearing", "se")
+
+
+@pytest.mark.parametrize(
+    ("group", "values"),
+    [
+        ("stage_kind", StageKind),
+        ("stage_status", StageStatus),
+        ("hearing_status", HearingStatus),
+        ("treatment", TreatmentStatus),
+        ("party_outcome", PartyOutcome),
+        ("forum_outcome", ForumOutcome),
+        ("email_event", EmailEvent),
+        ("digest_kind", DigestKind),
+    ],
+)
+def test_every_value_of_an_enum_has_a_word_in_both_languages(group, values):
+    for value in values:
+        for language in Language:
+            assert wording.word(f"{group}.{value.value}", language)
+
+
+def test_calendar_titles_per_kind_and_language():
+    assert wording.calendar_title("hearing", "nb", "Høring 1") == "Høringsfrist: Høring 1"
+    assert wording.calendar_title(StageKind.hearing, Language.nn, "Høring 1") == "Høyringsfrist: Høring 1"
+    assert wording.calendar_title("political_treatment", "nb", "R") == "Frist for politisk behandling: R"
+    assert wording.calendar_title("political_treatment", "nn", "R") == "Frist for politisk handsaming: R"
+    assert wording.calendar_title("forum_approval", "nn", "R", ["ASU"]) == "Møte i ASU: R"
+    assert wording.calendar_title("forum_approval", "nn", "R") == "Møte i utvalet: R"
+    assert wording.council_meeting_title("nb", "Bystyret", "R") == "Bystyret behandler R"
+    assert wording.council_meeting_title("nn", "Kommunestyret", "R") == "Kommunestyret handsamar R"
+    assert wording.stage_date_label("hearing", "opens", "nn") == "Høyringa opnar"
+    assert wording.stage_date_label("draft", "opens", "nb") == "åpner"  # a date the catalogue has no phrase for
+
+
+@pytest.mark.parametrize("language", ["nb", "nn"])
+def test_dates_read_as_the_locale_database_writes_them(language):
+    """The catalogue's own month and weekday names give what pendulum's nb/nn locales gave (letters stay byte-identical)."""
+    day = dt.date(2024, 1, 1)
+    while day < dt.date(2025, 1, 8):
+        p = pendulum.date(day.year, day.month, day.day)
+        assert wording.long_date(day, language) == p.format("dddd D. MMMM YYYY", locale=language)
+        assert wording.month_year(day, language) == p.format("MMMM YYYY", locale=language)
+        assert wording.short_date(day, language) == p.format("DD.MM.YYYY")
+        day += dt.timedelta(days=1)
+
+
+def test_month_only_plan_dates_and_day_counts():
+    assert wording.long_date(PlanDate(2024, 11), "nb") == "november 2024"
+    assert wording.short_date(PlanDate(2024, 11), "nn") == "november 2024"
+    assert wording.short_date(PlanDate(2024, 11, 7), "nb") == "07.11.2024"
+    assert wording.short_month_year(2024, 11) == "nov. 2024"
+    assert wording.day_month_year(dt.date(2024, 3, 5)) == "5. mars 2024"
+    assert [wording.in_days(n, "nn") for n in (0, 1, 14)] == ["i dag", "i morgon", "om 14 dagar"]
+    assert wording.days(1, "nb") == "1 dag"
+
+
+def test_the_catalogue_is_pure_and_names_no_stage_kind_member():
+    tree = ast.parse((ROOT / "models" / "wording.py").read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert imported <= {"__future__", "datetime", "dates"}, imported
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "StageKind"]
