@@ -14,12 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pendulum
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 import avtaleflyt.templates
 from avtaleflyt.models import letters as lt
+from avtaleflyt.models import wording
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language, PartyOutcome, StageKind
 
@@ -33,122 +33,55 @@ class Rendered:
     html: str
 
 
-# --- words per language ----------------------------------------------------------
-
-_PARTY_OUTCOMES = {
-    Language.nb: {
-        PartyOutcome.approved: "godkjent",
-        PartyOutcome.approved_with_reservations: "godkjent med merknader",
-        PartyOutcome.rejected: "ikke godkjent",
-    },
-    Language.nn: {
-        PartyOutcome.approved: "godkjend",
-        PartyOutcome.approved_with_reservations: "godkjend med merknader",
-        PartyOutcome.rejected: "ikkje godkjend",
-    },
-}
-
-_FORUM_OUTCOMES = {
-    Language.nb: {
-        ForumOutcome.approved: "vedtatt",
-        ForumOutcome.approved_with_changes: "vedtatt med endringer",
-        ForumOutcome.returned: "sendt tilbake",
-        ForumOutcome.postponed: "utsatt",
-    },
-    Language.nn: {
-        ForumOutcome.approved: "vedteke",
-        ForumOutcome.approved_with_changes: "vedteke med endringar",
-        ForumOutcome.returned: "sendt tilbake",
-        ForumOutcome.postponed: "utsett",
-    },
-}
-
-_DIGEST_KINDS = {
-    Language.nb: {
-        lt.DigestKind.hearing_deadline: "Høringsfrist",
-        lt.DigestKind.forum_meeting: "Møte i utvalg",
-        lt.DigestKind.decision_deadline: "Frist for vedtak",
-        lt.DigestKind.party_meeting: "Behandlingsmøte",
-        lt.DigestKind.milestone: "Milepæl",
-    },
-    Language.nn: {
-        lt.DigestKind.hearing_deadline: "Høyringsfrist",
-        lt.DigestKind.forum_meeting: "Møte i utval",
-        lt.DigestKind.decision_deadline: "Frist for vedtak",
-        lt.DigestKind.party_meeting: "Handsamingsmøte",
-        lt.DigestKind.milestone: "Milepæl",
-    },
-}
-
-# (one day, several days, today, tomorrow)
-_DAY_WORDS = {Language.nb: ("dag", "dager", "i dag", "i morgen"), Language.nn: ("dag", "dagar", "i dag", "i morgon")}
+# --- words per language (models/wording.py) --------------------------------------
 
 
 def _lang(context: Context) -> Language:
     return Language(context["lang"])
 
 
-def _pendulum_date(value: dt.date | PlanDate) -> pendulum.Date:
-    if isinstance(value, PlanDate):
-        value = value.first_day
-    return pendulum.date(value.year, value.month, value.day)
-
-
-def _month_only(value: object) -> bool:
-    return isinstance(value, PlanDate) and not value.exact
-
-
 @pass_context
 def long_date(context: Context, value: dt.date | PlanDate) -> str:
     """`onsdag 27. november 2024`; a month-only plan date gives `november 2024`."""
-    pattern = "MMMM YYYY" if _month_only(value) else "dddd D. MMMM YYYY"
-    return _pendulum_date(value).format(pattern, locale=_lang(context).value)
+    return wording.long_date(value, _lang(context))
 
 
 @pass_context
 def short_date(context: Context, value: dt.date | PlanDate) -> str:
     """`27.11.2024`; a month-only plan date gives `november 2024`."""
-    if _month_only(value):
-        return month(context, value)
-    return _pendulum_date(value).format("DD.MM.YYYY")
+    return wording.short_date(value, _lang(context))
 
 
 @pass_context
 def month(context: Context, value: dt.date | PlanDate) -> str:
-    return _pendulum_date(value).format("MMMM YYYY", locale=_lang(context).value)
+    return wording.month_year(value, _lang(context))
 
 
 @pass_context
 def days(context: Context, n: int) -> str:
     """`1 dag`, `14 dager` (nn `14 dagar`)."""
-    one, many, _, _ = _DAY_WORDS[_lang(context)]
-    return f"{n} {one if n == 1 else many}"
+    return wording.days(n, _lang(context))
 
 
 @pass_context
 def in_days(context: Context, n: int) -> str:
     """When a deadline falls, counted from today: `i dag`, `i morgen`, `om 14 dager`."""
-    _, _, today, tomorrow = _DAY_WORDS[_lang(context)]
-    if n == 0:
-        return today
-    if n == 1:
-        return tomorrow
-    return f"om {days(context, n)}"
+    return wording.in_days(n, _lang(context))
 
 
 @pass_context
 def party_outcome(context: Context, value: str) -> str:
-    return _PARTY_OUTCOMES[_lang(context)][PartyOutcome(value)]
+    return wording.word(f"party_outcome.{PartyOutcome(value).value}", _lang(context))
 
 
 @pass_context
 def forum_outcome(context: Context, value: str) -> str:
-    return _FORUM_OUTCOMES[_lang(context)][ForumOutcome(value)]
+    return wording.word(f"forum_outcome.{ForumOutcome(value).value}", _lang(context))
 
 
 @pass_context
 def digest_kind(context: Context, value: str) -> str:
-    return _DIGEST_KINDS[_lang(context)][lt.DigestKind(value)]
+    return wording.word(f"digest_kind.{lt.DigestKind(value).value}", _lang(context))
 
 
 def week(value: dt.date) -> int:

@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pendulum
 import pytest
-
 from avtaleflyt.models import wording
 from avtaleflyt.models.dates import PlanDate
-from avtaleflyt.models.enums import EmailEvent, ForumOutcome, HearingStatus, Language, PartyOutcome, StageKind, StageStatus, TreatmentStatus
+from avtaleflyt.models.enums import (
+    EmailEvent,
+    ForumOutcome,
+    HearingStatus,
+    Language,
+    PartyOutcome,
+    StageKind,
+    StageStatus,
+    TreatmentStatus,
+)
 from avtaleflyt.models.letters import DigestKind
 
 ROOT = Path(__file__).resolve().parent.parent
