@@ -25,14 +25,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import pendulum
 from icalendar import Calendar, Event, vDuration
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, col, select
 
 import avtaleflyt.templates
 from avtaleflyt import clock
-from avtaleflyt.models import rules
+from avtaleflyt.models import rules, wording
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import Language, StageKind
 from avtaleflyt.models.fremdriftsplan import MilestoneRow, plan_parts, write_milestones_csv
@@ -44,23 +43,9 @@ from .calendar import PRODID, deadline_event
 PAGES_DIR = Path(avtaleflyt.templates.__file__).parent / "pages"
 FEED_REFRESH = dt.timedelta(hours=6)  # how often a subscribed calendar should fetch again
 
-# (stage kind, date field) → (bokmål, nynorsk); a forum meeting names its forums.
-_STAGE_DATE_LABELS: dict[tuple[StageKind, str], tuple[str, str]] = {
-    (StageKind.draft, "due"): ("Frist for utkast", "Frist for utkast"),
-    (StageKind.hearing, "opens"): ("Høringen åpner", "Høyringa opnar"),
-    (StageKind.hearing, "deadline"): ("Høringsfrist", "Høyringsfrist"),
-    (StageKind.forum_approval, "meeting"): ("Møte i {forums}", "Møte i {forums}"),
-    (StageKind.political_treatment, "deadline"): ("Frist for politisk behandling", "Frist for politisk handsaming"),
-}
 _DATE_FIELDS = ("opens", "due", "meeting", "deadline")
 _DEADLINE_FIELDS = ("due", "deadline")
 _PARTY_FIELDS = {(StageKind.hearing, "opens"), (StageKind.hearing, "deadline"), (StageKind.political_treatment, "deadline")}
-_COUNCIL_MEETING = ("{body} behandler {title}", "{body} handsamar {title}")
-_THE_PARTIES = ("Partene", "Partane")
-
-
-def _nb_nn(pair: tuple[str, str], language: Language) -> str:
-    return pair[1] if language == Language.nn else pair[0]
 
 
 # --- reading the plan in force ---------------------------------------------------------
@@ -104,8 +89,7 @@ def _stage_dates(stage: Stage) -> list[tuple[str, PlanDate]]:
 
 
 def _stage_label(stage: Stage, field: str, language: Language) -> str:
-    label = _nb_nn(_STAGE_DATE_LABELS.get((stage.kind, field), (field, field)), language)
-    return label.format(forums=", ".join(stage.forums) or "utvalget")
+    return wording.stage_date_label(stage.kind, field, language, stage.forums)
 
 
 # --- iCalendar ----------------------------------------------------------------------------
@@ -166,7 +150,7 @@ def _party_events(session: Session, revision: Revision, party: Party, stages: li
         .where(Stage.revision_id == revision.id, PartyTreatment.party_id == party.id, col(PartyTreatment.meeting_date).is_not(None))
     ).all()
     for meeting in meetings:
-        summary = _nb_nn(_COUNCIL_MEETING, party.language).format(body=party.body, title=revision.title)
+        summary = wording.council_meeting_title(party.language, party.body, revision.title)
         events.append(_PlanEvent(meeting, f"{scope}/council-meeting", summary, about, True))
     return [e for e in events if (party.joined_on is None or e.day >= party.joined_on) and (party.left_on is None or e.day <= party.left_on)]
 
@@ -210,8 +194,7 @@ def plan_ics(session: Session, slug: str, party_name: str | None = None, *, part
 
 def norwegian_date(value: PlanDate, language: Language = Language.nb) -> str:
     """`27.11.2024` for a day, `november 2024` for a month."""
-    day = pendulum.date(value.year, value.month, value.day or 1)
-    return day.format("DD.MM.YYYY") if value.exact else day.format("MMMM YYYY", locale=language.value)
+    return wording.short_date(value, language)
 
 
 @dataclass(frozen=True)
@@ -230,7 +213,7 @@ class Page:
 
 def _stage_rows(revision: Revision, stages: list[Stage]) -> list[TableRow]:
     secretariat = revision.coordinators[0]["name"] if revision.coordinators else ""
-    parties = _nb_nn(_THE_PARTIES, revision.language)
+    parties = wording.word("plan.the_parties", revision.language)
     dated = []
     for stage in stages:
         for field, when in _stage_dates(stage):
