@@ -74,6 +74,15 @@ _GROUPS: dict[str, dict[str, tuple[str, str]]] = {
         "weekly_digest": ("ukesammendrag", "vekesamandrag"),
         "deadline_moved": ("ny frist", "ny frist"),
     },
+    "progress": {  # a stage's progress, as the dashboard words it
+        "waits_for": ("venter på", "ventar på"),
+        "approved": ("godkjent", "godkjend"),
+        "returned": ("sendt tilbake", "sendt tilbake"),
+        "postponed": ("utsatt", "utsett"),
+        "answers": ("svar", "svar"),
+        "decided": ("vedtatt", "vedteke"),
+        "late": ("forsinket", "forseinka"),
+    },
     "plan": {
         "the_parties": ("Partene", "Partane"),
         "the_forum": ("utvalget", "utvalet"),  # a forum meeting whose forums the plan does not name

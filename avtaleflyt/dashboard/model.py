@@ -1,85 +1,23 @@
-"""What the dashboard shows, as pydantic models (the same data for the HTML pages and
-/api/), and the Norwegian words it shows them in.
+"""What the dashboard shows, as typed pydantic models: the same data for the HTML pages and
+/api/. Labels are words only to show (labels.py); nothing here is text for another module to
+parse back: a plan date is a `PlanDate` (in JSON its ISO text), a day a date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, PlainValidator, WithJsonSchema
 
-from avtaleflyt.tasks.status import Deadline, Progress
+from avtaleflyt.models.dates import PlanDate
 
-# --------------------------------------------------------------------------- Norwegian labels
-
-MONTHS_NB = ["jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "des."]
-STAGE_STATUS_NB = {"pending": "venter", "active": "pågår", "done": "ferdig"}
-STAGE_KIND_NB = {
-    "draft": "utkast",
-    "hearing": "høring",
-    "forum_approval": "behandling i utvalg",
-    "political_treatment": "politisk behandling",
-}
-REVISION_STATUS_NB = {"active": "pågår", "completed": "fullført"}
-TREATMENT_NB = {
-    "sent": "sendt",
-    "scheduled": "møte berammet",
-    "approved": "godkjent",  # the words of the forms and the letters
-    "approved_with_reservations": "godkjent med merknader",
-    "rejected": "ikke godkjent",
-}
-HEARING_NB = {"invited": "invitert", "responded": "svart"}
-DATE_NAME_NB = {"opens": "åpner", "due": "frist", "meeting": "møte", "deadline": "frist"}
-_DATE_NAME_WHAT_NB = {"due": "frist", "meeting": "møte", "deadline": "frist"}
-EMAIL_STATUS_NB = {"pending": "i kø", "sent": "sendt", "failed": "feilet"}
-EMAIL_EVENT_NB = {
-    "hearing_invitation": "høringsinvitasjon",
-    "hearing_reminder": "høringspåminnelse",
-    "hearing_deadline_passed": "høringsfrist passert",
-    "forum_meeting_notice": "møteinnkalling",
-    "decision_request": "anmodning om vedtak",
-    "decision_reminder": "påminnelse om vedtak",
-    "overdue_notice": "varsel om forsinkelse",
-    "decision_receipt": "kvittering for vedtak",
-    "stage_completed": "trinn fullført",
-    "revision_completed": "revisjon fullført",
-    "weekly_digest": "ukesammendrag",
-    "deadline_moved": "ny frist",
-}
-DATE_FIELD_NB = {"opens": "åpner", "due": "frist", "meeting": "møte", "deadline": "frist"}
-
-
-def month_label(year: int, month: int) -> str:
-    return f"{MONTHS_NB[month - 1]} {year}"
-
-
-def day_label(day: dt.date) -> str:
-    return f"{day.day}. {MONTHS_NB[day.month - 1]} {day.year}"
-
-
-def _progress_nb(kind: str, p: Progress) -> str:
-    """The same facts as `tasks.status.describe`, in bokmål."""
-    if p.waits_for:
-        return f"venter på {', '.join(p.waits_for)}"
-    match kind:
-        case "forum_approval":
-            parts = [f"{p.done}/{p.of} godkjent" + (f" ({', '.join(p.approved)})" if p.approved else "")]
-            parts += [f"sendt tilbake: {', '.join(p.returned)}"] if p.returned else []
-            parts += [f"utsatt: {', '.join(p.postponed)}"] if p.postponed else []
-            return "; ".join(parts)
-        case "hearing":
-            return f"{p.done}/{p.of} svar" + (f"; {p.note}" if p.note else "")
-        case "political_treatment":
-            return f"{p.done}/{p.of} vedtatt"
-        case "draft":
-            return "ferdig" if p.note else "pågår"  # who finished it is in the audit log
-    return ""
-
-
-def _what_nb(deadline: Deadline) -> str:
-    return f"{STAGE_KIND_NB.get(deadline.kind, deadline.kind)}: {_DATE_NAME_WHAT_NB[deadline.date_name]}"
-
+PlanDateValue = Annotated[
+    PlanDate,
+    PlainValidator(PlanDate.parse),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": "YYYY-MM-DD, or YYYY-MM for a month-only date"}),
+]
 
 # --------------------------------------------------------------------------- models
 
@@ -126,7 +64,7 @@ class StageOut(BaseModel):
     round: int
     after: list[str]
     forums: list[str]
-    dates: dict[str, str]
+    dates: dict[str, PlanDateValue] = Field(description="opens | due | meeting | deadline → the date")
     progress: str
     level: int = Field(description="dependency depth: 0 for stages that wait for nothing")
     late: bool = Field(description="active and one of its exact dates has passed")
@@ -155,7 +93,7 @@ class PartyOut(BaseModel):
 
 
 class TimelineItem(BaseModel):
-    date: str = Field(description="YYYY-MM-DD or YYYY-MM")
+    date: PlanDateValue
     day: int | None
     label: str
     detail: str | None = None
@@ -220,8 +158,8 @@ class PlanDateOut(BaseModel):
     stage: str | None = Field(description="the stage's key; None for a milestone")
     field: str | None = Field(description="opens | due | meeting | deadline; None for a milestone")
     field_label: str
-    baseline: str | None
-    current: str | None
+    baseline: PlanDateValue | None
+    current: PlanDateValue | None
     slipped_days: int | None = Field(description="current minus baseline in days; positive is later")
 
 

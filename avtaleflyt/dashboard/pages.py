@@ -1,4 +1,4 @@
-"""The HTML side: the Jinja2 environment, its Norwegian date filters, and `render`,
+"""The HTML side: the Jinja2 environment, its Norwegian date filters (labels.py), and `render`,
 which gives every page the user, the form token, the last action's message and today.
 """
 
@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from avtaleflyt.settings import Settings
 
-from . import security, views
+from . import labels, security
 from .deps import clock_of, current_user
 
 
@@ -40,17 +40,8 @@ def _date_nb(value: dt.date | dt.datetime | None) -> str:
         return "–"
     if isinstance(value, dt.datetime):
         local = value if value.tzinfo is None else value.astimezone()
-        return local.strftime("%d.%m.%Y %H:%M")
-    return value.strftime("%d.%m.%Y")
-
-
-def _plan_date_nb(value: str | None) -> str:
-    if not value:
-        return "–"
-    from avtaleflyt.models.dates import PlanDate
-
-    d = PlanDate.parse(value)
-    return d.first_day.strftime("%d.%m.%Y") if d.exact else views.month_label(d.year, d.month)
+        return f"{labels.plan_date(local.date())} {local:%H:%M}"
+    return labels.plan_date(value)
 
 
 def templates() -> Jinja2Templates:
@@ -62,9 +53,9 @@ def templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["dato"] = _date_nb
-    env.filters["plandato"] = _plan_date_nb
-    env.globals["DATE_NAME_NB"] = views.DATE_NAME_NB
-    env.globals["HEARING_NB"] = views.HEARING_NB
+    env.filters["plandato"] = labels.plan_date
+    env.globals["DATE_NAME_NB"] = labels.DATE_NAME_NB
+    env.globals["HEARING_NB"] = labels.HEARING_NB
     return Jinja2Templates(env=env)
 
 

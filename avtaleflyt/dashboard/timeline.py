@@ -1,20 +1,16 @@
-"""The revision page's drawings: the timeline by body and month (also in /api/), and the
-stage diagram (HTML only).
+"""The revision page's timeline by body and month (also in /api/): the plan's milestones and
+the stages' dates, each in the row of the body that acts on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-
-from pydantic import BaseModel
 
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.tables import Milestone
 
-from .model import DATE_NAME_NB, StageOut, Timeline, TimelineCell, TimelineItem, TimelineMonth, TimelineRow, month_label
-
-# --------------------------------------------------------------------------- the timeline
+from . import labels
+from .model import StageOut, Timeline, TimelineCell, TimelineItem, TimelineMonth, TimelineRow
 
 # The rows of the timeline, as in the status document: the tracks first, then the bodies.
 TRACK_ROW = "Utkast og høring"
@@ -65,15 +61,14 @@ def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: d
         placed.append((
             _milestone_row(m, forum_names),
             when,
-            TimelineItem(date=str(when), day=when.day, label=m.what, detail=m.about, source="milestone", past=when.last_day < today),
+            TimelineItem(date=when, day=when.day, label=m.what, detail=m.about, source="milestone", past=when.last_day < today),
         ))
     for s in stages:
-        for name, value in s.dates.items():
-            when = PlanDate.parse(value)
+        for name, when in s.dates.items():
             exact = when.as_date()
             late = s.status == "active" and name != "opens" and exact is not None and exact < today
             item = TimelineItem(
-                date=str(when), day=when.day, label=f"{s.key}: {DATE_NAME_NB[name]}", detail=(s.title or None),
+                date=when, day=when.day, label=f"{s.key}: {labels.date_field(name)}", detail=(s.title or None),
                 source="stage", stage=s.key, status=s.status, late=late, past=when.last_day < today,
             )
             if s.kind == "forum_approval":
@@ -84,7 +79,7 @@ def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: d
                 rows = [TRACK_ROW]
             placed += [(row, when, item) for row in rows]
         if s.kind == "hearing" and "opens" in s.dates and "deadline" in s.dates:
-            spans.append((TRACK_ROW, PlanDate.parse(s.dates["opens"]), PlanDate.parse(s.dates["deadline"]), s.key))
+            spans.append((TRACK_ROW, s.dates["opens"], s.dates["deadline"], s.key))
 
     if not placed:
         return Timeline(today=today, months=[], rows=[], today_in_span=False)
@@ -105,59 +100,7 @@ def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: d
                 cells[row][ym].spans.append(key)
     return Timeline(
         today=today,
-        months=[TimelineMonth(key=f"{y:04d}-{mo:02d}", label=month_label(y, mo), current=(y, mo) == current) for y, mo in months],
+        months=[TimelineMonth(key=f"{y:04d}-{mo:02d}", label=labels.month_label(y, mo), current=(y, mo) == current) for y, mo in months],
         rows=[TimelineRow(body=r, cells=list(cells[r].values())) for r in row_names],
         today_in_span=first <= current <= last,
     )
-
-
-# --------------------------------------------------------------------------- the DAG drawing (HTML only)
-
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 210, 62, 50, 18, 10
-
-
-class DagBox(BaseModel):
-    stage: StageOut
-    x: int
-    y: int
-
-
-class DagEdge(BaseModel):
-    d: str
-    done: bool
-
-
-class DagLayout(BaseModel):
-    width: int
-    height: int
-    boxes: list[DagBox]
-    edges: list[DagEdge]
-    box_w: int = BOX_W
-    box_h: int = BOX_H
-
-
-def dag_layout(stages: list[StageOut]) -> DagLayout:
-    columns: dict[int, list[StageOut]] = defaultdict(list)
-    for s in stages:
-        columns[s.level].append(s)
-    pos: dict[str, tuple[int, int]] = {}
-    boxes = []
-    for level in sorted(columns):
-        for i, s in enumerate(columns[level]):
-            x, y = PAD + level * (BOX_W + GAP_X), PAD + i * (BOX_H + GAP_Y)
-            pos[s.key] = (x, y)
-            boxes.append(DagBox(stage=s, x=x, y=y))
-    by_key = {s.key: s for s in stages}
-    edges = []
-    for s in stages:
-        x2, y2 = pos[s.key]
-        for a in s.after:
-            if a not in pos:
-                continue
-            x1, y1 = pos[a]
-            sx, sy, ex, ey = x1 + BOX_W, y1 + BOX_H // 2, x2 - 6, y2 + BOX_H // 2
-            mid = (sx + ex) // 2
-            edges.append(DagEdge(d=f"M{sx},{sy} C{mid},{sy} {mid},{ey} {ex},{ey}", done=by_key[a].status == "done"))
-    width = PAD * 2 + (max(columns, default=0) + 1) * (BOX_W + GAP_X) - GAP_X
-    height = PAD * 2 + max((len(c) for c in columns.values()), default=1) * (BOX_H + GAP_Y) - GAP_Y
-    return DagLayout(width=width, height=height, boxes=boxes, edges=edges)

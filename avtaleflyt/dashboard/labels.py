@@ -1,0 +1,94 @@
+"""The dashboard's words: bokmål from the wording catalogue (models/wording.py).
+
+The coordinators' dashboard is in bokmål; the catalogue holds the nynorsk beside it
+for the letters and the parties' calendars.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from avtaleflyt.models import wording
+from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.tasks.status import Deadline, Progress
+
+LANGUAGE = "nb"
+
+# For the templates: a stage date's name, a hearing answer.
+DATE_NAME_NB = wording.words("date_field", LANGUAGE)
+HEARING_NB = wording.words("hearing_status", LANGUAGE)
+DATE_FIELDS = ("opens", "due", "meeting", "deadline")  # a stage's dates, in the order the pages show them
+
+
+def stage_kind(kind: str) -> str:
+    return wording.label("stage_kind", kind, LANGUAGE)
+
+
+def stage_status(status: str, round_: int = 1) -> str:
+    label = wording.label("stage_status", status, LANGUAGE)
+    return f"{label} ({wording.word('plan.round', LANGUAGE)} {round_})" if round_ > 1 else label
+
+
+def revision_status(status: str) -> str:
+    return wording.label("revision_status", status, LANGUAGE)
+
+
+def treatment(status: str | None) -> str | None:
+    return wording.label("treatment", status, LANGUAGE) if status else None
+
+
+def email_status(status: str) -> str:
+    return wording.label("email_status", status, LANGUAGE)
+
+
+def email_event(event: str) -> str:
+    return wording.label("email_event", event, LANGUAGE)
+
+
+def date_field(field: str) -> str:
+    return wording.label("date_field", field, LANGUAGE)
+
+
+def month_label(year: int, month: int) -> str:
+    """``nov. 2024``: a timeline column."""
+    return wording.short_month_year(year, month, LANGUAGE)
+
+
+def day_label(day: dt.date) -> str:
+    return wording.day_month_year(day, LANGUAGE)
+
+
+def plan_date(value: PlanDate | str | None) -> str:
+    """``27.11.2024`` for a day, ``nov. 2024`` for a month, ``–`` for none."""
+    if not value:
+        return "–"
+    d = PlanDate.parse(value)
+    return wording.short_date(d, LANGUAGE) if d.exact else month_label(d.year, d.month)
+
+
+def deadline_what(d: Deadline) -> str:
+    """``høring: frist``."""
+    return f"{stage_kind(d.kind)}: {date_field(d.date_name)}"
+
+
+def progress(kind: str, p: Progress) -> str:
+    """The same facts as `tasks.status.describe`, in bokmål."""
+
+    def w(key: str) -> str:
+        return wording.word(f"progress.{key}", LANGUAGE)
+
+    if p.waits_for:
+        return f"{w('waits_for')} {', '.join(p.waits_for)}"
+    match kind:
+        case "forum_approval":
+            parts = [f"{p.done}/{p.of} {w('approved')}" + (f" ({', '.join(p.approved)})" if p.approved else "")]
+            parts += [f"{w('returned')}: {', '.join(p.returned)}"] if p.returned else []
+            parts += [f"{w('postponed')}: {', '.join(p.postponed)}"] if p.postponed else []
+            return "; ".join(parts)
+        case "hearing":
+            return f"{p.done}/{p.of} {w('answers')}" + (f"; {p.note}" if p.note else "")
+        case "political_treatment":
+            return f"{p.done}/{p.of} {w('decided')}"
+        case "draft":  # who finished it is in the audit log
+            return wording.label("stage_status", "done" if p.note else "active", LANGUAGE)
+    return ""

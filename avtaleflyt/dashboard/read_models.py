@@ -1,0 +1,242 @@
+"""The dashboard's read models: a page of revisions and one revision, read from the database
+into the typed models of `model.py` (labels from `labels.py`, the timeline from `timeline.py`).
+
+Every page reads a fixed number of queries whatever the number of revisions and
+parties: `revision_views` (batched, six queries) plus at most a few batched
+queries here (milestones, stage metadata, forums, the outbox, a count).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from avtaleflyt.models.shift import slips
+from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersion, Revision, Stage
+from avtaleflyt.tasks.shift import plan_in_force
+from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView, revision_views
+
+from . import labels
+from .model import (
+    DeadlineOut,
+    EmailOut,
+    HearingCell,
+    PartyOut,
+    PlanDateOut,
+    PlanVersionOut,
+    RevisionDetail,
+    RevisionPage,
+    RevisionSummary,
+    StageOut,
+)
+from .timeline import timeline
+
+PER_PAGE = 20
+EMAIL_LOG_LIMIT = 200
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _deadline(d: Deadline) -> DeadlineOut:
+    return DeadlineOut(day=d.day, stage=d.stage, what=labels.deadline_what(d), overdue=d.overdue)
+
+
+def _summary(v: RevisionView, today: dt.date) -> RevisionSummary:
+    nxt = v.next_deadline(today)
+    return RevisionSummary(
+        slug=v.slug,
+        title=v.title,
+        helsefellesskap=v.helsefellesskap,
+        status=v.status,
+        status_label=labels.revision_status(v.status),
+        open_stages=v.active_stages,
+        parties=sum(p.active for p in v.parties),
+        decided=v.decided,
+        treating=v.treating,
+        responded=v.responded,
+        invited=v.invited,
+        next_deadline=_deadline(nxt) if nxt else None,
+        overdue=v.overdue,
+        url=f"/revisions/{v.slug}",
+    )
+
+
+def revision_page(session: Session, *, page: int, today: dt.date, per_page: int = PER_PAGE) -> RevisionPage:
+    """One page of `/`: seven queries (a count and revision_views' six)."""
+    total = session.exec(select(func.count()).select_from(Revision)).one()
+    pages = max(1, math.ceil(total / per_page))
+    views = revision_views(session, today=today, limit=per_page, offset=(page - 1) * per_page) if total else []
+    return RevisionPage(items=[_summary(v, today) for v in views], page=page, per_page=per_page, total=total, pages=pages)
+
+
+def _levels(stages: list[StageView]) -> dict[str, int]:
+    level: dict[str, int] = {}
+    for s in stages:  # iterate to a fixpoint; the plan check refuses cycles, `guard` stops one anyway
+        level[s.key] = 0
+    changed = True
+    guard = 0
+    while changed and guard <= len(stages):
+        changed, guard = False, guard + 1
+        for s in stages:
+            want = 1 + max((level.get(a, 0) for a in s.after), default=-1)
+            if want != level[s.key]:
+                level[s.key], changed = want, True
+    return level
+
+
+def _late(s: StageOut, today: dt.date) -> bool:
+    """Active, and one of its exact dates (not its opening) has passed."""
+    if s.status != "active":
+        return False
+    return any((day := when.as_date()) is not None and day < today for name, when in s.dates.items() if name != "opens")
+
+
+def _stage(s: StageView, title: str | None, forums: list[str] | None, *, level: int, today: dt.date) -> StageOut:
+    out = StageOut(
+        key=s.key,
+        title=title,
+        kind=s.kind,
+        kind_label=labels.stage_kind(s.kind),
+        status=s.status,
+        status_label=labels.stage_status(s.status, s.round),
+        round=s.round,
+        after=s.after,
+        forums=list(forums or []),
+        dates=s.dates,
+        progress=labels.progress(s.kind, s.detail),
+        level=level,
+        late=False,
+    )
+    out.late = _late(out, today)
+    return out
+
+
+def _party(p: PartyView, hearing_keys: list[str]) -> PartyOut:
+    hearings = {
+        key: HearingCell(status=answer.status, responded_on=answer.responded_on)
+        for key in hearing_keys
+        if (answer := p.hearings.get(key)) is not None
+    }
+    return PartyOut(
+        name=p.name,
+        kind=p.kind,
+        body=p.body,
+        language=p.language,
+        active=p.active,
+        joined_on=p.joined_on,
+        left_on=p.left_on,
+        hearings=hearings,
+        treatment=p.treatment,
+        treatment_label=labels.treatment(p.treatment),
+        meeting=p.meeting,
+        decided_on=p.decided_on,
+        case_no=p.case_no,
+        self_reported=p.self_reported,
+    )
+
+
+def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_url: str | None) -> RevisionDetail:
+    """`/revisions/{slug}`: revision_views' six queries plus four (stage metadata, forums, milestones, outbox).
+
+    Raises DomainError for an unknown slug.
+    """
+    (v,) = revision_views(session, slug=slug, today=today)
+    in_revision = (Revision.slug == slug)
+    meta = {
+        key: (title, forums)
+        for key, title, forums in session.exec(
+            select(Stage.key, Stage.title, Stage.forums).join(Revision, col(Stage.revision_id) == col(Revision.id)).where(in_revision)
+        ).all()
+    }
+    forum_names = dict(
+        session.exec(select(Forum.key, Forum.name).join(Revision, col(Forum.revision_id) == col(Revision.id)).where(in_revision)).all()
+    )
+    milestones = list(
+        session.exec(
+            select(Milestone).join(Revision, col(Milestone.revision_id) == col(Revision.id)).where(in_revision)
+            .order_by(Milestone.date, Milestone.id)
+        ).all()
+    )
+    emails = list(
+        session.exec(
+            select(OutboxMessage).join(Revision, col(OutboxMessage.revision_id) == col(Revision.id)).where(in_revision)
+            .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc()).limit(EMAIL_LOG_LIMIT + 1)
+        ).all()
+    )
+
+    levels = _levels(v.stages)
+    stages = [
+        _stage(s, *meta.get(s.key, (None, [])), level=levels[s.key], today=today)
+        for s in v.stages
+    ]
+    hearing_keys = [s.key for s in v.stages if s.kind == "hearing"]
+    summary = _summary(v, today)
+    return RevisionDetail(
+        **summary.model_dump(),
+        seq=v.seq,
+        flow_run_id=v.flow_run_id,
+        prefect_run_url=f"{prefect_ui_url.rstrip('/')}/runs/flow-run/{v.flow_run_id}" if prefect_ui_url and v.flow_run_id else None,
+        stages=stages,
+        parties_detail=[_party(p, hearing_keys) for p in v.parties],
+        hearing_stages=hearing_keys,
+        upcoming=[_deadline(d) for d in v.deadlines if not d.overdue and d.day >= today][:10],
+        behind_plan=[_deadline(d) for d in v.deadlines if not d.overdue and d.day < today],
+        overdue_items=[_deadline(d) for d in v.deadlines if d.overdue],
+        timeline=timeline(stages, milestones, forum_names, today),
+        **_plan_history(session, in_revision, stages),
+        emails=[
+            EmailOut(
+                created_at=e.created_at,
+                sent_at=e.sent_at,
+                status=e.status.value,
+                status_label=labels.email_status(e.status.value),
+                event=e.event.value,
+                event_label=labels.email_event(e.event.value),
+                stage=e.stage_key,
+                to_name=e.to_name,
+                to_address=e.to_address,
+                subject=e.subject,
+                error=e.last_error,
+                attempts=e.attempts,
+            )
+            for e in emails[:EMAIL_LOG_LIMIT]
+        ],
+        emails_truncated=len(emails) > EMAIL_LOG_LIMIT,
+    )
+
+
+def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict:  # noqa: ANN001 - a SQL condition
+    versions = list(
+        session.exec(
+            select(PlanVersion).join(Revision, col(PlanVersion.revision_id) == col(Revision.id)).where(in_revision)
+            .order_by(PlanVersion.version)
+        ).all()
+    )
+    if not versions:
+        return {"plan_versions": [], "plan_dates": []}
+    baseline, current = plan_in_force(versions[0]), plan_in_force(versions[-1])
+    moved, milestones_moved = slips(baseline, current)
+    base_dates = {(s.key, f): getattr(s, f, None) for s in baseline.stages for f in labels.DATE_FIELDS}
+    slipped = {(m.stage, m.field): m.days for m in moved}
+    titles = {s.key: s.title or s.key for s in stages}
+    rows = [
+        PlanDateOut(
+            what=titles.get(s.key, s.key), stage=s.key, field=f, field_label=labels.date_field(f),
+            baseline=base_dates.get((s.key, f)), current=getattr(s, f, None), slipped_days=slipped.get((s.key, f), 0 if base_dates.get((s.key, f)) else None),
+        )
+        for s in current.stages
+        for f in labels.DATE_FIELDS
+        if getattr(s, f, None) is not None or base_dates.get((s.key, f)) is not None
+    ]
+    rows += [
+        PlanDateOut(what=m.what, stage=None, field=None, field_label=labels.date_field("milestone"), baseline=m.before, current=m.after, slipped_days=m.days)
+        for m in milestones_moved
+    ]
+    return {
+        "plan_versions": [PlanVersionOut(version=v.version, created_by=v.created_by, created_at=v.created_at, reason=v.reason, changes=len(v.changes)) for v in versions],
+        "plan_dates": rows,
+    }
