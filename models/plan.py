@@ -10,16 +10,12 @@ from __future__ import annotations
 import graphlib
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any
 
 import yaml
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -29,27 +25,15 @@ from pydantic import (
 
 from . import limits
 from .dates import PlanDate
-from .enums import Language, PartyKind, StageKind
+from .enums import Language, PartyKind
+from .plan_fields import KEY_PATTERN, DateField, Key, Name, PlanContext, PlanProblem, Strict, Text, Title
+from .stages import StageSpec, draft, forum_approval, hearing, kind_names, political_treatment
 from .identifiers import is_valid_org_number, slugify
 from .plan_yaml import line_index, line_of, load, loc_of, place
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}$")
-_KEY = re.compile(r"^[A-Za-z0-9ÆØÅæøå][A-Za-z0-9ÆØÅæøå_.-]*$")
-
-
-def _plan_date(value: Any) -> PlanDate:
-    return PlanDate.parse(value)
-
-
-DateField = Annotated[PlanDate, BeforeValidator(_plan_date), PlainSerializer(str, return_type=str)]
-Key = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_KEY, pattern=_KEY.pattern)]
-Name = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_NAME), AfterValidator(limits.one_line)]
-Title = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TITLE), AfterValidator(limits.one_line)]
-Text = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TEXT)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+_KEY = KEY_PATTERN
+_Strict = Strict
 
 
 def _check_email(value: Any) -> str:
@@ -64,12 +48,6 @@ def _check_email(value: Any) -> str:
 
 
 Email = Annotated[str, BeforeValidator(_check_email)]
-
-
-def _check_required(value: Any) -> Any:
-    if value == "all" or (type(value) is int and value >= 1):
-        return value
-    raise ValueError("expected `all` or a whole number of forums (1 or more)")
 
 
 class Coordinator(_Strict):
@@ -105,45 +83,9 @@ class ForumSpec(_Strict):
     email: Email | None = None
 
 
-class _StageBase(_Strict):
-    key: Key
-    title: Title | None = None
-    after: list[Key] | None = Field(
-        default=None, description="stages that must be done first; defaults to the stage before"
-    )
-    moves_with_after: StrictBool | None = Field(
-        default=None, description="when a stage it comes after is shifted, its dates move by as many days (default: the plan's)"
-    )
-
-
-class DraftStage(_StageBase):
-    kind: Literal[StageKind.draft]
-    due: DateField | None = None
-
-
-class HearingStage(_StageBase):
-    kind: Literal[StageKind.hearing]
-    documents: list[Key] | None = Field(default=None, description="defaults to every document")
-    opens: DateField | None = None
-    deadline: DateField
-
-
-class ForumApprovalStage(_StageBase):
-    kind: Literal[StageKind.forum_approval]
-    forums: list[Key] = Field(min_length=1)
-    required: Annotated[Literal["all"] | int, BeforeValidator(_check_required)] = "all"
-    meeting: DateField | None = None
-
-
-class PoliticalTreatmentStage(_StageBase):
-    kind: Literal[StageKind.political_treatment]
-    deadline: DateField
-
-
-StageSpec = Annotated[
-    Union[DraftStage, HearingStage, ForumApprovalStage, PoliticalTreatmentStage],
-    Field(discriminator="kind"),
-]
+# Each stage kind's schema is in models/stages/<kind>.py; StageSpec is their union.
+DraftStage, HearingStage = draft.DraftStage, hearing.HearingStage
+ForumApprovalStage, PoliticalTreatmentStage = forum_approval.ForumApprovalStage, political_treatment.PoliticalTreatmentStage
 
 
 class Reminders(_Strict):
@@ -193,17 +135,6 @@ class Plan(_Strict):
 # --- errors -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlanProblem:
-    place: str  # `parties[3].org_number`
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.place}: {self.message}"
-
-
 class PlanInvalid(ValueError):
     def __init__(self, problems: list[PlanProblem]):
         self.problems = problems
@@ -219,8 +150,8 @@ class CheckedPlan:
 _MESSAGES = {
     "extra_forbidden": "unknown key",
     "missing": "required",
-    "union_tag_invalid": "unknown kind; expected one of draft, hearing, forum_approval, political_treatment",
-    "union_tag_not_found": "required (kind: draft | hearing | forum_approval | political_treatment)",
+    "union_tag_invalid": f"unknown kind; expected one of {', '.join(kind_names())}",
+    "union_tag_not_found": f"required (kind: {' | '.join(kind_names())})",
 }
 
 
@@ -314,8 +245,7 @@ def check_plan(plan: Plan, *, dates_in_order: bool = True) -> tuple[list[PlanPro
         shown = slug if len(slug) <= 40 else slug[:40] + "…"
         errors.append(PlanProblem(place, f"gives the slug {shown!r}; a slug is 1-64 letters, digits or -: set `slug:`"))
 
-    documents = {d.key for d in plan.documents}
-    forums = {f.key for f in plan.forums}
+    context = PlanContext(frozenset(d.key for d in plan.documents), frozenset(f.key for f in plan.forums))
     stage_keys = [s.key for s in plan.stages]
     after = plan.stage_after()
     for i, stage in enumerate(plan.stages):
@@ -325,21 +255,7 @@ def check_plan(plan: Plan, *, dates_in_order: bool = True) -> tuple[list[PlanPro
                 errors.append(PlanProblem(f"{place}.after[{j}]", f"stage {stage.key!r} cannot come after itself"))
             elif pred not in stage_keys:
                 errors.append(PlanProblem(f"{place}.after[{j}]", f"unknown stage {pred!r}; known: {', '.join(stage_keys)}"))
-        if isinstance(stage, HearingStage):
-            for j, doc in enumerate(stage.documents or []):
-                if doc not in documents:
-                    errors.append(PlanProblem(f"{place}.documents[{j}]", f"unknown document {doc!r}; known: {', '.join(sorted(documents))}"))
-            if stage.opens and stage.deadline.last_day < stage.opens.first_day:
-                errors.append(PlanProblem(f"{place}.deadline", f"{stage.deadline} is before the hearing opens ({stage.opens})"))
-        if isinstance(stage, ForumApprovalStage):
-            for j, forum in enumerate(stage.forums):
-                if forum not in forums:
-                    known = ", ".join(sorted(forums)) or "none declared under forums"
-                    errors.append(PlanProblem(f"{place}.forums[{j}]", f"unknown forum {forum!r}; known: {known}"))
-            if len(set(stage.forums)) != len(stage.forums):
-                errors.append(PlanProblem(f"{place}.forums", "a forum is named twice"))
-            if isinstance(stage.required, int) and stage.required > len(stage.forums):
-                errors.append(PlanProblem(f"{place}.required", f"{stage.required} approvals required but only {len(stage.forums)} forums named"))
+        errors += stage.problems(place, context)
 
     if not any(e.place.startswith("stages") and (".after" in e.place or e.place.endswith(".key")) for e in errors):
         if cycle := find_cycle(after):

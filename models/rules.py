@@ -1,35 +1,19 @@
-"""The pure rules of a revision: which stages are ready, which gates are met,
-which recordings are legal. No I/O; the callers pass in what they loaded.
-
-Forum quorum: a forum stage names its forums and how many must approve
-(`required: all | N`). Each forum's latest decision in the stage's current
-round counts. The stage is approved once N forums approved. A `returned`
-decision sends the revision back to its draft stage as soon as the quorum can
-no longer be reached (with `required: all`, at once); `postponed` only waits.
-
-Political treatment: every active party decides on its own; a rejection does
-not stop the others. The stage is done when every active party has decided.
+"""The pure rules of a revision that hold for every stage kind: which stages are ready,
+what the run waits on, which stage a command acts on. No I/O; the callers pass in what
+they loaded. Each kind's own rules (its gate, its progress, its reminders) are in
+models/stages/<kind>.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Sequence
 
-from .enums import (
-    DECIDED_TREATMENTS,
-    ForumOutcome,
-    HearingStatus,
-    PartyOutcome,
-    StageKind,
-    StageStatus,
-    TreatmentStatus,
-)
+from .enums import StageKind, StageStatus
 from .errors import DomainError, ErrorCode  # noqa: F401 - DomainError is imported from here by many
-from .tables import ForumDecision, HearingResponse, Party, PartyTreatment, Stage
+from .stages import KINDS, Gate, rules_for  # noqa: F401 - Gate too
+from .tables import Party, Stage
 
 
 # --- the DAG -------------------------------------------------------------------
@@ -69,7 +53,7 @@ def nearest_drafts(stage: Stage, stages: Sequence[Stage]) -> list[Stage]:
                 continue
             seen.add(key)
             candidate = by_key[key]
-            if candidate.kind == StageKind.draft:
+            if rules_for(candidate.kind).takes_returns:
                 found.append(candidate)
             next_frontier.extend(candidate.after)
         if found:
@@ -96,122 +80,54 @@ def downstream(stage_key: str, stages: Sequence[Stage]) -> set[str]:
     return found
 
 
-# --- gates ---------------------------------------------------------------------
-
-
-class Gate(StrEnum):
-    waiting = "waiting"
-    met = "met"
-    returned = "returned"
-
-
-@dataclass(frozen=True)
-class ForumTally:
-    approved: list[str]
-    returned: list[str]
-    postponed: list[str]
-    undecided: list[str]
-    required: int
-    latest: dict[str, ForumDecision]  # each forum's decision that counts
-
-
-def required_approvals(stage: Stage) -> int:
-    return len(stage.forums) if stage.required is None else stage.required
-
-
-def forum_tally(stage: Stage, decisions: Iterable[ForumDecision]) -> ForumTally:
-    latest: dict[str, ForumDecision] = {}
-    for d in sorted(decisions, key=lambda d: (d.decided_on, d.id or 0)):
-        if d.stage_id == stage.id and d.round == stage.round and d.forum_key in stage.forums:
-            latest[d.forum_key] = d
-    by_outcome: dict[ForumOutcome, list[str]] = {o: [] for o in ForumOutcome}
-    for forum in stage.forums:
-        if forum in latest:
-            by_outcome[latest[forum].outcome].append(forum)
-    approved = by_outcome[ForumOutcome.approved] + by_outcome[ForumOutcome.approved_with_changes]
-    return ForumTally(
-        approved=sorted(approved),
-        returned=by_outcome[ForumOutcome.returned],
-        postponed=by_outcome[ForumOutcome.postponed],
-        undecided=[f for f in stage.forums if f not in latest],
-        required=required_approvals(stage),
-        latest=latest,
-    )
-
-
-def forum_gate(stage: Stage, decisions: Iterable[ForumDecision]) -> Gate:
-    tally = forum_tally(stage, decisions)
-    if len(tally.approved) >= tally.required:
-        return Gate.met
-    still_possible = len(tally.approved) + len(tally.undecided) + len(tally.postponed)
-    if tally.returned and still_possible < tally.required:
-        return Gate.returned
-    return Gate.waiting
-
-
-def hearing_gate(stage: Stage, responses: Iterable[HearingResponse], active_party_ids: set[int] | None = None) -> Gate:
-    """Closed by the coordinator or the deadline sweep, or when every invitee still a party has responded."""
-    if stage.closed_reason:
-        return Gate.met
-    rows = [r for r in responses if r.stage_id == stage.id and (active_party_ids is None or r.party_id in active_party_ids)]
-    if rows and all(r.status == HearingStatus.responded for r in rows):
-        return Gate.met
-    return Gate.waiting
-
-
-def treatment_gate(stage: Stage, treatments: Iterable[PartyTreatment], active_party_ids: set[int]) -> Gate:
-    decided = {t.party_id for t in treatments if t.stage_id == stage.id and t.status in DECIDED_TREATMENTS}
-    return Gate.met if active_party_ids <= decided else Gate.waiting
-
-
-def draft_gate(stage: Stage) -> Gate:
-    return Gate.met if stage.closed_reason else Gate.waiting
-
-
 # --- what the run waits on -------------------------------------------------------
-
-_AWAITING = {  # most advanced first: a run with a hearing and a draft open is named for the hearing
-    StageKind.political_treatment: "AwaitingPoliticalTreatment",
-    StageKind.forum_approval: "AwaitingForumDecision",
-    StageKind.hearing: "AwaitingHearingResponses",
-    StageKind.draft: "AwaitingDraft",
-}
-
 
 def awaiting(stages: Sequence[Stage]) -> str:
     """The name of the run's suspended state: what the most advanced open stage waits on."""
-    open_kinds = {s.kind for s in stages if s.status == StageStatus.active}
-    return next((name for kind, name in _AWAITING.items() if kind in open_kinds), "AwaitingEvent")
+    open_kinds = [rules_for(s.kind) for s in stages if s.status == StageStatus.active]
+    return max(open_kinds, key=lambda r: r.rank).awaiting if open_kinds else "AwaitingEvent"
 
 
 # --- legal recordings -------------------------------------------------------------
 
 
-def pick_stage(
-    stages: Sequence[Stage], kind: StageKind, key: str | None, *, where: Callable[[Stage], bool] = lambda s: True, also: str = ""
-) -> Stage:
-    """The stage a command acts on: the one named by --stage, or the only open one of `kind` (that `where` accepts)."""
+def pick_stage(stages: Sequence[Stage], kind: StageKind, key: str | None, *, forum: str | None = None) -> Stage:
+    """The stage a command acts on: the one named by --stage, or the only open one of `kind`
+    (that `forum` decides, when one is given)."""
     label = kind.value
     if key is not None:
         match = next((s for s in stages if s.key == key), None)
         if match is None:
-            raise DomainError(f"--stage: no stage {key!r}; stages: {', '.join(s.key for s in stages)}")
+            keys = [s.key for s in stages]
+            raise DomainError(f"--stage: no stage {key!r}; stages: {', '.join(keys)}", code=ErrorCode.no_stage, field="stage", stage=key, stages=keys)
         if match.kind != kind:
-            raise DomainError(f"--stage: {key!r} is a {match.kind.value} stage, not {label}")
+            raise DomainError(
+                f"--stage: {key!r} is a {match.kind.value} stage, not {label}",
+                code=ErrorCode.wrong_stage_kind, field="stage", stage=key, kind=match.kind.value, wanted=label,
+            )
         return match
-    candidates = [s for s in stages if s.kind == kind and s.status == StageStatus.active and where(s)]
+    ours = [s for s in stages if s.kind == kind and (forum is None or forum in s.forums)]
+    also = f" for forum {forum!r}" if forum is not None else ""
+    candidates = [s for s in ours if s.status == StageStatus.active]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        pending = [s.key for s in stages if s.kind == kind and s.status == StageStatus.pending and where(s)]
+        pending = [s.key for s in ours if s.status == StageStatus.pending]
         hint = f" (not yet started: {', '.join(pending)})" if pending else ""
-        raise DomainError(f"no {label} stage is open{also}{hint}")
-    raise DomainError(f"several {label} stages are open{also}; name one with --stage: {', '.join(s.key for s in candidates)}")
+        raise DomainError(f"no {label} stage is open{also}{hint}", code=ErrorCode.no_open_stage, field="stage", kind=label, forum=forum, pending=pending)
+    keys = [s.key for s in candidates]
+    raise DomainError(
+        f"several {label} stages are open{also}; name one with --stage: {', '.join(keys)}",
+        code=ErrorCode.several_open_stages, field="stage", kind=label, forum=forum, stages=keys,
+    )
 
 
 def check_not_future(day: dt.date, today: dt.date, option: str) -> None:
     if day > today:
-        raise DomainError(f"{option}: {day} is after today ({today}); record decisions once they are made")
+        raise DomainError(
+            f"{option}: {day} is after today ({today}); record decisions once they are made",
+            code=ErrorCode.future_date, field=option.removeprefix("--"), day=day, today=today,
+        )
 
 
 def require_active(stage: Stage) -> None:
@@ -222,14 +138,12 @@ def require_active(stage: Stage) -> None:
             why = f"it comes after {', '.join(stage.after)}"
         else:
             why = "the revision has not started"
-        raise DomainError(f"--stage: {stage.key!r} has not started yet ({why})")
+        raise DomainError(
+            f"--stage: {stage.key!r} has not started yet ({why})",
+            code=ErrorCode.stage_not_started, field="stage", stage=stage.key, after=list(stage.after), returned_to=returned_to(stage),
+        )
     if stage.status == StageStatus.done:
-        raise DomainError(f"--stage: {stage.key!r} is already done")
-
-
-def check_forum_named(stage: Stage, forum_key: str) -> None:
-    if forum_key not in stage.forums:
-        raise DomainError(f"--forum: {forum_key!r} does not decide stage {stage.key!r}; its forums are {', '.join(stage.forums)}")
+        raise DomainError(f"--stage: {stage.key!r} is already done", code=ErrorCode.stage_done, field="stage", stage=stage.key)
 
 
 def find_party(parties: Sequence[Party], name: str) -> Party:
@@ -240,29 +154,4 @@ def find_party(parties: Sequence[Party], name: str) -> Party:
             return p
     near = difflib.get_close_matches(name, [p.name for p in parties], n=3, cutoff=0.75)
     hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
-    raise DomainError(f"--party: no party named {name!r} in this revision{hint}")
-
-
-def check_schedule(treatment: PartyTreatment, party: Party) -> None:
-    if treatment.status in DECIDED_TREATMENTS:
-        raise DomainError(f"--meeting: {party.name} has already decided ({treatment.status.value} on {treatment.decided_on})")
-
-
-def decision_changes(treatment: PartyTreatment, party: Party, outcome: PartyOutcome, on: dt.date, case_no: str | None) -> bool:
-    """True if recording this decision changes anything; False if it is already recorded as given.
-
-    A different decision over a recorded one is refused: corrections are not silent.
-    """
-    if treatment.status not in DECIDED_TREATMENTS:
-        return True
-    same = treatment.status.value == outcome.value and treatment.decided_on == on and (case_no is None or case_no == treatment.case_no)
-    if same:
-        return False
-    raise DomainError(
-        f"--outcome: {party.name} has already decided: {treatment.status.value} on {treatment.decided_on}"
-        + (f" (case {treatment.case_no})" if treatment.case_no else "")
-    )
-
-
-def treatment_status_for(outcome: PartyOutcome) -> TreatmentStatus:
-    return TreatmentStatus(outcome.value)
+    raise DomainError(f"--party: no party named {name!r} in this revision{hint}", code=ErrorCode.no_party, field="party", party=name, near=near)

@@ -20,15 +20,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .dates import PlanDate
-from .enums import StageKind, StageStatus
+from .enums import StageStatus
 from .plan import MilestoneSpec, PartySpec, Plan, PlanProblem, check_plan, find_cycle
 from .rules import DomainError
+from .stages import KINDS
 
 DATE_FIELDS = ("opens", "due", "meeting", "deadline")
 # What a stage under way may still change: when it happens and what it is called.
 _MAY_CHANGE_WHILE_ACTIVE = {*DATE_FIELDS, "title"}
 # The dates a party has to meet, by stage kind: a move of one of these is a deadline moved.
-PARTY_DEADLINES = {StageKind.hearing: "deadline", StageKind.political_treatment: "deadline"}
+PARTY_DEADLINES = {kind: r.party_deadline for kind, r in KINDS.items() if r.party_deadline}
 
 
 class ShiftRefused(DomainError):
@@ -229,10 +230,8 @@ def _changed_fields(old, new, old_plan: Plan, new_plan: Plan) -> set[str]:  # no
     writing out a default is not a change."""
     a, b = old.model_dump(), new.model_dump()
     a["after"], b["after"] = old_plan.stage_after()[old.key], new_plan.stage_after()[new.key]
-    if a.get("kind") == StageKind.hearing:
-        a["documents"] = old.documents or [d.key for d in old_plan.documents]
-    if b.get("kind") == StageKind.hearing:
-        b["documents"] = new.documents or [d.key for d in new_plan.documents]
+    a.update(old.columns([d.key for d in old_plan.documents]))
+    b.update(new.columns([d.key for d in new_plan.documents]))
     for f in ("moves_with_after",):
         a.pop(f, None), b.pop(f, None)
     return {f for f in a.keys() | b.keys() if a.get(f) != b.get(f)}

@@ -17,13 +17,11 @@ from .enums import (
     ForumOutcome,
     OutboxStatus,
     Role,
-    HearingStatus,
     Language,
     PartyKind,
     RevisionStatus,
     StageKind,
     StageStatus,
-    TreatmentStatus,
 )
 
 
@@ -105,16 +103,6 @@ class Stage(SQLModel, table=True):
     completed_at: dt.datetime | None = None
 
 
-class HearingResponse(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("stage_id", "party_id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    stage_id: int = Field(foreign_key="stage.id", index=True)
-    party_id: int = Field(foreign_key="party.id", index=True)
-    status: HearingStatus = HearingStatus.invited
-    responded_on: dt.date | None = None
-    note: str | None = None
-
-
 class ForumDecision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     stage_id: int = Field(foreign_key="stage.id", index=True)
@@ -126,15 +114,23 @@ class ForumDecision(SQLModel, table=True):
     recorded_at: dt.datetime = Field(default_factory=utcnow)
 
 
-class PartyTreatment(SQLModel, table=True):
+class PartyObligation(SQLModel, table=True):
+    """What one party owes one stage under way: a hearing response, a political decision.
+
+    One row per stage and party, made when the stage starts (or the party joins). `kind` is
+    the stage's kind; `status` is one of that kind's own statuses (models/stages/<kind>.py).
+    """
+
     __table_args__ = (UniqueConstraint("stage_id", "party_id"),)
     id: int | None = Field(default=None, primary_key=True)
     stage_id: int = Field(foreign_key="stage.id", index=True)
     party_id: int = Field(foreign_key="party.id", index=True)
-    status: TreatmentStatus = TreatmentStatus.sent
-    meeting_date: dt.date | None = None
-    decided_on: dt.date | None = None
+    kind: str = Field(max_length=32)
+    status: str = Field(max_length=32)
+    answered_on: dt.date | None = Field(default=None, description="when the party responded or decided")
+    meeting_date: dt.date | None = Field(default=None, description="the council or board meeting that treats it")
     case_no: str | None = None
+    note: str | None = None
     self_reported: bool = False
 
 

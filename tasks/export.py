@@ -33,10 +33,11 @@ import avtaleflyt.templates
 from avtaleflyt import clock
 from avtaleflyt.models import rules, wording
 from avtaleflyt.models.dates import PlanDate
-from avtaleflyt.models.enums import Language, StageKind
+from avtaleflyt.models.enums import Language
+from avtaleflyt.models.stages import KINDS
 from avtaleflyt.models.fremdriftsplan import MilestoneRow, plan_parts, write_milestones_csv
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import Milestone, Party, PartyTreatment, Revision, Stage
+from avtaleflyt.models.tables import Milestone, Party, PartyObligation, Revision, Stage
 
 from .calendar import PRODID, deadline_event
 
@@ -45,7 +46,7 @@ FEED_REFRESH = dt.timedelta(hours=6)  # how often a subscribed calendar should f
 
 _DATE_FIELDS = ("opens", "due", "meeting", "deadline")
 _DEADLINE_FIELDS = ("due", "deadline")
-_PARTY_FIELDS = {(StageKind.hearing, "opens"), (StageKind.hearing, "deadline"), (StageKind.political_treatment, "deadline")}
+_PARTY_FIELDS = {(kind, f) for kind, r in KINDS.items() for f in r.party_dates}
 
 
 # --- reading the plan in force ---------------------------------------------------------
@@ -56,7 +57,7 @@ def _revision(session: Session, slug: str) -> Revision:
     if revision is None:
         known = session.exec(select(Revision.slug).order_by(Revision.slug)).all()
         hint = f"; known: {', '.join(known)}" if known else "; no revision has been started"
-        raise DomainError(f"SLUG: no revision {slug!r}{hint}")
+        raise DomainError(f"SLUG: no revision {slug!r}{hint}", code=rules.ErrorCode.no_revision, field="revision", slug=slug)
     return revision
 
 
@@ -64,7 +65,7 @@ def _party(session: Session, revision: Revision, name: str | None, party_id: int
     if party_id is not None:
         party = session.get(Party, party_id)
         if party is None or party.revision_id != revision.id:
-            raise DomainError(f"party {party_id} is not a party of {revision.slug!r}")
+            raise DomainError(f"party {party_id} is not a party of {revision.slug!r}", code=rules.ErrorCode.no_party, field="party", party=str(party_id), near=[])
         return party
     if name is not None:
         return rules.find_party(session.exec(select(Party).where(Party.revision_id == revision.id)).all(), name)
@@ -145,9 +146,9 @@ def _party_events(session: Session, revision: Revision, party: Party, stages: li
         if when.exact and (stage.kind, field) in _PARTY_FIELDS
     ]
     meetings = session.exec(
-        select(PartyTreatment.meeting_date)
-        .join(Stage, col(PartyTreatment.stage_id) == col(Stage.id))
-        .where(Stage.revision_id == revision.id, PartyTreatment.party_id == party.id, col(PartyTreatment.meeting_date).is_not(None))
+        select(PartyObligation.meeting_date)
+        .join(Stage, col(PartyObligation.stage_id) == col(Stage.id))
+        .where(Stage.revision_id == revision.id, PartyObligation.party_id == party.id, col(PartyObligation.meeting_date).is_not(None))
     ).all()
     for meeting in meetings:
         summary = wording.council_meeting_title(party.language, party.body, revision.title)
@@ -217,7 +218,7 @@ def _stage_rows(revision: Revision, stages: list[Stage]) -> list[TableRow]:
     dated = []
     for stage in stages:
         for field, when in _stage_dates(stage):
-            if stage.kind == StageKind.forum_approval:
+            if stage.forums:
                 responsible = ", ".join(stage.forums)
             elif field == "deadline":
                 responsible = parties

@@ -16,12 +16,14 @@ from sqlmodel import Session, select
 
 from avtaleflyt.clock import utcnow
 from avtaleflyt.models import rules
-from avtaleflyt.models.enums import RevisionStatus, StageKind, StageStatus
-from avtaleflyt.models.rules import Gate
-from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Stage
+from avtaleflyt.models.enums import RevisionStatus, StageStatus
+from avtaleflyt.models.stages import Gate, rules_for
+from avtaleflyt.models.tables import Party, Stage
 
 from . import compose, outbox
 from .recorder import Recorder, lock_revision
+from .stages import effects_for
+from .stages.base import facts_of
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,7 @@ def reconcile_revision(session: Session, slug: str, *, today: dt.date, actor: st
 
 
 def _gate(session: Session, stage: Stage, active_party_ids: set[int]) -> Gate:
-    match stage.kind:
-        case StageKind.draft:
-            return rules.draft_gate(stage)
-        case StageKind.hearing:
-            rows = session.exec(select(HearingResponse).where(HearingResponse.stage_id == stage.id)).all()
-            return rules.hearing_gate(stage, rows, active_party_ids)
-        case StageKind.forum_approval:
-            return rules.forum_gate(stage, session.exec(select(ForumDecision).where(ForumDecision.stage_id == stage.id)).all())
-        case StageKind.political_treatment:
-            rows = session.exec(select(PartyTreatment).where(PartyTreatment.stage_id == stage.id)).all()
-            return rules.treatment_gate(stage, rows, active_party_ids)
+    return rules_for(stage.kind).gate(stage, facts_of(session, stage), active_party_ids)
 
 
 def _close(rec: Recorder, stage: Stage) -> None:
@@ -119,17 +111,7 @@ def _send_back(rec: Recorder, stage: Stage, stages: list[Stage]) -> None:
 def _start(session: Session, rec: Recorder, stage: Stage, parties: list[Party]) -> None:
     stage.status, stage.started_at, stage.returned_to = StageStatus.active, utcnow(), None
     session.add(stage)
-    created = 0
-    if stage.kind == StageKind.hearing:
-        existing = set(session.exec(select(HearingResponse.party_id).where(HearingResponse.stage_id == stage.id)).all())
-        new = [HearingResponse(stage_id=stage.id, party_id=p.id) for p in parties if p.id not in existing]
-        session.add_all(new)
-        created = len(new)
-    elif stage.kind == StageKind.political_treatment:
-        existing = set(session.exec(select(PartyTreatment.party_id).where(PartyTreatment.stage_id == stage.id)).all())
-        new = [PartyTreatment(stage_id=stage.id, party_id=p.id) for p in parties if p.id not in existing]
-        session.add_all(new)
-        created = len(new)
+    created = len(effects_for(stage.kind).enter(session, stage, parties))
     session.flush()
     note = f"round {stage.round}" + (f", {created} parties" if created else "")
     rec.log("stage.started", f"stage:{stage.key}", StageStatus.pending.value, StageStatus.active.value, note)

@@ -17,18 +17,17 @@ from sqlmodel import Session, col, func, select
 
 from avtaleflyt.clock import utcnow
 from avtaleflyt.models.dates import PlanDate, plan_date_text
-from avtaleflyt.models.enums import DECIDED_TREATMENTS, HearingStatus, RevisionStatus, StageKind, StageStatus
-from avtaleflyt.models.plan import ForumApprovalStage, HearingStage, Plan, parse_plan
-from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.enums import RevisionStatus, StageStatus
+from avtaleflyt.models.plan import Plan, parse_plan
+from avtaleflyt.models.rules import DomainError, ErrorCode
 from avtaleflyt.models.shift import DATE_FIELDS, PlanShift, ShiftRefused, shift_plan
 from avtaleflyt.models.tables import (
     Document,
     ForumDecision,
     Forum,
-    HearingResponse,
     Milestone,
     Party,
-    PartyTreatment,
+    PartyObligation,
     PlanVersion,
     Revision,
     Stage,
@@ -36,6 +35,8 @@ from avtaleflyt.models.tables import (
 
 from . import compose, links, outbox
 from .recorder import Recorder, lock_revision
+from .stages import effects_for
+from .stages.base import facts_of
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def preview_shift(session: Session, slug: str, source: str) -> ShiftPreview:
 
 def _preview(session: Session, revision: Revision, source: str) -> ShiftPreview:
     if revision.status == RevisionStatus.completed:
-        raise DomainError(f"revision {revision.slug!r} is completed; its plan can no longer move")
+        raise DomainError(f"revision {revision.slug!r} is completed; its plan can no longer move", code=ErrorCode.revision_completed, slug=revision.slug)
     given_now = parse_plan(source, dates_in_order=False).plan
     last = latest_version(session, revision)
     stages = {s.key: s for s in session.exec(select(Stage).where(Stage.revision_id == revision.id))}
@@ -106,7 +107,7 @@ def _check_rows(session: Session, revision: Revision, shift: PlanShift, stages: 
     problems = []
     for key in shift.stages_removed:
         stage = stages[key]
-        if any(session.exec(select(func.count()).select_from(t).where(t.stage_id == stage.id)).one() for t in (HearingResponse, PartyTreatment, ForumDecision)):
+        if any(session.exec(select(func.count()).select_from(t).where(t.stage_id == stage.id)).one() for t in (PartyObligation, ForumDecision)):
             problems.append(f"stages: {key!r} has records from an earlier round; it cannot be removed")
     left = {p.name.casefold(): p for p in session.exec(select(Party).where(Party.revision_id == revision.id, Party.active == False))}  # noqa: E712
     for spec in shift.parties_joined:
@@ -137,11 +138,7 @@ def _notices(session: Session, revision: Revision, shift: PlanShift, stages: dic
 
 
 def _owing(session: Session, stage: Stage) -> set[int]:
-    if stage.kind == StageKind.hearing:
-        rows = session.exec(select(HearingResponse).where(HearingResponse.stage_id == stage.id)).all()
-        return {r.party_id for r in rows if r.status != HearingStatus.responded}
-    rows = session.exec(select(PartyTreatment).where(PartyTreatment.stage_id == stage.id)).all()
-    return {r.party_id for r in rows if r.status not in DECIDED_TREATMENTS}
+    return effects_for(stage.kind).rules.owing(facts_of(session, stage))
 
 
 def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason: str | None, today: dt.date) -> ShiftApplied:
@@ -149,7 +146,7 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
     preview = _preview(session, revision, source)
     shift, plan = preview.shift, preview.shift.effective
     if shift.empty:
-        raise DomainError(f"the file gives the plan in force (v{preview.from_version}); nothing to shift")
+        raise DomainError(f"the file gives the plan in force (v{preview.from_version}); nothing to shift", code=ErrorCode.plan_unchanged, version=preview.from_version)
     rec = Recorder(session, revision, actor)
     rec.log("plan.shifted", f"plan:{slug}", f"v{preview.from_version}", f"v{preview.to_version}", reason)
 
@@ -177,8 +174,8 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
 
     letters = []
     for stage in stages.values():
-        if stage.status == StageStatus.active and stage.kind in (StageKind.hearing, StageKind.political_treatment) and joined:
-            letters += compose.stage_started(session, revision, stage, _enrol(session, stage, joined))
+        if stage.status == StageStatus.active and joined and (enrolled := effects_for(stage.kind).enter(session, stage, joined)):
+            letters += compose.stage_started(session, revision, stage, enrolled)
     parties = {p.name: p for p in session.exec(select(Party).where(Party.revision_id == revision.id, Party.active == True))}  # noqa: E712
     for notice in preview.notices:
         moves = [(stages[key], before, after) for key, before, after in notice.moves]
@@ -214,9 +211,8 @@ def _apply_stages(session: Session, rec: Recorder, revision: Revision, shift: Pl
             row = rows[spec.key] = Stage(revision_id=revision.id, key=spec.key, kind=spec.kind, position=position)
             rec.log("stage.added", f"stage:{spec.key}", None, StageStatus.pending.value)
         row.position, row.kind, row.title, row.after = position, spec.kind, spec.title, after[spec.key]
-        row.documents = (spec.documents or all_documents) if isinstance(spec, HearingStage) else []
-        row.forums = list(spec.forums) if isinstance(spec, ForumApprovalStage) else []
-        row.required = spec.required if isinstance(spec, ForumApprovalStage) and spec.required != "all" else None
+        for column, value in spec.columns(all_documents).items():
+            setattr(row, column, value)
         for f in DATE_FIELDS:
             value = getattr(spec, f, None)
             setattr(row, f, None if value is None else str(value))
@@ -253,16 +249,6 @@ def _apply_parties(session: Session, rec: Recorder, revision: Revision, shift: P
         rec.log("party.joined", f"party:{spec.name}", None, "member", reason)
     session.flush()
     return joined
-
-
-def _enrol(session: Session, stage: Stage, parties: list[Party]) -> list[Party]:
-    """Give joining parties their row in a stage under way; returns those that got one now."""
-    table = HearingResponse if stage.kind == StageKind.hearing else PartyTreatment
-    existing = set(session.exec(select(table.party_id).where(table.stage_id == stage.id)).all())
-    new = [p for p in parties if p.id not in existing]
-    session.add_all(table(stage_id=stage.id, party_id=p.id) for p in new)
-    session.flush()
-    return new
 
 
 def describe(shift: PlanShift) -> list[dict]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from avtaleflyt.models.plan import CheckedPlan, ForumApprovalStage, HearingStage
-from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.errors import DomainError, ErrorCode
+from avtaleflyt.models.plan import CheckedPlan
 from avtaleflyt.models.tables import Document, Forum, Milestone, Party, PlanVersion, Revision, Stage
 
 from .recorder import Recorder
@@ -17,7 +17,10 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
     slug = plan.revision_slug
     existing = session.exec(select(Revision).where(Revision.slug == slug)).first()
     if existing is not None:
-        raise DomainError(f"revision {slug!r} already exists (started {existing.created_at:%Y-%m-%d %H:%M}); use `plan shift` to change its plan")
+        raise DomainError(
+            f"revision {slug!r} already exists (started {existing.created_at:%Y-%m-%d %H:%M}); use `plan shift` to change its plan",
+            code=ErrorCode.revision_exists, slug=slug, started=existing.created_at,
+        )
     revision = Revision(
         slug=slug,
         title=plan.revision,
@@ -46,9 +49,7 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
                 kind=spec.kind,
                 title=spec.title,
                 after=after[spec.key],
-                documents=(spec.documents or all_documents) if isinstance(spec, HearingStage) else [],
-                forums=list(spec.forums) if isinstance(spec, ForumApprovalStage) else [],
-                required=spec.required if isinstance(spec, ForumApprovalStage) and spec.required != "all" else None,
+                **spec.columns(all_documents),
                 **{f: str(v) for f in ("opens", "due", "meeting", "deadline") if (v := getattr(spec, f, None)) is not None},
             )
         )

@@ -18,10 +18,11 @@ from sqlmodel import Session, col, select
 from avtaleflyt.db import error_line, session_scope
 from avtaleflyt.models import reminders
 from avtaleflyt.models.enums import RevisionStatus
-from avtaleflyt.models.tables import HearingResponse, OutboxMessage, Party, PartyTreatment, Revision, Stage
+from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
 
-from . import compose, outbox, records, runs
+from . import compose, outbox, runs
 from .recorder import lock_revision
+from .stages import effects_for
 
 SWEEP_ACTOR = "deadline-sweep"
 
@@ -57,8 +58,8 @@ def _plan(session: Session, revision: Revision, as_of: dt.date) -> reminders.Swe
         revision.slug,
         stages,
         session.exec(select(Party).where(Party.revision_id == revision.id)).all(),
-        session.exec(select(HearingResponse).where(col(HearingResponse.stage_id).in_(stage_ids))).all(),
-        session.exec(select(PartyTreatment).where(col(PartyTreatment.stage_id).in_(stage_ids))).all(),
+        session.exec(select(PartyObligation).where(col(PartyObligation.stage_id).in_(stage_ids))).all(),
+        session.exec(select(ForumDecision).where(col(ForumDecision.stage_id).in_(stage_ids))).all(),
         before_days=revision.reminders.get("before_deadline_days", [14, 3]),
         overdue_every_days=revision.reminders.get("overdue_every_days", 7),
         as_of=as_of,
@@ -68,13 +69,14 @@ def _plan(session: Session, revision: Revision, as_of: dt.date) -> reminders.Swe
 def sweep_revision(session: Session, slug: str, as_of: dt.date, *, dry_run: bool = False) -> RevisionSweep:
     revision = lock_revision(session, slug)
     plan = _plan(session, revision, as_of)
-    result = RevisionSweep(slug, due=[m.key for m in plan.messages], closed=[key for key, _ in plan.close_hearings])
+    result = RevisionSweep(slug, due=[m.key for m in plan.messages], closed=[key for key, _ in plan.close_stages])
     if dry_run:
         existing = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(result.due))).all())
         result.enqueued = len(set(result.due) - existing)
         return result
-    for stage_key, deadline in plan.close_hearings:
-        records.close_hearing(session, slug, stage_key=stage_key, reason=f"høringsfristen {deadline} er ute", actor=SWEEP_ACTOR)
+    kinds = {s.key: s.kind for s in session.exec(select(Stage).where(Stage.revision_id == revision.id))}
+    for stage_key, deadline in plan.close_stages:
+        effects_for(kinds[stage_key]).close_past_deadline(session, slug, stage_key, deadline, actor=SWEEP_ACTOR)
     for due in plan.messages:
         result.enqueued += outbox.enqueue(session, compose.reminder(session, revision, due))
     if reminders.digest_due(as_of):

@@ -11,7 +11,7 @@ from avtaleflyt import actions
 from avtaleflyt.db import session_scope
 from avtaleflyt.models.enums import PartyOutcome, Role
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import AuditEntry, Party, PartyLink, PartyTreatment, Revision
+from avtaleflyt.models.tables import AuditEntry, Party, PartyLink, PartyObligation, Revision
 from avtaleflyt.settings import get_settings
 from avtaleflyt.tasks import links
 from avtaleflyt.tasks.accounts import add_user, authenticate
@@ -70,8 +70,8 @@ def test_a_party_reports_its_own_decision_once(political):
     recorded, _ = actions.report_by_link(token, outcome=PartyOutcome.approved, on=dt.date(2025, 2, 6), case_no="PS 4/25", now=NOW)
     assert recorded.changed
     with session_scope() as s:
-        row = s.exec(select(PartyTreatment).where(PartyTreatment.party_id == political["Malvik kommune"].id)).one()
-        assert (row.status.value, row.self_reported, row.case_no) == ("approved", True, "PS 4/25")
+        row = s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").where(PartyObligation.party_id == political["Malvik kommune"].id)).one()
+        assert (row.status, row.self_reported, row.case_no) == ("approved", True, "PS 4/25")
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "party.decided")).one().actor == "Malvik kommune (self-reported)"
     with pytest.raises(links.LinkRefused, match="was used on"):
         actions.report_by_link(token, outcome=PartyOutcome.rejected, on=dt.date(2025, 2, 6), case_no=None, now=NOW)
@@ -91,8 +91,8 @@ def test_tampered_expired_and_foreign_links_are_refused(political):
         with pytest.raises(links.LinkRefused, match="not known"):
             links.check(s, secret, forged, NOW)
     with session_scope() as s:
-        decided_before = s.exec(select(PartyTreatment).where(PartyTreatment.party_id == political["Trondheim kommune"].id)).one().status
-    assert decided_before.value == "sent"
+        decided_before = s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").where(PartyObligation.party_id == political["Trondheim kommune"].id)).one().status
+    assert decided_before == "sent"
 
 
 # --------------------------------------------------------------------------- a party that has left; links withdrawn and reused
@@ -136,8 +136,8 @@ def test_a_party_that_has_left_cannot_decide_by_command_or_link(political):
     with pytest.raises(links.LinkRefused, match="has left the revision"):
         actions.report_by_link(fresh, outcome=PartyOutcome.approved, on=dt.date(2025, 2, 6), case_no=None, now=NOW)
     with session_scope() as s:
-        row = s.exec(select(PartyTreatment).where(PartyTreatment.party_id == political["Trondheim kommune"].id)).one()
-        assert row.status.value == "sent"
+        row = s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").where(PartyObligation.party_id == political["Trondheim kommune"].id)).one()
+        assert row.status == "sent"
 
 
 def test_a_recorded_decision_withdraws_the_partys_link(political):

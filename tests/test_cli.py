@@ -245,7 +245,7 @@ def _stored_plan_with_an_odd_party() -> str:
 
 def test_a_party_named_like_markup_is_recorded_and_printed_as_it_is(domain_db_url, offline_prefect):
     from avtaleflyt.models.enums import TreatmentStatus
-    from avtaleflyt.models.tables import Party, PartyTreatment
+    from avtaleflyt.models.tables import Party, PartyObligation
 
     slug = _stored_plan_with_an_odd_party()
     result = run("party", "decide", slug, "--party", ODD_NAME, "--outcome", "approved", "--date", "2024-12-01", "--case", "[b]12/34")
@@ -253,7 +253,7 @@ def test_a_party_named_like_markup_is_recorded_and_printed_as_it_is(domain_db_ur
     assert f"recorded: {ODD_NAME}: approved on 2024-12-01 (case [b]12/34)" in result.stdout
     with session_scope() as s:
         party = s.exec(select(Party).where(Party.name == ODD_NAME)).one()
-        assert s.exec(select(PartyTreatment.status).where(PartyTreatment.party_id == party.id)).one() == TreatmentStatus.approved
+        assert s.exec(select(PartyObligation.status).where(PartyObligation.kind == "political_treatment").where(PartyObligation.party_id == party.id)).one() == TreatmentStatus.approved
 
     shown = run("revision", "show", slug)
     assert shown.exit_code == 0, (shown.output, shown.exception)
@@ -268,14 +268,14 @@ def test_a_party_named_like_markup_is_recorded_and_printed_as_it_is(domain_db_ur
     [("1" * 65, "case number: 65 characters; at most 64"), ("12/34\nBcc: x", "case number: must be on one line")],
 )
 def test_a_case_number_is_one_short_line(domain_db_url, offline_prefect, case, message):
-    from avtaleflyt.models.tables import PartyTreatment
+    from avtaleflyt.models.tables import PartyObligation
 
     slug = _stored_plan_with_an_odd_party()
     result = run("party", "decide", slug, "--party", "Kommune 02", "--outcome", "approved", "--date", "2024-12-01", "--case", case)
     assert result.exit_code == 2
     assert message in result.stderr
     with session_scope() as s:
-        assert s.exec(select(PartyTreatment).where(PartyTreatment.decided_on.is_not(None))).all() == []
+        assert s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").where(PartyObligation.answered_on.is_not(None))).all() == []
 
 
 @pytest.mark.parametrize("value", ["[/]", "[bold]x", "a\\", "a\\\\", "\\[b]\\", ":ok:", "x\\\\[/]\\\\\\"])

@@ -26,7 +26,7 @@ from sqlmodel import func, select
 from avtaleflyt.dashboard import create_app
 from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import Role
-from avtaleflyt.models.tables import AuditEntry, Party, PartyTreatment, Revision
+from avtaleflyt.models.tables import AuditEntry, Party, PartyObligation, Revision
 from avtaleflyt.settings import get_settings
 from avtaleflyt.tasks import links
 from avtaleflyt.tasks.accounts import add_user
@@ -127,8 +127,8 @@ class Treatment:
 
 def treatment(engine: Engine, party: Party) -> Treatment:
     with session_scope(engine) as s:
-        row = s.exec(select(PartyTreatment).where(PartyTreatment.party_id == party.id)).one()
-        return Treatment(row.status.value, row.decided_on, row.case_no, row.self_reported)
+        row = s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").where(PartyObligation.party_id == party.id)).one()
+        return Treatment(row.status, row.answered_on, row.case_no, row.self_reported)
 
 
 def audit_count(engine: Engine) -> int:

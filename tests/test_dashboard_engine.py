@@ -17,7 +17,7 @@ from avtaleflyt.dashboard import create_app
 from avtaleflyt.dashboard.deps import Clock, get_clock
 from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import Role
-from avtaleflyt.models.tables import Party, PartyTreatment, Revision
+from avtaleflyt.models.tables import Party, PartyObligation, Revision
 from avtaleflyt.settings import get_settings
 from avtaleflyt.tasks import links
 
@@ -43,7 +43,7 @@ def databases(domain_db_url, tmp_path, monkeypatch):
 def treatment(engine, party: str) -> str:  # noqa: ANN001
     with session_scope(engine) as s:
         who = s.exec(select(Party).where(Party.name == party)).one()
-        return s.exec(select(PartyTreatment).where(PartyTreatment.party_id == who.id)).one().status.value
+        return s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").where(PartyObligation.party_id == who.id)).one().status
 
 
 def test_a_form_writes_to_the_apps_database(databases):

@@ -12,7 +12,7 @@ from sqlmodel import select
 from avtaleflyt.dashboard import create_app
 from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import Role
-from avtaleflyt.models.tables import AuditEntry, Party, PartyTreatment, Revision
+from avtaleflyt.models.tables import AuditEntry, Party, PartyObligation, Revision
 from avtaleflyt.settings import get_settings
 from avtaleflyt.tasks import links
 
@@ -41,7 +41,7 @@ def app(engine, monkeypatch):
 def treatment(engine, party: str) -> str:
     with session_scope(engine) as s:
         who = s.exec(select(Party).where(Party.name == party)).one()
-        return s.exec(select(PartyTreatment).where(PartyTreatment.party_id == who.id)).one().status.value
+        return s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").where(PartyObligation.party_id == who.id)).one().status
 
 
 def decision_form(token: str, party: str = "Malvik kommune") -> dict:
@@ -116,9 +116,21 @@ def test_a_party_reports_through_its_link_once(app, engine):
     assert done.status_code == 200 and "Takk, Trondheim kommune" in done.text
     assert treatment(engine, "Trondheim kommune") == "rejected"
     again = client.get(f"/p/{token}")
-    assert again.status_code == 410 and "was used on" in again.text
+    assert again.status_code == 410 and "Lenken kan ikke brukes: Lenken ble brukt " in again.text  # in Norwegian, from its code
     tampered = client.get(f"/p/{token[:-3]}xyz")
-    assert tampered.status_code == 403 and "not valid" in tampered.text
+    assert tampered.status_code == 403 and "Lenken kan ikke brukes: Lenken er ikke gyldig (den er endret eller ufullstendig)" in tampered.text
+
+
+def test_a_party_link_refuses_bad_input_in_norwegian_and_stays_unused(app, engine):
+    token = party_link(engine, "Trondheim kommune", "t3")
+    client = TestClient(app)
+    csrf = form_token(client.get(f"/p/{token}").text)
+    bad = client.post(f"/p/{token}", data={"csrf_token": csrf, "outcome": "rejected", "date": "2025-02-30"})
+    assert bad.status_code == 422 and "dato: «2025-02-30» er ikke en dato" in bad.text
+    future = client.post(f"/p/{token}", data={"csrf_token": csrf, "outcome": "rejected", "date": "2025-02-11"})  # TODAY + 1
+    assert future.status_code == 422 and "er etter i dag" in future.text
+    assert treatment(engine, "Trondheim kommune") == "sent"
+    assert client.get(f"/p/{token}").status_code == 200  # not used by the refused reports
 
 
 def test_the_party_form_needs_its_csrf_token(app, engine):
@@ -312,3 +324,91 @@ def test_logging_in_again_ends_the_session_before(app, engine):
     log_in(client, engine, Role.reader)  # the same browser logs in again
     assert client.get("/api/revisions").status_code == 200
     assert TestClient(app, cookies=before).get("/api/revisions").status_code == 401
+
+
+# --------------------------------------------------------------------------- closing a hearing
+
+
+@pytest.fixture
+def hearing_open(domain_db_url, monkeypatch):
+    """SMALL_PLAN driven until its hearing is open; an app on that database."""
+    from avtaleflyt.models.enums import ForumOutcome
+    from avtaleflyt.models.plan import parse_plan
+    from avtaleflyt.tasks import records
+    from avtaleflyt.tasks.reconcile import reconcile_revision
+    from avtaleflyt.tasks.store import store_revision
+
+    from .plans import SMALL_PLAN
+
+    engine = engine_for(domain_db_url)
+    today = dt.date(2024, 7, 1)
+    steps = [
+        lambda s: records.complete_draft(s, SLUG, stage_key=None, actor="t"),
+        lambda s: records.record_forum_decision(s, SLUG, forum="ASU", outcome=ForumOutcome.approved, on=dt.date(2024, 6, 19), today=today, actor="t"),
+    ]
+    with session_scope(engine) as s:
+        store_revision(s, parse_plan(SMALL_PLAN), SMALL_PLAN, "t")
+    for step in [None, *steps]:
+        if step is not None:
+            with session_scope(engine) as s:
+                step(s)
+        with session_scope(engine) as s:
+            reconcile_revision(s, SLUG, today=today)
+    monkeypatch.setenv("AVTALEFLYT_DATABASE_URL", str(engine.url))
+    get_settings.cache_clear()
+    return engine, create_app(engine, today=lambda: today, prefect_ui="http://127.0.0.1:9")
+
+
+def stage_row(engine, key: str):  # noqa: ANN201
+    from avtaleflyt.models.tables import Stage
+
+    with session_scope(engine) as s:
+        stage = s.exec(select(Stage).where(Stage.key == key)).one()
+        s.expunge(stage)
+        return stage
+
+
+def test_a_coordinator_closes_a_hearing_through_the_form(hearing_open):
+    engine, app = hearing_open
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    page = client.get(f"/revisions/{SLUG}").text
+    assert 'id="form-hearing-close"' in page
+    answer = client.post(f"/revisions/{SLUG}/record/hearing-close", data={"csrf_token": form_token(page), "stage": "hoering", "reason": "alle har svart"}, follow_redirects=False)
+    assert answer.status_code == 303
+    after = client.get(f"/revisions/{SLUG}").text
+    assert "Registrert: hearing &#39;hoering&#39; closed: alle har svart" in after, after
+    assert stage_row(engine, "hoering").closed_reason == "alle har svart"
+    with session_scope(engine) as s:
+        entry = s.exec(select(AuditEntry).where(AuditEntry.action == "hearing.closed")).one()
+        assert (entry.actor, entry.note) == ("coordinator", "alle har svart")
+
+
+def test_a_hearing_closed_without_a_reason_says_who_closed_it(hearing_open):
+    engine, app = hearing_open
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    token = form_token(client.get(f"/revisions/{SLUG}").text)
+    client.post(f"/revisions/{SLUG}/record/hearing-close", data={"csrf_token": token, "stage": "hoering", "reason": " "}, follow_redirects=False)
+    assert stage_row(engine, "hoering").closed_reason == "stengt av coordinator 2024-07-01"
+
+
+def test_closing_a_hearing_is_refused_in_norwegian_and_writes_nothing(hearing_open):
+    engine, app = hearing_open
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    token = form_token(client.get(f"/revisions/{SLUG}").text)
+    for data, wording in [
+        ({"stage": "utkast"}, "trinn: «utkast» er et trinn for utkast, ikke høring"),
+        ({"stage": "hoering", "reason": "r" * 2001}, "begrunnelse: for lang (2001 tegn; høyst 2000)"),
+    ]:
+        client.post(f"/revisions/{SLUG}/record/hearing-close", data={"csrf_token": token, **data}, follow_redirects=False)
+        page = client.get(f"/revisions/{SLUG}").text
+        assert f"Ikke registrert: {wording}" in page, page
+    assert stage_row(engine, "hoering").closed_reason is None
+    answer = TestClient(app).post(f"/revisions/{SLUG}/record/hearing-close", data={"csrf_token": token, "stage": "hoering"}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")  # no login: nothing closes
+    assert stage_row(engine, "hoering").closed_reason is None
+
+
+def test_an_unknown_recording_is_not_found(app, engine):
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    token = form_token(client.get(f"/revisions/{SLUG}").text)
+    assert client.post(f"/revisions/{SLUG}/record/sign-everything", data={"csrf_token": token}).status_code == 404

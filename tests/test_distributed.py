@@ -42,7 +42,7 @@ from sqlmodel import func, select
 from avtaleflyt import actions
 from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import EmailEvent, OutboxStatus, PartyOutcome, RevisionStatus
-from avtaleflyt.models.tables import OutboxMessage, Party, PartyTreatment, Revision
+from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Revision
 from avtaleflyt.settings import get_settings
 from avtaleflyt.stack import HOST, ManagedProcess, _python_env, apply_prefect_env, free_port, start_prefect_server
 from avtaleflyt.tasks import records, runs
@@ -303,8 +303,8 @@ def check_nothing_doubled(cluster: Cluster, slugs: list[str], *, killed_senders:
         assert {r.status for r in revisions} == {RevisionStatus.completed} and len(revisions) == len(slugs)
         ids = [r.id for r in revisions]
         assert s.exec(select(func.count()).select_from(Party).where(Party.revision_id.in_(ids))).one() == len(slugs) * PARTIES
-        treatments = s.exec(select(PartyTreatment).join(Party, PartyTreatment.party_id == Party.id).where(Party.revision_id.in_(ids))).all()
-        assert len(treatments) == len(slugs) * PARTIES and {t.status.value for t in treatments} == {"approved"}
+        treatments = s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").join(Party, PartyObligation.party_id == Party.id).where(Party.revision_id.in_(ids))).all()
+        assert len(treatments) == len(slugs) * PARTIES and {t.status for t in treatments} == {"approved"}
         outbox = list(s.exec(select(OutboxMessage).where(OutboxMessage.revision_id.in_(ids))))
     assert Counter(m.event for m in outbox)[EmailEvent.decision_request] == len(slugs) * PARTIES
     assert {m.status for m in outbox} == {OutboxStatus.sent}, Counter(m.status for m in outbox)

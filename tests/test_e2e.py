@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from avtaleflyt.cli import app
 from avtaleflyt.db import session_scope
-from avtaleflyt.models.tables import AuditEntry, HearingResponse, OutboxMessage, Party, PartyTreatment, Revision
+from avtaleflyt.models.tables import AuditEntry, OutboxMessage, Party, PartyObligation, Revision
 from avtaleflyt.tasks.outbox import message_id
 from avtaleflyt.tasks.runs import waiting_seq
 
@@ -180,8 +180,8 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
     assert len([r for r in runs if r.created >= began]) == 1
     with session_scope() as s:
         assert len(s.exec(select(Party)).all()) == 21
-        assert len(s.exec(select(PartyTreatment)).all()) == 21
-        assert len(s.exec(select(HearingResponse)).all()) == 2 * 21
+        assert len(s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment")).all()) == 21
+        assert len(s.exec(select(PartyObligation).where(PartyObligation.kind == "hearing")).all()) == 2 * 21
         actors = {e.actor for e in s.exec(select(AuditEntry))}
         completed = s.exec(select(AuditEntry).where(AuditEntry.action == "revision.completed")).all()
     assert {"reconciler", "prefect-ui"} <= actors
@@ -249,7 +249,7 @@ def test_worker_killed_mid_pass_is_recovered_without_duplicates(prefect_server, 
     with session_scope() as s:
         starts = [e.subject for e in s.exec(select(AuditEntry).where(AuditEntry.action == "stage.started"))]
         assert len(starts) == len(set(starts)), f"a stage was started twice: {starts}"
-        assert len(s.exec(select(HearingResponse)).all()) in (0, 3)
+        assert len(s.exec(select(PartyObligation).where(PartyObligation.kind == "hearing")).all()) in (0, 3)
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"revision/{SMALL_SLUG}"])))
     assert len(runs) == 1

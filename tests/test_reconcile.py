@@ -12,7 +12,7 @@ from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome, RevisionStatus
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import AuditEntry, HearingResponse, OutboxMessage, PartyTreatment, Revision, Stage
+from avtaleflyt.models.tables import AuditEntry, OutboxMessage, PartyObligation, Revision, Stage
 from avtaleflyt.tasks import records
 from avtaleflyt.tasks.reconcile import reconcile_revision
 from avtaleflyt.tasks.store import store_revision
@@ -95,7 +95,7 @@ def test_whole_revision_with_return_quorum_and_rejection(engine, revision):
     reconcile(engine)
     assert stage_status(engine)["hoering"] == ("active", 1)
     with session_scope(engine) as s:
-        assert len(s.exec(select(HearingResponse)).all()) == 3
+        assert len(s.exec(select(PartyObligation).where(PartyObligation.kind == "hearing")).all()) == 3
 
     for party in ("St. Olavs hospital HF", "trondheim kommune", "938726027"):
         record(engine, records.record_hearing_response, party=party, on=dt.date(2024, 9, 1), today=TODAY)
@@ -126,7 +126,7 @@ def test_whole_revision_with_return_quorum_and_rejection(engine, revision):
     assert result.completed
     with session_scope(engine) as s:
         assert s.exec(select(Revision)).one().status == RevisionStatus.completed
-        treatments = {t.party_id: t.status.value for t in s.exec(select(PartyTreatment))}
+        treatments = {t.party_id: t.status for t in s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment"))}
     assert sorted(treatments.values()) == ["approved", "approved_with_reservations", "rejected"]
     assert {status for status, _ in stage_status(engine).values()} == {"done"}
 

@@ -8,7 +8,7 @@ import pytest
 
 from avtaleflyt.models.enums import EmailEvent, HearingStatus, StageKind, StageStatus, TreatmentStatus
 from avtaleflyt.models.reminders import digest_due, digest_key, overdue_number, reminder_offset, sweep_plan
-from avtaleflyt.models.tables import HearingResponse, Party, PartyTreatment, Stage
+from avtaleflyt.models.tables import Party, PartyObligation, Stage
 
 D = dt.date
 DEADLINE = D(2024, 9, 10)
@@ -55,14 +55,14 @@ def political(deadline="2025-03-01"):
 
 
 RESPONSES = [
-    HearingResponse(stage_id=10, party_id=1, status=HearingStatus.responded, responded_on=D(2024, 9, 1)),
-    HearingResponse(stage_id=10, party_id=2, status=HearingStatus.invited),
-    HearingResponse(stage_id=10, party_id=3, status=HearingStatus.invited),
+    PartyObligation(stage_id=10, party_id=1, kind="hearing", status=HearingStatus.responded, answered_on=D(2024, 9, 1)),
+    PartyObligation(stage_id=10, party_id=2, kind="hearing", status=HearingStatus.invited),
+    PartyObligation(stage_id=10, party_id=3, kind="hearing", status=HearingStatus.invited),
 ]
 
 
 def plan(stages, as_of, responses=RESPONSES, treatments=()):
-    return sweep_plan("rev", stages, parties(), responses, list(treatments), before_days=[14, 3], overdue_every_days=7, as_of=as_of)
+    return sweep_plan("rev", stages, parties(), [*responses, *treatments], before_days=[14, 3], overdue_every_days=7, as_of=as_of)
 
 
 def test_hearing_reminder_only_to_invitees_who_have_not_responded_and_are_still_parties():
@@ -70,29 +70,29 @@ def test_hearing_reminder_only_to_invitees_who_have_not_responded_and_are_still_
     assert [(m.event, m.party_id, m.key) for m in result.messages] == [
         (EmailEvent.hearing_reminder, 2, "rev/hoering/2/hearing_reminder/2024-09-10/3d")
     ]
-    assert result.close_hearings == []
+    assert result.close_stages == []
 
 
 def test_hearing_past_its_deadline_is_closed_and_every_invitee_told():
     result = plan([hearing()], D(2024, 9, 11))
-    assert result.close_hearings == [("hoering", DEADLINE)]
+    assert result.close_stages == [("hoering", DEADLINE)]
     assert {(m.event, m.party_id) for m in result.messages} == {(EmailEvent.hearing_deadline_passed, 1), (EmailEvent.hearing_deadline_passed, 2)}
 
 
 def test_month_only_deadlines_get_nothing():
     assert plan([hearing(deadline="2024-09")], D(2024, 9, 30)) == plan([], D(2024, 9, 30))
-    assert plan([hearing(deadline="2024-09")], D(2024, 10, 2)).close_hearings == []
+    assert plan([hearing(deadline="2024-09")], D(2024, 10, 2)).close_stages == []
 
 
 def test_stages_not_open_get_nothing():
     assert plan([hearing(status=StageStatus.pending)], D(2024, 9, 7)).messages == []
-    assert plan([hearing(status=StageStatus.done)], D(2024, 9, 11)).close_hearings == []
+    assert plan([hearing(status=StageStatus.done)], D(2024, 9, 11)).close_stages == []
 
 
 def test_political_reminders_then_overdue_notices_to_undecided_parties():
     treatments = [
-        PartyTreatment(stage_id=20, party_id=1, status=TreatmentStatus.approved, decided_on=D(2025, 2, 1)),
-        PartyTreatment(stage_id=20, party_id=2, status=TreatmentStatus.scheduled, meeting_date=D(2025, 3, 13)),
+        PartyObligation(stage_id=20, party_id=1, kind="political_treatment", status=TreatmentStatus.approved, answered_on=D(2025, 2, 1)),
+        PartyObligation(stage_id=20, party_id=2, kind="political_treatment", status=TreatmentStatus.scheduled, meeting_date=D(2025, 3, 13)),
     ]
     before = plan([political()], D(2025, 2, 15), treatments=treatments).messages
     assert [(m.event, m.party_id, m.key) for m in before] == [(EmailEvent.decision_reminder, 2, "rev/politisk/2/decision_reminder/2025-03-01/14d")]

@@ -18,30 +18,42 @@ from avtaleflyt.models.enums import (
     StageStatus,
     TreatmentStatus,
 )
+from avtaleflyt.models.errors import ErrorCode
 from avtaleflyt.models.rules import (
     DomainError,
     Gate,
     awaiting,
-    check_forum_named,
     check_not_future,
-    check_schedule,
-    decision_changes,
     downstream,
-    draft_gate,
     find_party,
-    forum_gate,
-    forum_tally,
-    hearing_gate,
     is_revision_done,
     nearest_drafts,
     pick_stage,
     ready_stages,
     require_active,
-    required_approvals,
-    treatment_gate,
-    treatment_status_for,
 )
-from avtaleflyt.models.tables import ForumDecision, HearingResponse, Party, PartyTreatment, Stage
+from avtaleflyt.models.stages import KINDS, StageFacts
+from avtaleflyt.models.stages.forum_approval import check_forum_named, forum_tally, required_approvals
+from avtaleflyt.models.stages.political_treatment import check_schedule, decision_changes, treatment_status_for
+from avtaleflyt.models.tables import ForumDecision, Party, PartyObligation, Stage
+
+
+# Each kind's gate, as the reconciler asks it: with the facts of that one stage.
+def hearing_gate(st: Stage, rows: Sequence[PartyObligation], active: set[int] | None = None) -> Gate:
+    rows = [r for r in rows if r.stage_id == st.id]
+    return KINDS[StageKind.hearing].gate(st, StageFacts(rows), {r.party_id for r in rows} if active is None else active)
+
+
+def treatment_gate(st: Stage, rows: Sequence[PartyObligation], active: set[int]) -> Gate:
+    return KINDS[StageKind.political_treatment].gate(st, StageFacts([r for r in rows if r.stage_id == st.id]), active)
+
+
+def forum_gate(st: Stage, decisions: Sequence[ForumDecision]) -> Gate:
+    return KINDS[StageKind.forum_approval].gate(st, StageFacts(decisions=list(decisions)), set())
+
+
+def draft_gate(st: Stage) -> Gate:
+    return KINDS[StageKind.draft].gate(st, StageFacts(), set())
 
 _ids = itertools.count(1)
 
@@ -275,8 +287,8 @@ def test_forum_tally():
 # --- hearing, treatment and draft gates ---------------------------------------------------------
 
 
-def response(st: Stage, party_id: int, status: HearingStatus, stage_id: int | None = None) -> HearingResponse:
-    return HearingResponse(id=next(_ids), stage_id=st.id if stage_id is None else stage_id, party_id=party_id, status=status)
+def response(st: Stage, party_id: int, status: HearingStatus, stage_id: int | None = None) -> PartyObligation:
+    return PartyObligation(id=next(_ids), stage_id=st.id if stage_id is None else stage_id, party_id=party_id, kind="hearing", status=status)
 
 
 def test_hearing_closed_by_reason():
@@ -300,8 +312,8 @@ def test_hearing_without_invitees_waits_and_other_stages_do_not_count():
     assert hearing_gate(st, [response(st, 1, HearingStatus.responded, stage_id=st.id + 1000)]) == Gate.waiting
 
 
-def treatment(st: Stage, party_id: int, status: TreatmentStatus, **fields) -> PartyTreatment:
-    return PartyTreatment(id=next(_ids), stage_id=st.id, party_id=party_id, status=status, **fields)
+def treatment(st: Stage, party_id: int, status: TreatmentStatus, decided_on: dt.date | None = None, **fields) -> PartyObligation:
+    return PartyObligation(id=next(_ids), stage_id=st.id, party_id=party_id, kind="political_treatment", status=status, answered_on=decided_on, **fields)
 
 
 def test_a_rejection_counts_as_decided():
@@ -382,15 +394,17 @@ def test_pick_stage_several_open():
         pick_stage(stages, H, None)
 
 
-def test_pick_stage_where_narrows_and_also_explains():
+def test_pick_stage_by_forum_narrows_and_explains():
     stages = revision(hoeringsforslag=active, sluttbehandling=active)
     for st in stages:
         st.forums = ["ASU", "FU", "PSU", "fagråd"] if st.key == "sluttbehandling" else ["ASU"]
-    assert pick_stage(stages, F, None, where=lambda s: "PSU" in s.forums).key == "sluttbehandling"
-    with pytest.raises(DomainError, match=r"^several forum_approval stages are open for ASU; name one"):
-        pick_stage(stages, F, None, where=lambda s: "ASU" in s.forums, also=" for ASU")
-    with pytest.raises(DomainError, match=r"^no forum_approval stage is open for AU$"):
-        pick_stage(stages, F, None, where=lambda s: "AU" in s.forums, also=" for AU")
+    assert pick_stage(stages, F, None, forum="PSU").key == "sluttbehandling"
+    with pytest.raises(DomainError, match=r"^several forum_approval stages are open for forum 'ASU'; name one") as several:
+        pick_stage(stages, F, None, forum="ASU")
+    assert (several.value.code, several.value.field, several.value.params["stages"]) == (ErrorCode.several_open_stages, "stage", ["hoeringsforslag", "sluttbehandling"])
+    with pytest.raises(DomainError, match=r"^no forum_approval stage is open for forum 'AU'$") as none_open:
+        pick_stage(stages, F, None, forum="AU")
+    assert (none_open.value.code, none_open.value.params["forum"]) == (ErrorCode.no_open_stage, "AU")
 
 
 def test_require_active():

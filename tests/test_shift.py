@@ -18,7 +18,7 @@ from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import EmailEvent, ForumOutcome, PartyOutcome, StageStatus
 from avtaleflyt.models.plan import PlanInvalid, parse_plan
 from avtaleflyt.models.shift import ShiftRefused, shift_plan
-from avtaleflyt.models.tables import AuditEntry, HearingResponse, Milestone, OutboxMessage, Party, PartyTreatment, PlanVersion, Revision, Stage
+from avtaleflyt.models.tables import AuditEntry, Milestone, OutboxMessage, Party, PartyObligation, PlanVersion, Revision, Stage
 from avtaleflyt.tasks import records
 from avtaleflyt.tasks.reconcile import reconcile_revision
 from avtaleflyt.tasks.shift import apply_shift, preview_shift
@@ -189,7 +189,7 @@ def test_a_party_joins_and_one_leaves_mid_hearing(example):
         ny = s.exec(select(Party).where(Party.name == "Ny kommune")).one()
         assert (osen_row.active, osen_row.left_on, ny.joined_on) == (False, TODAY, TODAY)
         hearing = s.exec(select(Stage).where(Stage.key == "hoering-1")).one()
-        invited = {r.party_id for r in s.exec(select(HearingResponse).where(HearingResponse.stage_id == hearing.id))}
+        invited = {r.party_id for r in s.exec(select(PartyObligation).where(PartyObligation.kind == "hearing").where(PartyObligation.stage_id == hearing.id))}
         assert {osen_row.id, ny.id} <= invited  # Osen's row is history; Ny's is new
     ny_letters = [m for m in messages(example, EmailEvent.hearing_invitation) if m.to_name == "Ny kommune"]
     assert len(ny_letters) == 1 and "10. september 2024" in ny_letters[0].body_text
@@ -228,8 +228,8 @@ def test_a_party_that_leaves_during_political_treatment_is_not_waited_for(engine
         result = reconcile_revision(s, slug, today=today)
         assert result.completed
         malvik_row = s.exec(select(Party).where(Party.name == "Malvik kommune")).one()
-        kept = s.exec(select(PartyTreatment).where(PartyTreatment.party_id == malvik_row.id)).one()
-        assert (malvik_row.active, kept.status.value) == (False, "approved")  # its decision is history
+        kept = s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment").where(PartyObligation.party_id == malvik_row.id)).one()
+        assert (malvik_row.active, kept.status) == (False, "approved")  # its decision is history
 
 
 def test_rewriting_a_completed_stage_is_refused_and_changes_nothing(example):

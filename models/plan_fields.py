@@ -1,0 +1,70 @@
+"""The building blocks of the plan file's schema, shared by models/plan.py and the stage
+kinds' own schemas (models/stages/<kind>.py)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictStr
+
+from . import limits
+from .dates import PlanDate
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9ÆØÅæøå][A-Za-z0-9ÆØÅæøå_.-]*$")
+
+
+def _plan_date(value: Any) -> PlanDate:
+    return PlanDate.parse(value)
+
+
+DateField = Annotated[PlanDate, BeforeValidator(_plan_date), PlainSerializer(str, return_type=str)]
+Key = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_KEY, pattern=KEY_PATTERN.pattern)]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_NAME), AfterValidator(limits.one_line)]
+Title = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TITLE), AfterValidator(limits.one_line)]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TEXT)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    place: str  # `parties[3].org_number`
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.place}: {self.message}"
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a stage's own checks may look at in the rest of the plan."""
+
+    documents: frozenset[str]
+    forums: frozenset[str]
+
+
+class StageSpecBase(Strict):
+    """What every stage of the plan has; each kind adds its own fields (and its `kind` literal)."""
+
+    key: Key
+    title: Title | None = None
+    after: list[Key] | None = Field(
+        default=None, description="stages that must be done first; defaults to the stage before"
+    )
+    moves_with_after: StrictBool | None = Field(
+        default=None, description="when a stage it comes after is shifted, its dates move by as many days (default: the plan's)"
+    )
+
+    def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
+        """The kind's own checks against the rest of the plan."""
+        return []
+
+    def columns(self, all_documents: list[str]) -> dict[str, Any]:
+        """The kind's own columns of the stage row (documents, forums, required), defaults filled in."""
+        return {"documents": [], "forums": [], "required": None}

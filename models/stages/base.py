@@ -1,0 +1,140 @@
+"""What every stage kind's pure rules provide (`StageRules`), and the facts they read.
+
+Pure: the callers load the rows; the day is passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar
+
+from ..dates import PlanDate
+from ..enums import EmailEvent, StageKind
+from ..letters import DigestKind
+from ..plan_fields import StageSpecBase
+from ..tables import ForumDecision, PartyObligation, Stage
+
+
+class Gate(StrEnum):
+    waiting = "waiting"
+    met = "met"
+    returned = "returned"
+
+
+@dataclass(frozen=True)
+class StageFacts:
+    """What was recorded in one stage: its parties' obligations and its forums' decisions."""
+
+    obligations: Sequence[PartyObligation] = ()
+    decisions: Sequence[ForumDecision] = ()
+
+
+@dataclass
+class Progress:
+    """What a stage's progress is made of; each front end puts it in its own words."""
+
+    waits_for: list[str] = field(default_factory=list)  # a pending stage: the stages before it
+    done: int | None = None  # approvals, responses or decisions so far
+    of: int | None = None  # ... of this many
+    approved: list[str] = field(default_factory=list)  # forums
+    returned: list[str] = field(default_factory=list)
+    postponed: list[str] = field(default_factory=list)
+    note: str | None = None  # why a draft or hearing was closed
+
+
+# --- reminders ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    event: EmailEvent
+    stage_key: str
+    party_id: int
+    deadline: dt.date
+    key: str
+    days_left: int  # negative when overdue
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    before_days: Sequence[int]
+    overdue_every_days: int
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What the sweep owes one stage on a day: letters, and whether its deadline closes it."""
+
+    messages: list[Due] = field(default_factory=list)
+    close: bool = False
+
+
+def exact_deadline(stage: Stage) -> dt.date | None:
+    return PlanDate.parse(stage.deadline).as_date() if stage.deadline else None
+
+
+def reminder_offset(deadline: dt.date, as_of: dt.date, before_days: Sequence[int]) -> int | None:
+    """The latest offset (days before the deadline) that has come due by `as_of`, or None."""
+    if as_of >= deadline:
+        return None
+    reached = [n for n in before_days if deadline - dt.timedelta(days=n) <= as_of]
+    return min(reached) if reached else None
+
+
+def overdue_number(deadline: dt.date, as_of: dt.date, every_days: int) -> int | None:
+    """1 for the first notice (the day after the deadline), 2 after `every_days` more, ...; None before."""
+    if as_of <= deadline:
+        return None
+    return (as_of - deadline - dt.timedelta(days=1)).days // every_days + 1
+
+
+def message_key(slug: str, stage_key: str, party_id: int, event: EmailEvent, deadline: dt.date, detail: str = "") -> str:
+    return "/".join(p for p in (slug, stage_key, str(party_id), event.value, deadline.isoformat(), detail) if p)
+
+
+def due(event: EmailEvent, slug: str, stage: Stage, party_id: int, deadline: dt.date, as_of: dt.date, detail: str = "") -> Due:
+    return Due(event, stage.key, party_id, deadline, message_key(slug, stage.key, party_id, event, deadline, detail), (deadline - as_of).days)
+
+
+# --- the rules of one kind -----------------------------------------------------------
+
+
+class StageRules:
+    """The pure rules of one stage kind. Subclasses set the class attributes and override what differs."""
+
+    kind: ClassVar[StageKind]
+    spec: ClassVar[type[StageSpecBase]]  # the kind's plan schema
+    awaiting: ClassVar[str]  # the name of the run's suspended state while a stage of this kind is open
+    rank: ClassVar[int]  # how far along the process the kind comes: the highest open one names the run's state
+    dates: ClassVar[tuple[str, ...]]  # its date fields, as the plan names them
+    party_dates: ClassVar[frozenset[str]] = frozenset()  # dates each party has to keep (its calendar entries)
+    party_deadline: ClassVar[str | None] = None  # the party date whose move is a "deadline moved" letter
+    first_status: ClassVar[str | None] = None  # the status of each party's obligation when the stage starts; None: no obligations
+    answered: ClassVar[frozenset[str]] = frozenset()  # obligation statuses that count as the party's answer
+    takes_returns: ClassVar[bool] = False  # a returned forum decision reopens the nearest stage of this kind
+    digest: ClassVar[dict[str, DigestKind]] = {}  # date field -> how the weekly digest lists it
+    date_words: ClassVar[dict[str, str]] = {}  # date field -> English words for the CLI ("deadline")
+
+    def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
+        return Gate.met if stage.closed_reason else Gate.waiting
+
+    def progress(self, stage: Stage, facts: StageFacts) -> Progress:
+        return Progress(note=stage.closed_reason)
+
+    def describe(self, p: Progress) -> str:
+        """The progress in English, for the CLI."""
+        return p.note or "in progress"
+
+    def sweep(self, slug: str, stage: Stage, facts: StageFacts, active_party_ids: set[int], settings: ReminderSettings, as_of: dt.date) -> Swept:
+        return Swept()
+
+    # shared by the kinds with one obligation per party
+    def owing(self, facts: StageFacts) -> set[int]:
+        """The parties that still owe the stage their answer."""
+        return {o.party_id for o in facts.obligations if o.status not in self.answered}
+
+    def answered_count(self, facts: StageFacts, active_party_ids: set[int] | None = None) -> int:
+        return sum(o.status in self.answered for o in facts.obligations if active_party_ids is None or o.party_id in active_party_ids)

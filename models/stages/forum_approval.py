@@ -1,0 +1,125 @@
+"""A forum approval: named forums (ASU, PSU, ...) decide; `required: all | N` must approve.
+
+Each forum's latest decision in the stage's current round counts. The stage is approved
+once N forums approved. A `returned` decision sends the revision back to its draft stage
+as soon as the quorum can no longer be reached (with `required: all`, at once);
+`postponed` only waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from ..enums import ForumOutcome, StageKind
+from ..errors import DomainError, ErrorCode
+from ..letters import DigestKind
+from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
+from ..tables import ForumDecision, Stage
+from .base import Gate, Progress, StageFacts, StageRules
+
+
+def _check_required(value: Any) -> Any:
+    if value == "all" or (type(value) is int and value >= 1):
+        return value
+    raise ValueError("expected `all` or a whole number of forums (1 or more)")
+
+
+class ForumApprovalStage(StageSpecBase):
+    kind: Literal[StageKind.forum_approval]
+    forums: list[Key] = Field(min_length=1)
+    required: Annotated[Literal["all"] | int, BeforeValidator(_check_required)] = "all"
+    meeting: DateField | None = None
+
+    def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
+        known = ", ".join(sorted(plan.forums)) or "none declared under forums"
+        found = [
+            PlanProblem(f"{place}.forums[{j}]", f"unknown forum {forum!r}; known: {known}")
+            for j, forum in enumerate(self.forums)
+            if forum not in plan.forums
+        ]
+        if len(set(self.forums)) != len(self.forums):
+            found.append(PlanProblem(f"{place}.forums", "a forum is named twice"))
+        if isinstance(self.required, int) and self.required > len(self.forums):
+            found.append(PlanProblem(f"{place}.required", f"{self.required} approvals required but only {len(self.forums)} forums named"))
+        return found
+
+    def columns(self, all_documents: list[str]) -> dict:
+        return {**super().columns(all_documents), "forums": list(self.forums), "required": None if self.required == "all" else self.required}
+
+
+@dataclass(frozen=True)
+class ForumTally:
+    approved: list[str]
+    returned: list[str]
+    postponed: list[str]
+    undecided: list[str]
+    required: int
+    latest: dict[str, ForumDecision]  # each forum's decision that counts
+
+
+def required_approvals(stage: Stage) -> int:
+    return len(stage.forums) if stage.required is None else stage.required
+
+
+def forum_tally(stage: Stage, decisions: Iterable[ForumDecision]) -> ForumTally:
+    latest: dict[str, ForumDecision] = {}
+    for d in sorted(decisions, key=lambda d: (d.decided_on, d.id or 0)):
+        if d.stage_id == stage.id and d.round == stage.round and d.forum_key in stage.forums:
+            latest[d.forum_key] = d
+    by_outcome: dict[ForumOutcome, list[str]] = {o: [] for o in ForumOutcome}
+    for forum in stage.forums:
+        if forum in latest:
+            by_outcome[latest[forum].outcome].append(forum)
+    approved = by_outcome[ForumOutcome.approved] + by_outcome[ForumOutcome.approved_with_changes]
+    return ForumTally(
+        approved=sorted(approved),
+        returned=by_outcome[ForumOutcome.returned],
+        postponed=by_outcome[ForumOutcome.postponed],
+        undecided=[f for f in stage.forums if f not in latest],
+        required=required_approvals(stage),
+        latest=latest,
+    )
+
+
+def check_forum_named(stage: Stage, forum_key: str) -> None:
+    if forum_key not in stage.forums:
+        raise DomainError(
+            f"--forum: {forum_key!r} does not decide stage {stage.key!r}; its forums are {', '.join(stage.forums)}",
+            code=ErrorCode.forum_not_in_stage, field="forum", forum=forum_key, stage=stage.key, forums=list(stage.forums),
+        )
+
+
+class ForumApprovalRules(StageRules):
+    kind = StageKind.forum_approval
+    spec = ForumApprovalStage
+    awaiting = "AwaitingForumDecision"
+    rank = 2
+    dates = ("meeting",)
+    digest = {"meeting": DigestKind.forum_meeting}
+    date_words = {"meeting": "meeting"}
+
+    def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
+        tally = forum_tally(stage, facts.decisions)
+        if len(tally.approved) >= tally.required:
+            return Gate.met
+        still_possible = len(tally.approved) + len(tally.undecided) + len(tally.postponed)
+        if tally.returned and still_possible < tally.required:
+            return Gate.returned
+        return Gate.waiting
+
+    def progress(self, stage: Stage, facts: StageFacts) -> Progress:
+        t = forum_tally(stage, facts.decisions)
+        return Progress(done=len(t.approved), of=t.required, approved=t.approved, returned=t.returned, postponed=t.postponed)
+
+    def describe(self, p: Progress) -> str:
+        parts = [f"{p.done}/{p.of} approved" + (f" ({', '.join(p.approved)})" if p.approved else "")]
+        parts += [f"returned: {', '.join(p.returned)}"] if p.returned else []
+        parts += [f"postponed: {', '.join(p.postponed)}"] if p.postponed else []
+        return "; ".join(parts)
+
+
+RULES = ForumApprovalRules()

@@ -1,0 +1,82 @@
+"""A hearing: every party is invited to respond by a deadline.
+
+Closed by the coordinator, by the deadline sweep once an exact deadline has passed,
+or when every invitee still a party has responded. Before an exact deadline each
+invitee that has not responded gets a reminder at each of `before_deadline_days`;
+once it has passed, every invitee is told the hearing is closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from ..enums import EmailEvent, HearingStatus, StageKind
+from ..letters import DigestKind
+from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
+from ..tables import Stage
+from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, reminder_offset
+
+
+class HearingStage(StageSpecBase):
+    kind: Literal[StageKind.hearing]
+    documents: list[Key] | None = Field(default=None, description="defaults to every document")
+    opens: DateField | None = None
+    deadline: DateField
+
+    def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
+        found = [
+            PlanProblem(f"{place}.documents[{j}]", f"unknown document {doc!r}; known: {', '.join(sorted(plan.documents))}")
+            for j, doc in enumerate(self.documents or [])
+            if doc not in plan.documents
+        ]
+        if self.opens and self.deadline.last_day < self.opens.first_day:
+            found.append(PlanProblem(f"{place}.deadline", f"{self.deadline} is before the hearing opens ({self.opens})"))
+        return found
+
+    def columns(self, all_documents: list[str]) -> dict:
+        return {**super().columns(all_documents), "documents": list(self.documents or all_documents)}
+
+
+class HearingRules(StageRules):
+    kind = StageKind.hearing
+    spec = HearingStage
+    awaiting = "AwaitingHearingResponses"
+    rank = 1
+    dates = ("opens", "deadline")
+    party_dates = frozenset({"opens", "deadline"})
+    party_deadline = "deadline"
+    first_status = HearingStatus.invited
+    answered = frozenset({HearingStatus.responded})
+    digest = {"deadline": DigestKind.hearing_deadline}
+    date_words = {"deadline": "deadline"}
+
+    def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
+        if stage.closed_reason:
+            return Gate.met
+        rows = [o for o in facts.obligations if o.party_id in active_party_ids]
+        return Gate.met if rows and all(o.status in self.answered for o in rows) else Gate.waiting
+
+    def progress(self, stage: Stage, facts: StageFacts) -> Progress:
+        return Progress(done=self.answered_count(facts), of=len(facts.obligations), note=stage.closed_reason)
+
+    def describe(self, p: Progress) -> str:
+        return f"{p.done}/{p.of} responses" + (f"; {p.note}" if p.note else "")
+
+    def sweep(self, slug: str, stage: Stage, facts: StageFacts, active_party_ids: set[int], settings: ReminderSettings, as_of: dt.date) -> Swept:
+        deadline = exact_deadline(stage)
+        if deadline is None:
+            return Swept()
+        invited = [o for o in facts.obligations if o.party_id in active_party_ids]
+        if as_of > deadline:
+            event = EmailEvent.hearing_deadline_passed
+            return Swept([due(event, slug, stage, o.party_id, deadline, as_of) for o in invited], close=True)
+        if (n := reminder_offset(deadline, as_of, settings.before_days)) is not None:
+            event = EmailEvent.hearing_reminder
+            return Swept([due(event, slug, stage, o.party_id, deadline, as_of, f"{n}d") for o in invited if o.status not in self.answered])
+        return Swept()
+
+
+RULES = HearingRules()

@@ -1,0 +1,91 @@
+"""Political treatment: every active party decides in its own council or board.
+
+A rejection does not stop the others; the stage is done when every active party has
+decided. Before an exact deadline each undecided party gets a reminder at each of
+`before_deadline_days`; after it, an overdue notice the day after and then every
+`overdue_every_days`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ..enums import DECIDED_TREATMENTS, EmailEvent, PartyOutcome, StageKind, TreatmentStatus
+from ..errors import DomainError, ErrorCode
+from ..letters import DigestKind
+from ..plan_fields import DateField, StageSpecBase
+from ..tables import Party, PartyObligation, Stage
+from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
+
+
+class PoliticalTreatmentStage(StageSpecBase):
+    kind: Literal[StageKind.political_treatment]
+    deadline: DateField
+
+
+def check_schedule(row: PartyObligation, party: Party) -> None:
+    if row.status in DECIDED_TREATMENTS:
+        raise DomainError(
+            f"--meeting: {party.name} has already decided ({row.status} on {row.answered_on})",
+            code=ErrorCode.already_answered, field="meeting", party=party.name, status=row.status, on=row.answered_on, case_no=row.case_no,
+        )
+
+
+def decision_changes(row: PartyObligation, party: Party, outcome: PartyOutcome, on: dt.date, case_no: str | None) -> bool:
+    """True if recording this decision changes anything; False if it is already recorded as given.
+
+    A different decision over a recorded one is refused: corrections are not silent.
+    """
+    if row.status not in DECIDED_TREATMENTS:
+        return True
+    if row.status == outcome.value and row.answered_on == on and (case_no is None or case_no == row.case_no):
+        return False
+    raise DomainError(
+        f"--outcome: {party.name} has already decided: {row.status} on {row.answered_on}" + (f" (case {row.case_no})" if row.case_no else ""),
+        code=ErrorCode.already_answered, field="outcome", party=party.name, status=row.status, on=row.answered_on, case_no=row.case_no,
+    )
+
+
+def treatment_status_for(outcome: PartyOutcome) -> TreatmentStatus:
+    return TreatmentStatus(outcome.value)
+
+
+class PoliticalTreatmentRules(StageRules):
+    kind = StageKind.political_treatment
+    spec = PoliticalTreatmentStage
+    awaiting = "AwaitingPoliticalTreatment"
+    rank = 3
+    dates = ("deadline",)
+    party_dates = frozenset({"deadline"})
+    party_deadline = "deadline"
+    first_status = TreatmentStatus.sent
+    answered = DECIDED_TREATMENTS
+    digest = {"deadline": DigestKind.decision_deadline}
+    date_words = {"deadline": "deadline"}
+
+    def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
+        decided = {o.party_id for o in facts.obligations if o.status in self.answered}
+        return Gate.met if active_party_ids <= decided else Gate.waiting
+
+    def progress(self, stage: Stage, facts: StageFacts) -> Progress:
+        return Progress(done=self.answered_count(facts), of=len(facts.obligations))
+
+    def describe(self, p: Progress) -> str:
+        return f"{p.done}/{p.of} decided"
+
+    def sweep(self, slug: str, stage: Stage, facts: StageFacts, active_party_ids: set[int], settings: ReminderSettings, as_of: dt.date) -> Swept:
+        deadline = exact_deadline(stage)
+        if deadline is None:
+            return Swept()
+        if (k := overdue_number(deadline, as_of, settings.overdue_every_days)) is not None:
+            event, detail = EmailEvent.overdue_notice, f"#{k}"
+        elif (n := reminder_offset(deadline, as_of, settings.before_days)) is not None:
+            event, detail = EmailEvent.decision_reminder, f"{n}d"
+        else:
+            return Swept()
+        undecided = [o for o in facts.obligations if o.party_id in active_party_ids and o.status not in self.answered]
+        return Swept([due(event, slug, stage, o.party_id, deadline, as_of, detail) for o in undecided])
+
+
+RULES = PoliticalTreatmentRules()

@@ -1,0 +1,110 @@
+"""The parts every letter is made of: who it is to, the revision and party it is about,
+its documents, its party link, and the outbox row it becomes (with its calendar
+attachment). Used by tasks/compose.py and by each stage kind's letters (tasks/stages/).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlmodel import Session, select
+
+from avtaleflyt import clock
+from avtaleflyt.models import letters as lt
+from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.enums import EmailEvent, Language
+from avtaleflyt.models.tables import Document, OutboxMessage, Party, Revision, Stage
+
+from . import links
+from .calendar import deadline_ics
+from .letters import render
+
+
+def revision_ref(revision: Revision) -> lt.RevisionRef:
+    coordinator = revision.coordinators[0]
+    return lt.RevisionRef(revision.title, revision.helsefellesskap, revision.slug, coordinator["name"], coordinator["email"])
+
+
+def party_ref(party: Party) -> lt.PartyRef:
+    return lt.PartyRef(party.name, party.body, party.email, party.kind)
+
+
+def report_url(session: Session, revision: Revision, party: Party, source_key: str) -> str:
+    """The party's own link to report its decision (see tasks/links.py)."""
+    from avtaleflyt.settings import get_settings
+
+    settings = get_settings()
+    token = links.for_letter(
+        session, settings.signing_key(), revision, party, source_key=source_key, now=clock.utcnow(), valid_days=settings.link_valid_days
+    )
+    return f"{settings.public_url.rstrip('/')}/p/{token}"
+
+
+def title(stage: Stage) -> str:
+    return stage.title or stage.key
+
+
+def documents(session: Session, revision: Revision, keys: Iterable[str] | None = None) -> tuple[lt.DocumentRef, ...]:
+    docs = session.exec(select(Document).where(Document.revision_id == revision.id).order_by(Document.id)).all()
+    wanted = set(keys) if keys else None
+    return tuple(lt.DocumentRef(d.key, d.title) for d in docs if wanted is None or d.key in wanted)
+
+
+def plan_date(value: str | None) -> PlanDate | None:
+    return PlanDate.parse(value) if value else None
+
+
+def message(
+    revision: Revision,
+    event: EmailEvent,
+    language: Language,
+    context: object,
+    *,
+    key: str,
+    to_name: str,
+    to_address: str,
+    stage_key: str | None = None,
+    party_id: int | None = None,
+    due: dt.date | None = None,
+    calendar_title: str | None = None,
+    calendar_event: EmailEvent | None = None,
+) -> OutboxMessage:
+    """`calendar_event`: the letter whose calendar entry this one updates (its UID is reused)."""
+    rendered = render(event, language, context)
+    ics = None
+    if due is not None and calendar_title:
+        uid = f"{revision.slug}/{stage_key}/{party_id or to_address}/{(calendar_event or event).value.split('_')[0]}"
+        ics = deadline_ics(uid, calendar_title, due, f"{revision.title} ({revision.helsefellesskap})")
+    return OutboxMessage(
+        key=key,
+        revision_id=revision.id,
+        stage_key=stage_key,
+        party_id=party_id,
+        event=event,
+        language=language,
+        due=due,
+        to_name=to_name,
+        to_address=to_address,
+        reply_to=None if event in lt.COORDINATOR_EVENTS else revision.coordinators[0]["email"],
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        ics=ics,
+    )
+
+
+def party_message(
+    revision: Revision, party: Party, event: EmailEvent, context: object, *, stage: Stage, key: str, due: dt.date | None, calendar_title: str | None = None
+) -> OutboxMessage:
+    return message(
+        revision, event, party.language, context, key=key, to_name=party.name, to_address=party.email,
+        stage_key=stage.key, party_id=party.id, due=due, calendar_title=calendar_title,
+    )
+
+
+def coordinator_messages(revision: Revision, event: EmailEvent, context: object, *, key: str, stage_key: str | None = None) -> list[OutboxMessage]:
+    return [
+        message(revision, event, revision.language, context, key=f"{key}/{c['email'].casefold()}", to_name=c["name"], to_address=c["email"], stage_key=stage_key)
+        for c in revision.coordinators
+    ]

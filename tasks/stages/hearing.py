@@ -1,0 +1,101 @@
+"""A hearing's side effects: the invitations when it starts, the reminders and the closing
+notice the sweep sends, and its recordings (a party's response, closing the hearing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from avtaleflyt.models import letters as lt
+from avtaleflyt.models import rules
+from avtaleflyt.models.enums import EmailEvent, HearingStatus, StageKind
+from avtaleflyt.models.errors import DomainError, ErrorCode
+from avtaleflyt.models.reminders import Due
+from avtaleflyt.models.stages import StageFacts, hearing
+from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Revision, Stage
+
+from .. import letter_parts as parts
+from ..recorder import Recorder, lock_revision
+from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
+
+
+class HearingEffects(StageEffects):
+    rules = hearing.RULES
+    calendar_event = EmailEvent.hearing_invitation
+
+    def started(self, session: Session, revision: Revision, stage: Stage, parties: Sequence[Party]) -> list[OutboxMessage]:
+        ref, deadline, docs = parts.revision_ref(revision), parts.plan_date(stage.deadline), parts.documents(session, revision, stage.documents)
+        return [
+            parts.party_message(
+                revision, p, EmailEvent.hearing_invitation,
+                lt.HearingInvitation(ref, parts.party_ref(p), parts.title(stage), docs, deadline, parts.plan_date(stage.opens)),
+                stage=stage, key=f"{revision.slug}/{stage.key}/{p.id}/hearing_invitation/{stage.deadline}/r{stage.round}",
+                due=deadline.as_date() if deadline else None, calendar_title=self.calendar_title(revision, p),
+            )
+            for p in parties
+        ]
+
+    def completed(self, session: Session, revision: Revision, stage: Stage, facts: StageFacts) -> dict:
+        return {"responses": self.rules.answered_count(facts), "invited": len(facts.obligations)}
+
+    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due) -> OutboxMessage:
+        ref, pref = parts.revision_ref(revision), parts.party_ref(party)
+        if due.event == EmailEvent.hearing_reminder:
+            context = lt.HearingReminder(ref, pref, parts.title(stage), parts.documents(session, revision, stage.documents), due.deadline, due.days_left)
+            return parts.party_message(revision, party, due.event, context, stage=stage, key=due.key, due=due.deadline, calendar_title=self.calendar_title(revision, party))
+        row = obligation(session, stage, party)
+        context = lt.HearingDeadlinePassed(ref, pref, parts.title(stage), due.deadline, row.status == HearingStatus.responded, row.answered_on)
+        return parts.party_message(revision, party, due.event, context, stage=stage, key=due.key, due=None)
+
+    def close_past_deadline(self, session: Session, slug: str, stage_key: str, deadline: dt.date, *, actor: str) -> None:
+        close_hearing(session, slug, stage_key=stage_key, reason=f"høringsfristen {deadline} er ute", actor=actor)
+
+
+EFFECTS = HearingEffects()
+
+
+def _invited(session: Session, stage: Stage, party: Party) -> PartyObligation:
+    row = obligation(session, stage, party)
+    if row is None:
+        raise DomainError(
+            f"--party: {party.name} was not invited to hearing {stage.key!r}",
+            code=ErrorCode.party_not_owing, field="party", party=party.name, stage=stage.key, kind=stage.kind.value,
+        )
+    return row
+
+
+def record_hearing_response(
+    session: Session, slug: str, *, party: str, on: dt.date, today: dt.date, stage_key: str | None = None, note: str | None = None, actor: str
+) -> Recorded:
+    revision = lock_revision(session, slug)
+    rec = Recorder(session, revision, actor)
+    rules.check_not_future(on, today, "--date")
+    stage = rules.pick_stage(stages_of(session, revision), StageKind.hearing, stage_key)
+    rules.require_active(stage)
+    who = rules.find_party(parties_of(session, revision), party)
+    row = _invited(session, stage, who)
+    message = f"{who.name} responded to hearing {stage.key!r} on {on}"
+    if row.status == HearingStatus.responded:
+        if row.answered_on != on:
+            raise DomainError(
+                f"--date: {who.name} already responded to {stage.key!r} on {row.answered_on}",
+                code=ErrorCode.already_answered, field="date", party=who.name, status=row.status, on=row.answered_on, case_no=None,
+            )
+        return done(rec, message)
+    row.status, row.answered_on, row.note = HearingStatus.responded, on, note
+    session.add(row)
+    rec.log("hearing.responded", f"stage:{stage.key}/party:{who.name}", HearingStatus.invited.value, HearingStatus.responded.value, note)
+    return done(rec, message)
+
+
+def close_hearing(session: Session, slug: str, *, stage_key: str | None, reason: str, actor: str) -> Recorded:
+    revision = lock_revision(session, slug)
+    rec = Recorder(session, revision, actor)
+    stage = rules.pick_stage(stages_of(session, revision), StageKind.hearing, stage_key)
+    rules.require_active(stage)
+    stage.closed_reason = reason
+    session.add(stage)
+    rec.log("hearing.closed", f"stage:{stage.key}", "open", "closed", reason)
+    return done(rec, f"hearing {stage.key!r} closed: {reason}")

@@ -1,0 +1,169 @@
+"""Political treatment's side effects: the decision requests when it starts, the reminders
+and overdue notices the sweep sends, the receipt of a decision, the final tally, and its
+recordings (a party's meeting date, a party's decision)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from avtaleflyt.clock import utcnow
+from avtaleflyt.models import letters as lt
+from avtaleflyt.models import rules
+from avtaleflyt.models.enums import EmailEvent, PartyKind, PartyOutcome, StageKind, TreatmentStatus
+from avtaleflyt.models.errors import DomainError, ErrorCode
+from avtaleflyt.models.reminders import Due
+from avtaleflyt.models.stages import StageFacts, political_treatment
+from avtaleflyt.models.stages.forum_approval import forum_tally
+from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
+
+from .. import letter_parts as parts
+from .. import links, outbox
+from ..recorder import Recorder, lock_revision
+from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
+from .forum_approval import forum_names
+
+RULES = political_treatment.RULES
+
+
+def tally(rows: Sequence[PartyObligation], parties: int) -> lt.Tally:
+    count = lambda status: sum(r.status == status for r in rows)  # noqa: E731
+    return lt.Tally(
+        parties=parties,
+        decided=sum(r.status in RULES.answered for r in rows),
+        approved=count(TreatmentStatus.approved),
+        approved_with_reservations=count(TreatmentStatus.approved_with_reservations),
+        rejected=count(TreatmentStatus.rejected),
+    )
+
+
+def _adopted(session: Session, stage: Stage) -> tuple[lt.ForumDecisionRef, ...]:
+    """The approving decisions of the forum stages right before this one."""
+    before = [s for s in session.exec(select(Stage).where(Stage.revision_id == stage.revision_id, col(Stage.key).in_(stage.after))) if s.forums]
+    names = forum_names(session, stage.revision_id)
+    decisions = []
+    for forum_stage in before:
+        rows = session.exec(select(ForumDecision).where(ForumDecision.stage_id == forum_stage.id, ForumDecision.round == forum_stage.round)).all()
+        t = forum_tally(forum_stage, rows)
+        decisions += [lt.ForumDecisionRef(names.get(k, k), t.latest[k].outcome, t.latest[k].decided_on, t.latest[k].case_no) for k in t.approved]
+    return tuple(decisions)
+
+
+class PoliticalTreatmentEffects(StageEffects):
+    rules = RULES
+    calendar_event = EmailEvent.decision_request
+
+    def started(self, session: Session, revision: Revision, stage: Stage, parties: Sequence[Party]) -> list[OutboxMessage]:
+        ref, deadline, docs, adopted = parts.revision_ref(revision), parts.plan_date(stage.deadline), parts.documents(session, revision), _adopted(session, stage)
+        trust = next((p.name for p in parties if p.kind == PartyKind.health_trust), "helseforetaket")
+        messages = []
+        for p in parties:
+            key = f"{revision.slug}/{stage.key}/{p.id}/decision_request/{stage.deadline}"
+            context = lt.DecisionRequest(
+                ref, parts.party_ref(p), docs, deadline, lt.proposed_resolution(p.language, parts.party_ref(p), trust, revision.helsefellesskap),
+                adopted, parts.report_url(session, revision, p, key),
+            )
+            messages.append(parts.party_message(
+                revision, p, EmailEvent.decision_request, context, stage=stage, key=key,
+                due=deadline.as_date() if deadline else None, calendar_title=self.calendar_title(revision, p),
+            ))
+        return messages
+
+    def completed(self, session: Session, revision: Revision, stage: Stage, facts: StageFacts) -> dict:
+        return {"tally": tally(facts.obligations, len(facts.obligations))}
+
+    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due) -> OutboxMessage:
+        row = obligation(session, stage, party)
+        ref, pref, url = parts.revision_ref(revision), parts.party_ref(party), parts.report_url(session, revision, party, due.key)
+        if due.event == EmailEvent.decision_reminder:
+            context = lt.DecisionReminder(ref, pref, due.deadline, due.days_left, row.meeting_date, url)
+            return parts.party_message(revision, party, due.event, context, stage=stage, key=due.key, due=due.deadline, calendar_title=self.calendar_title(revision, party))
+        context = lt.OverdueNotice(ref, pref, due.deadline, -due.days_left, row.meeting_date, url)
+        return parts.party_message(revision, party, due.event, context, stage=stage, key=due.key, due=None)
+
+
+EFFECTS = PoliticalTreatmentEffects()
+
+
+def revision_completed(session: Session, revision: Revision, today: dt.date) -> lt.RevisionCompleted:
+    """The coordinators' last letter: how every party decided."""
+    stage_ids = select(Stage.id).where(Stage.revision_id == revision.id, Stage.kind == RULES.kind)
+    rows = list(session.exec(select(PartyObligation).where(col(PartyObligation.stage_id).in_(stage_ids))).all())
+    names = {p.id: p.name for p in session.exec(select(Party).where(Party.revision_id == revision.id))}
+    return lt.RevisionCompleted(
+        parts.revision_ref(revision), today, tally(rows, len(rows)),
+        tuple(sorted(names[r.party_id] for r in rows if r.status == TreatmentStatus.approved_with_reservations)),
+        tuple(sorted(names[r.party_id] for r in rows if r.status == TreatmentStatus.rejected)),
+    )
+
+
+def decision_receipt(revision: Revision, stage: Stage, party: Party, row: PartyObligation) -> OutboxMessage:
+    context = lt.DecisionReceipt(parts.revision_ref(revision), parts.party_ref(party), PartyOutcome(row.status), row.answered_on, row.case_no)
+    return parts.party_message(
+        revision, party, EmailEvent.decision_receipt, context, stage=stage,
+        key=f"{revision.slug}/{stage.key}/{party.id}/decision_receipt/{row.answered_on}", due=None,
+    )
+
+
+def _treatment(session: Session, revision: Revision, party: str) -> tuple[Stage, Party, PartyObligation]:
+    stage = rules.pick_stage(stages_of(session, revision), StageKind.political_treatment, None)
+    who = rules.find_party(parties_of(session, revision), party)
+    row = obligation(session, stage, who)
+    if row is None:
+        raise DomainError(
+            f"--party: {who.name} has no political treatment in {stage.key!r} (left the revision?)",
+            code=ErrorCode.party_not_owing, field="party", party=who.name, stage=stage.key, kind=stage.kind.value,
+        )
+    if not who.active:
+        raise DomainError(
+            f"--party: {who.name} left the revision on {who.left_on}; a party that has left cannot decide or be scheduled",
+            code=ErrorCode.party_left, field="party", party=who.name, left_on=who.left_on,
+        )
+    return stage, who, row
+
+
+def schedule_party(session: Session, slug: str, *, party: str, meeting: dt.date, actor: str) -> Recorded:
+    revision = lock_revision(session, slug)
+    rec = Recorder(session, revision, actor)
+    stage, who, row = _treatment(session, revision, party)
+    political_treatment.check_schedule(row, who)
+    message = f"{who.name}: {who.body} meets on {meeting}"
+    if row.status == TreatmentStatus.scheduled and row.meeting_date == meeting:
+        return done(rec, message)
+    before = f"{row.status} {row.meeting_date or ''}".strip()
+    row.status, row.meeting_date = TreatmentStatus.scheduled, meeting
+    session.add(row)
+    rec.log("party.scheduled", f"stage:{stage.key}/party:{who.name}", before, f"scheduled {meeting}")
+    return done(rec, message)
+
+
+def record_party_decision(
+    session: Session,
+    slug: str,
+    *,
+    party: str,
+    outcome: PartyOutcome,
+    on: dt.date,
+    today: dt.date,
+    case_no: str | None = None,
+    actor: str,
+    self_reported: bool = False,
+) -> Recorded:
+    revision = lock_revision(session, slug)
+    rec = Recorder(session, revision, actor)
+    rules.check_not_future(on, today, "--date")
+    stage, who, row = _treatment(session, revision, party)
+    message = f"{who.name}: {outcome.value} on {on}" + (f" (case {case_no})" if case_no else "")
+    if not political_treatment.decision_changes(row, who, outcome, on, case_no):
+        return done(rec, message)
+    before = row.status
+    row.status, row.answered_on, row.case_no, row.self_reported = political_treatment.treatment_status_for(outcome), on, case_no, self_reported
+    if row.meeting_date is None:
+        row.meeting_date = on
+    session.add(row)
+    rec.log("party.decided", f"stage:{stage.key}/party:{who.name}", before, outcome.value, "self-reported" if self_reported else None)
+    links.revoke(session, who, because="the decision is recorded", now=utcnow())
+    outbox.enqueue(session, decision_receipt(revision, stage, who, row))
+    return done(rec, message)
