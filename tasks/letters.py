@@ -21,7 +21,8 @@ import avtaleflyt.templates
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models import wording
 from avtaleflyt.models.dates import PlanDate
-from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language, PartyOutcome, StageKind
+from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language, PartyOutcome
+from avtaleflyt.models.stages import forum_approval, hearing, political_treatment
 
 TEMPLATE_DIR = Path(avtaleflyt.templates.__file__).parent / "email"
 
@@ -222,7 +223,7 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
             return lt.StageCompleted(
                 _REVISION,
                 _FINAL,
-                StageKind.forum_approval,
+                forum_approval.RULES.kind,
                 dt.date(2024, 11, 27),
                 forum_decisions=_ADOPTED,
                 next_stages=(_POLITICAL,),
@@ -258,8 +259,8 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
             return lt.WeeklyDigest(_REVISION.coordinator_name, dt.date(2025, 3, 10), (digest,))
         case EmailEvent.deadline_moved:
             moves = (
-                lt.MovedDeadline("Høring av øvrige retningslinjer", StageKind.hearing, dt.date(2024, 11, 8), dt.date(2024, 11, 22)),
-                lt.MovedDeadline(_POLITICAL, StageKind.political_treatment, political_deadline, dt.date(2025, 3, 15)),
+                lt.MovedDeadline("Høring av øvrige retningslinjer", hearing.RULES.kind, dt.date(2024, 11, 8), dt.date(2024, 11, 22)),
+                lt.MovedDeadline(_POLITICAL, political_treatment.RULES.kind, political_deadline, dt.date(2025, 3, 15)),
             )
             return lt.DeadlineMoved(_REVISION, party, moves, "ASU-møtet 25.09 er flyttet til 09.10")
     raise AssertionError(event)  # every EmailEvent has a case above

@@ -9,13 +9,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..dates import PlanDate
 from ..enums import EmailEvent, StageKind
 from ..letters import DigestKind
 from ..plan_fields import StageSpecBase
-from ..tables import ForumDecision, PartyObligation, Stage
+
+if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
+    from ..tables import ForumDecision, PartyObligation, Stage
 
 
 class Gate(StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -18,8 +18,10 @@ from ..enums import ForumOutcome, StageKind
 from ..errors import DomainError, ErrorCode
 from ..letters import DigestKind
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
-from ..tables import ForumDecision, Stage
 from .base import Gate, Progress, StageFacts, StageRules
+
+if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
+    from ..tables import ForumDecision, Stage
 
 
 def _check_required(value: Any) -> Any:

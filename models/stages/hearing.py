@@ -9,15 +9,27 @@ once it has passed, every invitee is told the hearing is closed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from ..enums import EmailEvent, HearingStatus, StageKind
 from ..letters import DigestKind
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
-from ..tables import Stage
-from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, reminder_offset
+from .base import (
+    Gate,
+    Progress,
+    ReminderSettings,
+    StageFacts,
+    StageRules,
+    Swept,
+    due,
+    exact_deadline,
+    reminder_offset,
+)
+
+if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
+    from ..tables import Stage
 
 
 class HearingStage(StageSpecBase):

@@ -9,14 +9,33 @@ decided. Before an exact deadline each undecided party gets a reminder at each o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ..enums import DECIDED_TREATMENTS, EmailEvent, PartyOutcome, StageKind, TreatmentStatus
+from ..enums import (
+    DECIDED_TREATMENTS,
+    EmailEvent,
+    PartyOutcome,
+    StageKind,
+    TreatmentStatus,
+)
 from ..errors import DomainError, ErrorCode
 from ..letters import DigestKind
 from ..plan_fields import DateField, StageSpecBase
-from ..tables import Party, PartyObligation, Stage
-from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
+from .base import (
+    Gate,
+    Progress,
+    ReminderSettings,
+    StageFacts,
+    StageRules,
+    Swept,
+    due,
+    exact_deadline,
+    overdue_number,
+    reminder_offset,
+)
+
+if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
+    from ..tables import Party, PartyObligation, Stage
 
 
 class PoliticalTreatmentStage(StageSpecBase):
