@@ -1,5 +1,5 @@
 """The dashboard's FastAPI dependencies: the engine and a session on it, the clock,
-the settings, and the current user (any logged-in user, or a coordinator).
+the settings (and Prefect's UI address), and the current user (any logged-in user, or a coordinator).
 
 Everything comes from the app `create_app` made (`app.state`), so a test's app reads and
 writes its own database and its own time. A test may also swap any of these through
@@ -61,6 +61,11 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+async def get_prefect_ui(request: Request) -> str:
+    """Prefect's UI, for the link from a revision to its run."""
+    return request.app.state.prefect_ui
+
+
 def engine_of(request: Request) -> Engine:
     """The engine outside dependency injection (page context, error pages); an override is a plain function."""
     override = _overridden(request, get_engine)
@@ -75,6 +80,7 @@ def clock_of(request: Request) -> Clock:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PrefectUiDep = Annotated[str, Depends(get_prefect_ui)]
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from .. import views
-from ..deps import ClockDep, SessionDep, require_user
+from ..deps import ClockDep, PrefectUiDep, SessionDep, require_user
 from ..pages import render
 from .revisions import load_detail, load_page
 
@@ -26,8 +26,8 @@ def api_revisions(session: SessionDep, clock: ClockDep, page: int = Query(1, ge=
     "/api/revisions/{slug}", response_model=views.RevisionDetail, summary="Én revisjon: trinn, parter, tidslinje, frister, e-post",
     responses={404: {"description": "ukjent revisjon"}, 401: {"description": "ikke innlogget"}},
 )
-def api_revision(request: Request, slug: str, session: SessionDep, clock: ClockDep) -> views.RevisionDetail:
-    return load_detail(request, session, clock, slug)
+def api_revision(slug: str, session: SessionDep, clock: ClockDep, prefect_ui: PrefectUiDep) -> views.RevisionDetail:
+    return load_detail(session, clock, prefect_ui, slug)
 
 
 @router.get("/openapi.json", include_in_schema=False)

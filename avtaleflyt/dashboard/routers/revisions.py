@@ -9,7 +9,7 @@ from sqlmodel import Session
 from avtaleflyt.models.rules import DomainError
 
 from .. import views
-from ..deps import Clock, ClockDep, SessionDep, require_user
+from ..deps import Clock, ClockDep, PrefectUiDep, SessionDep, SettingsDep, require_user
 from ..pages import render
 from .exports import feed_link
 
@@ -20,9 +20,9 @@ def load_page(session: Session, clock: Clock, page: int) -> views.RevisionPage:
     return views.revision_page(session, page=page, today=clock.today())
 
 
-def load_detail(request: Request, session: Session, clock: Clock, slug: str) -> views.RevisionDetail:
+def load_detail(session: Session, clock: Clock, prefect_ui: str, slug: str) -> views.RevisionDetail:
     try:
-        return views.revision_detail(session, slug, today=clock.today(), prefect_ui_url=request.app.state.prefect_ui)
+        return views.revision_detail(session, slug, today=clock.today(), prefect_ui_url=prefect_ui)
     except DomainError:
         raise HTTPException(404, f"Fant ingen revisjon {slug!r}") from None
 
@@ -33,6 +33,6 @@ def index(request: Request, session: SessionDep, clock: ClockDep, page: int = Qu
 
 
 @router.get("/revisions/{slug}", response_class=HTMLResponse)
-def revision(request: Request, slug: str, session: SessionDep, clock: ClockDep) -> HTMLResponse:
-    data = load_detail(request, session, clock, slug)
-    return render(request, "revision.html", r=data, dag=views.dag_layout(data.stages), calendar_feed=feed_link(request.app.state.settings, slug))
+def revision(request: Request, slug: str, session: SessionDep, clock: ClockDep, settings: SettingsDep, prefect_ui: PrefectUiDep) -> HTMLResponse:
+    data = load_detail(session, clock, prefect_ui, slug)
+    return render(request, "revision.html", r=data, dag=views.dag_layout(data.stages), calendar_feed=feed_link(settings, slug))
