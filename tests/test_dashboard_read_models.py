@@ -50,3 +50,16 @@ def test_labels_are_the_catalogues_bokmal():
     assert labels.plan_date("2024-11") == "nov. 2024" and labels.plan_date(dt.date(2024, 11, 7)) == "07.11.2024"
     assert labels.progress("forum_approval", Progress(done=1, of=3, approved=["ASU"], returned=["FU"])) == "1/3 godkjent (ASU); sendt tilbake: FU"
     assert labels.progress("hearing", Progress(waits_for=["utkast"])) == "venter på utkast"
+
+
+def test_times_show_in_oslos_zone_whatever_the_servers(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert labels.timestamp(dt.datetime(2024, 11, 27, 13, 5)) == "27.11.2024 14:05"  # naive is UTC (SQLite)
+        assert labels.timestamp(dt.datetime(2024, 6, 30, 22, 30, tzinfo=dt.timezone.utc)) == "01.07.2024 00:30"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -7,7 +7,9 @@ for the letters and the parties' calendars.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+from avtaleflyt import clock
 from avtaleflyt.models import wording
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.tasks.status import Deadline, Progress
@@ -64,6 +66,12 @@ def plan_date(value: PlanDate | str | None) -> str:
         return "–"
     d = PlanDate.parse(value)
     return wording.short_date(d, LANGUAGE) if d.exact else month_label(d.year, d.month)
+
+
+def timestamp(value: dt.datetime) -> str:
+    """``27.11.2024 14:05`` in Oslo's time, whatever the server's zone; a naive time is UTC (as SQLite gives it back)."""
+    local = clock.aware(value).astimezone(ZoneInfo(clock.TZ))
+    return f"{wording.short_date(local.date(), LANGUAGE)} {local:%H:%M}"
 
 
 def deadline_what(d: Deadline) -> str:

@@ -39,8 +39,7 @@ def _date_nb(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return "–"
     if isinstance(value, dt.datetime):
-        local = value if value.tzinfo is None else value.astimezone()
-        return f"{labels.plan_date(local.date())} {local:%H:%M}"
+        return labels.timestamp(value)
     return labels.plan_date(value)
 
 
