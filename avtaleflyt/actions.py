@@ -7,18 +7,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from avtaleflyt import clock
 from avtaleflyt.db import session_scope
+from avtaleflyt.models.commands import Command, parse_command
 from avtaleflyt.models.enums import PartyOutcome
+from avtaleflyt.models.errors import ErrorCode
 from avtaleflyt.models.plan import CheckedPlan, parse_plan
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.tables import Party, PlanVersion, Revision
 from avtaleflyt.settings import Settings, get_settings
-from avtaleflyt.tasks import links, records, runs, shift
+from avtaleflyt.tasks import links, runs, shift
+from avtaleflyt.tasks.handlers import handle
 from avtaleflyt.tasks.records import Recorded
 from avtaleflyt.tasks.runs import RunOutcome
 from avtaleflyt.tasks.store import store_revision
@@ -46,7 +50,8 @@ def start_revision(source: str, *, settings: Settings | None = None) -> Started:
     except Exception as exc:  # noqa: BLE001 - unreachable server, unknown deployment: say which, store nothing
         raise DomainError(
             f"Prefect does not serve {settings.deployment} ({exc.__class__.__name__}: {exc}); "
-            "is `avtaleflyt up` (or a worker) running, and PREFECT_API_URL right? Nothing was stored."
+            "is `avtaleflyt up` (or a worker) running, and PREFECT_API_URL right? Nothing was stored.",
+            code=ErrorCode.prefect_unreachable, deployment=settings.deployment, error=f"{exc.__class__.__name__}: {exc}",
         ) from None
     with session_scope() as session:
         existing = session.exec(select(Revision).where(Revision.slug == slug)).first()
@@ -60,7 +65,8 @@ def start_revision(source: str, *, settings: Settings | None = None) -> Started:
     except Exception as exc:  # noqa: BLE001 - any failure to reach Prefect leaves the stored plan for a retry
         raise DomainError(
             f"the plan is stored, but the revision's run could not be created ({exc.__class__.__name__}: {exc}). "
-            f"Is `avtaleflyt up` or a worker for {settings.deployment} running? Run `revision start` again with the same file to finish."
+            f"Is `avtaleflyt up` or a worker for {settings.deployment} running? Run `revision start` again with the same file to finish.",
+            code=ErrorCode.run_not_created, deployment=settings.deployment, error=f"{exc.__class__.__name__}: {exc}",
         ) from None
     with session_scope() as session:
         revision = session.exec(select(Revision).where(Revision.slug == slug).with_for_update()).one()
@@ -80,41 +86,70 @@ def nudge_run(recorded: Recorded, settings: Settings | None = None) -> RunOutcom
     return runs.try_nudge(recorded.flow_run_id, recorded.seq, wait_seconds=settings.resume_wait_seconds)
 
 
-def record(
-    fn: Callable[..., Recorded], slug: str, *, actor: str | None = None, engine: Engine | None = None, **kwargs
+class Clock(Protocol):
+    """What `execute` reads the time from: the dashboard's Clock, or `WALL_CLOCK`."""
+
+    def now(self) -> dt.datetime: ...
+    def today(self) -> dt.date: ...
+
+
+class _WallClock:
+    def now(self) -> dt.datetime:
+        return clock.utcnow()
+
+    def today(self) -> dt.date:
+        return clock.today()
+
+
+WALL_CLOCK: Clock = _WallClock()
+
+
+def execute(
+    command: Command, *, actor: str, clock: Clock, engine: Engine | None = None, before: Callable[[Session], object] | None = None
 ) -> tuple[Recorded, RunOutcome]:
-    """Record through `fn` (one of tasks.records) in one transaction on `engine` (default: the configured one), then nudge the run."""
-    _check_text(kwargs)
-    settings = get_settings()
+    """Record `command` in one transaction on `engine` (default: the configured one), then nudge the run.
+
+    `before` runs first in the same transaction (the party link marks itself used there), so
+    either both are written or neither. Every front end parses into `command` (models.commands).
+    """
     with session_scope(engine) as session:
-        recorded = fn(session, slug, actor=actor or settings.actor, **kwargs)
-    return recorded, nudge_run(recorded, settings)
-
-
-def _check_text(values: dict) -> None:
-    from avtaleflyt.models.limits import check_recorded_text
-
-    try:
-        check_recorded_text(values)
-    except ValueError as exc:
-        raise DomainError(str(exc)) from None
+        if before is not None:
+            before(session)
+        recorded = handle(session, command, actor=actor, today=clock.today())
+    return recorded, nudge_run(recorded)
 
 
 def report_by_link(
-    token: str, *, outcome: PartyOutcome, on: dt.date, case_no: str | None, now: dt.datetime,
+    token: str, *, outcome: PartyOutcome | str | None, on: dt.date | str | None, case_no: str | None, now: dt.datetime,
     today: dt.date | None = None, engine: Engine | None = None,
 ) -> tuple[Recorded, RunOutcome]:
-    """A party reports its own decision through the link in its letter: used once, marked self-reported."""
-    _check_text({"case_no": case_no})
-    settings = get_settings()
-    with session_scope(engine) as session:
-        link = links.use(session, settings.signing_key(), token, now)
+    """A party reports its own decision through the link in its letter: used once, marked self-reported.
+
+    The link names the revision and the party, so the command is the same PartyDecision the
+    coordinator's form makes, with `self_reported` set here (never from input); the link is
+    marked used in the transaction that records the decision (`before`).
+    """
+    secret = get_settings().signing_key()
+    with session_scope(engine) as session:  # read only: which revision and party; `use` checks again under a lock
+        link = links.check(session, secret, token, now)
         revision, party = session.get(Revision, link.revision_id), session.get(Party, link.party_id)
-        recorded = records.record_party_decision(
-            session, revision.slug, party=party.org_number, outcome=outcome, on=on, today=today or clock.today(),
-            case_no=case_no, actor=f"{party.name} (self-reported)", self_reported=True,
-        )
-    return recorded, nudge_run(recorded, settings)
+        slug, org_number, name = revision.slug, party.org_number, party.name
+    command = parse_command({"action": "party_decision", "revision": slug, "party": org_number, "outcome": outcome, "date": on, "case_no": case_no})
+    command = command.model_copy(update={"self_reported": True})
+    fixed = _FixedClock(now, today or clock.today())
+    return execute(command, actor=f"{name} (self-reported)", clock=fixed, engine=engine, before=lambda s: links.use(s, secret, token, now))
+
+
+@dataclass(frozen=True)
+class _FixedClock:
+    at: dt.datetime
+    day: dt.date
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def today(self) -> dt.date:
+        return self.day
 
 
 def preview_shift(slug: str, source: str) -> shift.ShiftPreview:
@@ -133,9 +168,4 @@ def shift_plan(slug: str, source: str, *, reason: str | None, actor: str | None 
 
 def resume(slug: str) -> RunOutcome:
     """Nudge a revision's run without recording anything (after an outage, say)."""
-    with session_scope() as session:
-        revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
-        if revision is None:
-            raise DomainError(f"SLUG: no revision {slug!r}")
-        recorded = Recorded(slug, False, "", revision.seq, revision.flow_run_id)
-    return nudge_run(recorded)
+    return execute(parse_command({"action": "refresh", "revision": slug}), actor=get_settings().actor, clock=WALL_CLOCK)[1]

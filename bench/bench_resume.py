@@ -8,8 +8,8 @@ SQLite, the serve process with runner poll 2 s, the SMTP sink). One revision of 
 parties whose only stage is political treatment is started and waits, suspended
 (`AwaitingPoliticalTreatment`, gate `wait-<seq>`).
 
-- value: `avtaleflyt.actions.record(records.record_party_decision, slug, party=…,
-  outcome=approved, on=today, today=today)` — what `avtaleflyt party decide` calls:
+- value: `avtaleflyt.actions.execute(PartyDecision(revision=slug, party=…,
+  outcome=approved, date=today), …)` — what `avtaleflyt party decide` calls:
   one transaction (the decision, the audit entry, the event counter, a receipt in the
   outbox), then `nudge`, which resumes the suspended run — until the run is **caught up**:
   suspended again on a gate made from the new event counter (`wait-<seq>` with seq ≥ the
@@ -44,17 +44,16 @@ def decide(stack: E.BenchStack, slug: str, party: str, results: dict | None) -> 
     from prefect import get_client
 
     from avtaleflyt import clock
-    from avtaleflyt.actions import record
-    from avtaleflyt.models.enums import PartyOutcome
-    from avtaleflyt.tasks import records
+    from avtaleflyt.actions import WALL_CLOCK, execute
+    from avtaleflyt.models.commands import parse_command
 
     revision, state = E.run_state(slug)
     if not E.caught_up(state, revision.seq):
         raise RuntimeError(f"{slug}: not waiting before the decision ({state and state.name})")
     before = set(stack.mail_files())
     t0_wall, t0 = time.time(), time.perf_counter()
-    recorded, outcome = record(records.record_party_decision, slug, party=party, outcome=PartyOutcome.approved,
-                               on=clock.today(), today=clock.today(), case_no=None)
+    command = parse_command({"action": "party_decision", "revision": slug, "party": party, "outcome": "approved", "date": clock.today()})
+    recorded, outcome = execute(command, actor="bench", clock=WALL_CLOCK)
     returned = time.perf_counter() - t0
     if outcome.nudge is None or outcome.nudge.value != "resumed":
         raise RuntimeError(f"{slug}: the run was not resumed: {outcome}")

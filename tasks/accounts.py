@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from avtaleflyt.models.enums import Role
-from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.tables import AccountEvent, User, UserSession
 
 MIN_PASSWORD_LENGTH = 12
@@ -25,11 +25,11 @@ _DUMMY_HASH = _hasher.hash("avtaleflyt: no such user")
 def add_user(session: Session, username: str, name: str, role: Role, password: str) -> User:
     username = username.strip().casefold()
     if not username or any(c.isspace() for c in username):
-        raise DomainError("USERNAME: one word, no spaces")
+        raise DomainError("USERNAME: one word, no spaces", code=ErrorCode.bad_username, field="username", username=username)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+        raise DomainError(f"password: at least {MIN_PASSWORD_LENGTH} characters", code=ErrorCode.weak_password, field="password", minimum=MIN_PASSWORD_LENGTH)
     if session.exec(select(User).where(User.username == username)).first():
-        raise DomainError(f"USERNAME: {username!r} exists already")
+        raise DomainError(f"USERNAME: {username!r} exists already", code=ErrorCode.user_exists, field="username", username=username)
     user = User(username=username, name=name.strip() or username, role=role, password_hash=_hasher.hash(password))
     session.add(user)
     session.flush()
@@ -113,7 +113,7 @@ def log_event(session: Session, action: str, *, username: str | None = None, ip:
 def _user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == username.strip().casefold()).with_for_update()).first()
     if user is None:
-        raise DomainError(f"USERNAME: no user {username.strip()!r}")
+        raise DomainError(f"USERNAME: no user {username.strip()!r}", code=ErrorCode.no_user, field="username", username=username.strip())
     return user
 
 

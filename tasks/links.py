@@ -19,7 +19,7 @@ import hmac
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session, select
 
-from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.tables import Party, PartyLink, Revision
 
 SALT = "avtaleflyt.party-decision"
@@ -86,24 +86,30 @@ def check(session: Session, secret: str, token: str, now: dt.datetime) -> PartyL
     try:
         nonce = _serializer(secret).loads(token)
     except BadSignature:
-        raise LinkRefused("this link is not valid (it was changed or is incomplete)") from None
+        raise LinkRefused("this link is not valid (it was changed or is incomplete)", code=ErrorCode.link_invalid, reason="forged") from None
     link = session.exec(select(PartyLink).where(PartyLink.nonce == nonce)).first()
     if link is None:
-        raise LinkRefused("this link is not known here")
+        raise LinkRefused("this link is not known here", code=ErrorCode.link_invalid, reason="unknown")
     _refuse_if_spent(link, now)
     party = session.get(Party, link.party_id)
     if party is None or not party.active:
-        raise LinkRefused(f"{party.name if party else 'this party'} has left the revision; its link no longer works")
+        raise LinkRefused(
+            f"{party.name if party else 'this party'} has left the revision; its link no longer works",
+            code=ErrorCode.link_spent, reason="left", party=party.name if party else None, on=party.left_on if party else None,
+        )
     return link
 
 
 def _refuse_if_spent(link: PartyLink, now: dt.datetime) -> None:
     if link.used_at is not None:
-        raise LinkRefused(f"this link was used on {link.used_at:%Y-%m-%d %H:%M}; ask the secretariat for a new one")
+        raise LinkRefused(f"this link was used on {link.used_at:%Y-%m-%d %H:%M}; ask the secretariat for a new one", code=ErrorCode.link_spent, reason="used", on=link.used_at)
     if link.revoked_at is not None:
-        raise LinkRefused(f"this link was withdrawn on {link.revoked_at:%Y-%m-%d} ({link.revoked_because}); ask the secretariat if you need a new one")
+        raise LinkRefused(
+            f"this link was withdrawn on {link.revoked_at:%Y-%m-%d} ({link.revoked_because}); ask the secretariat if you need a new one",
+            code=ErrorCode.link_spent, reason="withdrawn", on=link.revoked_at, because=link.revoked_because,
+        )
     if _aware(link.expires_at) <= now:
-        raise LinkRefused(f"this link expired on {link.expires_at:%Y-%m-%d}; ask the secretariat for a new one")
+        raise LinkRefused(f"this link expired on {link.expires_at:%Y-%m-%d}; ask the secretariat for a new one", code=ErrorCode.link_spent, reason="expired", on=link.expires_at)
 
 
 def use(session: Session, secret: str, token: str, now: dt.datetime) -> PartyLink:
@@ -114,7 +120,7 @@ def use(session: Session, secret: str, token: str, now: dt.datetime) -> PartyLin
         select(PartyLink).where(PartyLink.id == checked.id).with_for_update().execution_options(populate_existing=True)
     ).one()
     if link.used_at is not None:  # a second request that raced the first
-        raise LinkRefused("this link was just used")
+        raise LinkRefused("this link was just used", code=ErrorCode.link_spent, reason="used", on=now)
     _refuse_if_spent(link, now)  # withdrawn meanwhile (the party left)
     link.used_at = now
     session.add(link)

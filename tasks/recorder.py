@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.tables import AuditEntry, Revision
 
 
@@ -20,7 +20,7 @@ def lock_revision(session: Session, slug: str) -> Revision:
     if revision is None:
         known = session.exec(select(Revision.slug).order_by(Revision.slug)).all()
         hint = f"; known: {', '.join(known)}" if known else "; no revision has been started"
-        raise DomainError(f"SLUG: no revision {slug!r}{hint}")
+        raise DomainError(f"SLUG: no revision {slug!r}{hint}", code=ErrorCode.no_revision, field="revision", slug=slug)
     return revision
 
 

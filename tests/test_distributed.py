@@ -10,7 +10,7 @@ database away in the middle of passes.
 
 Decisions are written to the database the way every command writes them (tasks/
 records.py), and the last one of each revision goes through the command path
-(`actions.record`), which resumes the run: one resume per revision, as when a
+(`actions.execute`), which resumes the run: one resume per revision, as when a
 coordinator records the day's decisions. The whole of this module takes a few
 minutes on two cores; most of it is Prefect starting a process per flow run and the
 silence window (four heartbeats, 120 s) before a run whose worker died is judged dead.
@@ -41,6 +41,7 @@ from sqlmodel import func, select
 
 from avtaleflyt import actions
 from avtaleflyt.db import engine_for, session_scope
+from avtaleflyt.models.commands import parse_command
 from avtaleflyt.models.enums import EmailEvent, OutboxStatus, PartyOutcome, RevisionStatus
 from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Revision
 from avtaleflyt.settings import get_settings
@@ -281,7 +282,8 @@ def decide_all(slug: str, *, through_command: bool = True) -> None:
         for name in names[:-1]:
             records.record_party_decision(s, slug, party=name, outcome=PartyOutcome.approved, on=DECIDED_ON, today=DECIDED_ON, actor="test")
     if through_command:
-        recorded, outcome = actions.record(records.record_party_decision, slug, party=names[-1], outcome=PartyOutcome.approved, on=DECIDED_ON, today=DECIDED_ON)
+        command = parse_command({"action": "party_decision", "revision": slug, "party": names[-1], "outcome": "approved", "date": DECIDED_ON})
+        recorded, outcome = actions.execute(command, actor="test", clock=actions.WALL_CLOCK)
         assert recorded.changed and outcome.error is None, outcome
     else:
         with session_scope() as s:

@@ -603,9 +603,10 @@ def test_a_thousand_stages_shift_without_recursion():
     ("given", "message"),
     [
         ({"date": "9999-12-31"}, "date: '9999-12-31': the year must be 1900-2200"),
-        ({"date": "2024-12-01", "case_no": "1" * 65}, "input: case number: 65 characters; at most 64"),
-        ({"date": "2024-12-01", "case_no": "1\r\n2"}, "input: case number: must be on one line"),
-        ({"date": "2024-12-01", "note": "n" * 2001}, "input: note: 2001 characters; at most 2000"),
+        ({"date": "2024-12-01", "case_no": "1" * 65}, "case_no: case number: 65 characters; at most 64"),
+        ({"date": "2024-12-01", "case_no": "1\r\n2"}, "case_no: case number: must be on one line"),
+        ({"action": "hearing_response", "outcome": None, "date": "2024-12-01", "note": "n" * 2001}, "note: note: 2001 characters; at most 2000"),
+        ({"date": "2024-12-01", "note": "a party decision has no note"}, "note: not a field of party_decision"),
     ],
 )
 def test_prefects_resume_form_holds_the_same_bounds(given, message):
@@ -614,7 +615,7 @@ def test_prefects_resume_form_holds_the_same_bounds(given, message):
     from avtaleflyt.models.rules import DomainError
     from avtaleflyt.tasks.run_input import record_input
 
-    event = RevisionInput(action="party_decision", party="Malvik", outcome="approved", **given)
+    event = RevisionInput(**({"action": "party_decision", "party": "Malvik", "outcome": "approved"} | given))
     with pytest.raises(DomainError) as caught:
         record_input(None, "any", event, actor="prefect-ui")  # no session: refused before it is used
     assert str(caught.value) == message

@@ -37,7 +37,7 @@ def mail_outbox(
     from sqlmodel import select
 
     from avtaleflyt.db import session_scope
-    from avtaleflyt.models.rules import DomainError
+    from avtaleflyt.models.errors import DomainError, ErrorCode
     from avtaleflyt.models.tables import OutboxMessage, Revision
 
     with refusals(), session_scope() as session:
@@ -45,7 +45,7 @@ def mail_outbox(
         if slug:
             revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
             if revision is None:
-                raise DomainError(f"SLUG: no revision {slug!r}")
+                raise DomainError(f"SLUG: no revision {slug!r}", code=ErrorCode.no_revision, field="revision", slug=slug)
             query = query.where(OutboxMessage.revision_id == revision.id)
         if status:
             query = query.where(OutboxMessage.status == status)

@@ -11,11 +11,10 @@ from avtaleflyt.cli.common import (
     PartyOpt,
     Slug,
     StageOpt,
-    day,
+    fail,
     refusals,
     report,
     talks_to_prefect,
-    today,
 )
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
 
@@ -25,13 +24,26 @@ hearing_app = typer.Typer(help="Hearing responses and closing a hearing.", no_ar
 party_app = typer.Typer(help="The parties' political treatment.", no_args_is_help=True)
 
 
-def do_record(recorder: str, slug: str, **kwargs) -> None:
-    """Record through `tasks.records.<recorder>`, then nudge the run, and say what happened."""
+# The option that gives each command field, for the English error line.
+OPTIONS = {"revision": "SLUG", "stage": "--stage", "note": "--note", "party": "--party", "date": "--date", "meeting": "--meeting",
+           "forum": "--forum", "outcome": "--outcome", "case_no": "--case", "reason": "--reason"}
+
+
+def do_record(action: str, slug: str, **fields: object) -> None:
+    """Parse into the command (models.commands), execute it, nudge the run, and say what happened."""
     from avtaleflyt import actions
-    from avtaleflyt.tasks import records
+    from avtaleflyt.models.commands import parse_command
+    from avtaleflyt.models.errors import DomainError, ErrorCode
+    from avtaleflyt.settings import get_settings
 
     with refusals():
-        recorded, outcome = actions.record(getattr(records, recorder), slug, **kwargs)
+        try:
+            command = parse_command({"action": action, "revision": slug, **fields})
+        except DomainError as exc:
+            if exc.code in (ErrorCode.required, ErrorCode.invalid_value, ErrorCode.too_long) and exc.field in OPTIONS:
+                fail(OPTIONS[exc.field] + exc.message.removeprefix(str(exc.field)))
+            raise
+        recorded, outcome = actions.execute(command, actor=get_settings().actor, clock=actions.WALL_CLOCK)
     report(recorded, outcome)
 
 
@@ -39,7 +51,7 @@ def do_record(recorder: str, slug: str, **kwargs) -> None:
 @talks_to_prefect
 def draft_complete(slug: Slug, stage: StageOpt = None, note: Annotated[str | None, typer.Option(help="what was done")] = None) -> None:
     """Close a draft stage."""
-    do_record("complete_draft", slug, stage_key=stage, note=note)
+    do_record("draft_complete", slug, stage=stage, note=note)
 
 
 @forum_app.command("decide")
@@ -53,7 +65,7 @@ def forum_decide(
     stage: StageOpt = None,
 ) -> None:
     """Record a forum's decision."""
-    do_record("record_forum_decision", slug, forum=forum, outcome=outcome, on=day(date, "--date"), today=today(), case_no=case, stage_key=stage)
+    do_record("forum_decision", slug, forum=forum, outcome=outcome.value, date=date, case_no=case, stage=stage)
 
 
 @hearing_app.command("respond")
@@ -66,21 +78,21 @@ def hearing_respond(
     note: Annotated[str | None, typer.Option("--note", help="a summary of the response")] = None,
 ) -> None:
     """Record a party's hearing response (innspill)."""
-    do_record("record_hearing_response", slug, party=party, on=day(date, "--date"), today=today(), stage_key=stage, note=note)
+    do_record("hearing_response", slug, party=party, date=date, stage=stage, note=note)
 
 
 @hearing_app.command("close")
 @talks_to_prefect
-def hearing_close(slug: Slug, stage: StageOpt = None, reason: Annotated[str | None, typer.Option(help="why it closes now")] = None) -> None:
+def hearing_close(slug: Slug, stage: StageOpt = None, reason: Annotated[str | None, typer.Option(help="why it closes now (default: who closed it, and when)")] = None) -> None:
     """Close a hearing now (the deadline sweep closes it when its deadline passes)."""
-    do_record("close_hearing", slug, stage_key=stage, reason=reason or f"stengt av sekretariatet {today()}")
+    do_record("hearing_close", slug, stage=stage, reason=reason)
 
 
 @party_app.command("schedule")
 @talks_to_prefect
 def party_schedule(slug: Slug, party: PartyOpt, meeting: Annotated[str, typer.Option("--meeting", help="the council's or board's meeting date")]) -> None:
     """Record the date of a party's council or board meeting."""
-    do_record("schedule_party", slug, party=party, meeting=day(meeting, "--meeting"))
+    do_record("party_schedule", slug, party=party, meeting=meeting)
 
 
 @party_app.command("decide")
@@ -93,4 +105,4 @@ def party_decide(
     case: CaseOpt = None,
 ) -> None:
     """Record a party's decision. A rejection does not stop the others."""
-    do_record("record_party_decision", slug, party=party, outcome=outcome, on=day(date, "--date"), today=today(), case_no=case)
+    do_record("party_decision", slug, party=party, outcome=outcome.value, date=date, case_no=case)

@@ -1,8 +1,8 @@
 """The coordinator's recording forms on the revision page: one POST per kind of recording.
 
-Every form carries the session's CSRF token; every recording goes through
-`avtaleflyt.actions`, the same functions as the CLI, on the app's engine, and lands
-in the audit log with the user's name.
+Every form carries the session's CSRF token; every recording is parsed into a command and
+goes through `avtaleflyt.actions.execute`, as the CLI's, on the app's engine, and lands in
+the audit log with the user's name.
 """
 
 from __future__ import annotations
@@ -15,23 +15,28 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from avtaleflyt import actions
-from avtaleflyt.models.rules import DomainError
+from avtaleflyt.models.commands import Refresh
+from avtaleflyt.models.errors import DomainError
 
 from .. import security
 from ..deps import Clock, ClockDep, CoordinatorDep, EngineDep
-from ..forms import recording
+from ..errors import in_norwegian
+from ..forms import command_from_form
 
 router = APIRouter(include_in_schema=False)
 
 
-def _record(request: Request, engine: Engine, clock: Clock, slug: str, action: str, user: security.CurrentUser, form) -> None:  # noqa: ANN001
+def _record(request: Request, engine: Engine, clock: Clock, slug: str, action: str, user: security.CurrentUser, form) -> None:
     try:
-        fn, kwargs = recording(action, form, clock.today())
-        recorded, _ = actions.record(fn, slug, actor=user.username, engine=engine, **kwargs)
-    except (DomainError, ValueError) as exc:
-        security.flash(request, f"Ikke registrert: {exc}", "error")
+        command = command_from_form(action, slug, form)
+        recorded, outcome = actions.execute(command, actor=user.username, clock=clock, engine=engine)
+    except DomainError as exc:
+        security.flash(request, f"Ikke registrert: {in_norwegian(exc)}", "error")
     else:
-        security.flash(request, f"Registrert: {recorded.message}" if recorded.changed else f"Uendret: {recorded.message}")
+        if isinstance(command, Refresh):
+            security.flash(request, f"Kjøringen ble ikke nådd: {outcome.error}" if outcome.error else "Revisjonens kjøring ser etter endringer")
+        else:
+            security.flash(request, f"Registrert: {recorded.message}" if recorded.changed else f"Uendret: {recorded.message}")
 
 
 @router.post("/revisions/{slug}/record/{action}")
