@@ -23,6 +23,7 @@ from avtaleflyt.tasks import export, feeds
 
 from .. import security
 from ..deps import ClockDep, SessionDep, SettingsDep, require_user
+from ..errors import in_norwegian
 from ..pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +41,7 @@ def _exported(session: Session, make: Callable[[Session], str], *, public: bool 
     try:
         return make(session)
     except DomainError as exc:  # a feed answers without a login: it does not list the known revisions
-        raise HTTPException(404, "Kalenderen finnes ikke lenger." if public else str(exc)) from None
+        raise HTTPException(404, "Kalenderen finnes ikke lenger." if public else in_norwegian(exc)) from None
 
 
 def _calendar(text: str) -> Response:
