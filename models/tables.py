@@ -7,9 +7,10 @@ recorded facts (a decision's date) are real dates.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Enum, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .enums import (
@@ -23,6 +24,11 @@ from .enums import (
     StageKind,
     StageStatus,
 )
+
+
+def _as_text(enum: type[StrEnum]) -> Enum:
+    """VARCHAR(32), read back as the enum's members: a new member needs no migration (0007)."""
+    return Enum(enum, native_enum=False, create_constraint=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 def utcnow() -> dt.datetime:
@@ -85,7 +91,7 @@ class Stage(SQLModel, table=True):
     revision_id: int = Field(foreign_key="revision.id", index=True)
     position: int
     key: str
-    kind: StageKind
+    kind: StageKind = Field(sa_type=_as_text(StageKind))
     title: str | None = None
     after: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     documents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -186,7 +192,7 @@ class OutboxMessage(SQLModel, table=True):
     revision_id: int | None = Field(default=None, foreign_key="revision.id", index=True)
     stage_key: str | None = None
     party_id: int | None = Field(default=None, foreign_key="party.id")
-    event: EmailEvent
+    event: EmailEvent = Field(sa_type=_as_text(EmailEvent))
     language: Language
     due: dt.date | None = Field(default=None, description="the deadline or date the message is about")
     to_name: str
