@@ -139,8 +139,6 @@ def test_a_nynorsk_partys_feed_is_in_nynorsk_its_council_meeting_too(driven):
     ]
 
 
-# Strict: it turns red once the letters take their calendar titles from wording.calendar_title; drop this mark in that commit.
-@pytest.mark.xfail(strict=True, reason="until the letters title their calendar entries with wording.calendar_title")
 def test_a_nynorsk_partys_letters_carry_nynorsk_calendar_entries(driven):
     from sqlmodel import select
 
