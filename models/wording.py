@@ -79,9 +79,11 @@ _GROUPS: dict[str, dict[str, tuple[str, str]]] = {
         "approved": ("godkjent", "godkjend"),
         "returned": ("sendt tilbake", "sendt tilbake"),
         "postponed": ("utsatt", "utsett"),
-        "answers": ("svar", "svar"),
-        "decided": ("vedtatt", "vedteke"),
-        "late": ("forsinket", "forseinka"),
+    },
+    "progress_done": {  # stage kind → what its count counts: "2/3 svar"
+        "hearing": ("svar", "svar"),
+        "forum_approval": ("godkjent", "godkjend"),
+        "political_treatment": ("vedtatt", "vedteke"),
     },
     "plan": {
         "the_parties": ("Partene", "Partane"),

@@ -52,6 +52,14 @@ def test_labels_are_the_catalogues_bokmal():
     assert labels.progress("hearing", Progress(waits_for=["utkast"])) == "venter på utkast"
 
 
+def test_progress_is_worded_from_its_facts_so_a_new_kind_needs_only_its_count_word():
+    assert labels.progress("hearing", Progress(done=2, of=3, note="fristen gikk ut")) == "2/3 svar; fristen gikk ut"
+    assert labels.progress("political_treatment", Progress(done=0, of=21)) == "0/21 vedtatt"
+    assert labels.progress("draft", Progress()) == "pågår"
+    assert labels.progress("draft", Progress(note="ferdig skrevet")) == "ferdig"
+    assert labels.progress("signing", Progress(done=1, of=2)) == "1/2 signing"  # a kind the catalogue lacks shows raw
+
+
 def test_times_show_in_oslos_zone_whatever_the_servers(monkeypatch):
     import time
 

@@ -80,23 +80,18 @@ def deadline_what(d: Deadline) -> str:
 
 
 def progress(kind: str, p: Progress) -> str:
-    """The same facts as `tasks.status.describe`, in bokmål."""
+    """The same facts as the CLI's progress, in bokmål, from what the facts hold (not from the kind):
+    ``venter på utkast``, ``1/3 godkjent (ASU); sendt tilbake: FU``, ``2/3 svar; <why it closed>``."""
 
     def w(key: str) -> str:
         return wording.word(f"progress.{key}", LANGUAGE)
 
     if p.waits_for:
         return f"{w('waits_for')} {', '.join(p.waits_for)}"
-    match kind:
-        case "forum_approval":
-            parts = [f"{p.done}/{p.of} {w('approved')}" + (f" ({', '.join(p.approved)})" if p.approved else "")]
-            parts += [f"{w('returned')}: {', '.join(p.returned)}"] if p.returned else []
-            parts += [f"{w('postponed')}: {', '.join(p.postponed)}"] if p.postponed else []
-            return "; ".join(parts)
-        case "hearing":
-            return f"{p.done}/{p.of} {w('answers')}" + (f"; {p.note}" if p.note else "")
-        case "political_treatment":
-            return f"{p.done}/{p.of} {w('decided')}"
-        case "draft":  # who finished it is in the audit log
-            return wording.label("stage_status", "done" if p.note else "active", LANGUAGE)
-    return ""
+    if p.done is None or p.of is None:  # nothing counted (a draft): finished when closed; who closed it is in the audit log
+        return wording.label("stage_status", "done" if p.note else "active", LANGUAGE)
+    parts = [f"{p.done}/{p.of} {wording.label('progress_done', kind, LANGUAGE)}" + (f" ({', '.join(p.approved)})" if p.approved else "")]
+    parts += [f"{w('returned')}: {', '.join(p.returned)}"] if p.returned else []
+    parts += [f"{w('postponed')}: {', '.join(p.postponed)}"] if p.postponed else []
+    parts += [p.note] if p.note else []
+    return "; ".join(parts)
