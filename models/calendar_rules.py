@@ -10,7 +10,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import holidays
+from dateutil.easter import easter
 
 from .dates import PlanDate
 
@@ -20,13 +20,33 @@ if TYPE_CHECKING:
 MIN_HEARING_WEEKS = 6
 
 
+# Norway's public holidays, named as `holidays.Norway(language="no")` names them
+# (tests/test_calendar_rules.py compares the years it covers, 1901-2100; this also names them in
+# 1900 and 2101-2200): a (month, day), or days after Easter Sunday; 1 and 17 May since 1947. Not `holidays` itself: it imports every calendar
+# system it knows, and asking it for Norway imports all ~200 countries, most of the time
+# `avtaleflyt plan check` took (bench/README.md).
+_HOLIDAYS: tuple[tuple[str, tuple[int, int] | int], ...] = (
+    ("Første nyttårsdag", (1, 1)), ("Skjærtorsdag", -3), ("Langfredag", -2), ("Første påskedag", 0),
+    ("Andre påskedag", 1), ("Arbeidernes dag", (5, 1)), ("Grunnlovsdag", (5, 17)), ("Kristi himmelfartsdag", 39),
+    ("Første pinsedag", 49), ("Andre pinsedag", 50), ("Første juledag", (12, 25)), ("Andre juledag", (12, 26)),
+)
+_SINCE_1947 = {"Arbeidernes dag", "Grunnlovsdag"}
+
+
 @lru_cache(maxsize=64)
-def _norway(year: int) -> holidays.HolidayBase:
-    return holidays.Norway(years=year, language="no")
+def _norway(year: int) -> dict[dt.date, str]:
+    """{day: its name}; two on one day (17 May on Kristi himmelfartsdag) in A-Z order, joined by "; "."""
+    sunday = easter(year)
+    named: dict[dt.date, list[str]] = {}
+    for name, when in _HOLIDAYS:
+        if year >= 1947 or name not in _SINCE_1947:
+            day = dt.date(year, *when) if isinstance(when, tuple) else sunday + dt.timedelta(days=when)
+            named.setdefault(day, []).append(name)
+    return {day: "; ".join(sorted(names)) for day, names in named.items()}
 
 
 def non_working_day(day: dt.date) -> str | None:
-    """Why `day` is not a working day in Norway ("lørdag", "1. juledag"), or None."""
+    """Why `day` is not a working day in Norway ("lørdag", "Første juledag"), or None."""
     if day.weekday() == 5:
         return "lørdag"
     if day.weekday() == 6:
