@@ -23,8 +23,8 @@ from .limits import MAX_YAML_VALUES
 _CORE = "tag:yaml.org,2002:"
 
 
-class PlanLoader(yaml.SafeLoader):
-    yaml_implicit_resolvers: ClassVar[dict] = {}  # filled below: the core schema only
+class _PlanRules:
+    """What a plan's loader adds to PyYAML's safe one: repeated keys refused."""
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
         if isinstance(node, yaml.MappingNode):
@@ -33,13 +33,21 @@ class PlanLoader(yaml.SafeLoader):
                 if key_node.tag == _CORE + "merge" or not isinstance(key_node, yaml.ScalarNode):
                     continue
                 key = self.construct_object(key_node)
+                try:
+                    hash(key)
+                except TypeError:  # `!!seq a: b`: a tagged scalar made a list
+                    raise ConstructorError("while reading a mapping", node.start_mark, "found unhashable key", key_node.start_mark) from None
                 if key in seen:
                     raise ConstructorError(
                         "while reading a mapping", node.start_mark,
                         f"the key {_short(key)!r} is given twice (first on line {seen[key].start_mark.line + 1})", key_node.start_mark,
                     )
                 seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class PlanLoader(_PlanRules, yaml.SafeLoader):
+    yaml_implicit_resolvers: ClassVar[dict] = {}  # filled below: the core schema only
 
 
 def _short(value: Any) -> str:
@@ -80,9 +88,49 @@ for _tag in ("binary", "timestamp", "set", "omap", "pairs"):
 PlanLoader.add_constructor(None, _refused)
 
 
+# The same rules on libyaml's parser (CSafeLoader), when PyYAML has it: ~8x faster on the example,
+# which was most of `plan check`'s time after its imports. It is used only where it reads as the
+# pure-Python one does: a text that might differ (_PURE_ONLY), that it refuses, that is not a
+# mapping (refused anyway) or that nests deeper than MAX_FAST_DEPTH is read again by PlanLoader, so
+# every refusal, and "nested too deeply", is worded and placed as before. libyaml composes
+# recursively in C without a depth check (100,000 levels crash the process), so a text that could
+# nest deeper than MAX_C_DEPTH never reaches it.
+_CLoader = getattr(yaml, "CSafeLoader", None)
+if _CLoader is not None:
+
+    class _FastPlanLoader(_PlanRules, _CLoader):  # type: ignore[valid-type, misc]
+        yaml_implicit_resolvers = PlanLoader.yaml_implicit_resolvers
+        yaml_constructors = PlanLoader.yaml_constructors
+        yaml_multi_constructors = PlanLoader.yaml_multi_constructors
+
+MAX_FAST_DEPTH = 64  # a plan nests 5 deep; the pure loader reaches Python's recursion limit at ~500
+MAX_C_DEPTH = 3000  # ~1 MB of C stack (measured: a 1 MB thread stack composes 3,000 levels)
+# Where the two readers were found to differ (tests/test_plan_yaml.py): tabs, a BOM or a line break
+# other than \n (libyaml reads `a:\t-` and `\r\ufeff` where PyYAML refuses them or reads them
+# otherwise), a block scalar header followed by anything but a space or a line break (`|-#`), and
+# the bare tag `!` (`a: !` is '' to libyaml, None to PyYAML).
+_PURE_ONLY = re.compile(r"[\t\r\x85\u2028\u2029\ufeff]|[|>][-+0-9]*[^-+0-9 \n]|(?:^|[\s,\[\]{}])!(?=$|[\s,\[\]{}])", re.MULTILINE)
+
+
 def load(text: str) -> tuple[Any, yaml.Node | None]:
     """The YAML document and its node tree; raises yaml.YAMLError (with a mark) or RecursionError."""
-    loader = PlanLoader(text)
+    if _CLoader is not None and not _PURE_ONLY.search(text) and _depth_bound(text) <= MAX_C_DEPTH:
+        read = _read_fast(text)
+        if read is not None:
+            return read
+    return _load(PlanLoader, text)
+
+
+def _read_fast(text: str) -> tuple[Any, yaml.Node] | None:
+    try:
+        data, node = _load(_FastPlanLoader, text)
+    except Exception:  # noqa: BLE001 - refused (or not encodable as UTF-8): the pure loader says why
+        return None
+    return (data, node) if isinstance(node, yaml.MappingNode) and _as_pure_reads_it(node) else None
+
+
+def _load(loader_class: type, text: str) -> tuple[Any, yaml.Node | None]:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -90,6 +138,36 @@ def load(text: str) -> tuple[Any, yaml.Node | None]:
         return (loader.construct_document(node) if node is not None else None), node
     finally:
         loader.dispose()
+
+
+def _depth_bound(text: str) -> int:
+    """At least the deepest nesting `text` can have: each flow level opens a bracket, and a block
+    level starts right of its parent's column or, at most every other level, at the same one."""
+    longest = max(map(len, text.splitlines()), default=0)
+    return text.count("[") + text.count("{") + 2 * longest + 2
+
+
+def _as_pure_reads_it(root: yaml.Node) -> bool:
+    """No deeper than MAX_FAST_DEPTH, and no plain scalar inside [...] or {...} holding a `?`: PyYAML
+    ends such a scalar at the `?` (YAML 1.1), libyaml reads on (`{email: a?b}`). Iterative; an alias
+    node is looked at where it is anchored."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, in_flow = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth > MAX_FAST_DEPTH:
+            return False
+        if isinstance(node, yaml.ScalarNode):
+            if in_flow and not node.style and "?" in node.value:  # plain: None (PyYAML), "" (libyaml)
+                return False
+            continue
+        in_flow = in_flow or bool(node.flow_style)
+        children = [child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode) else node.value
+        stack.extend((child, depth + 1, in_flow) for child in reversed(children))
+    return True
 
 
 def _check_expansion(root: yaml.Node) -> None:
