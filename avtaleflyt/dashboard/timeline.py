@@ -16,6 +16,8 @@ from .model import StageOut, Timeline, TimelineCell, TimelineItem, TimelineMonth
 TRACK_ROW = "Utkast og høring"
 POLITICAL_ROW = "Politisk behandling"
 BODY_ROWS = [TRACK_ROW, "AU", "FU", "ASU", "Fagråd", "PSU"]
+# A stage's dates go in its forums' rows; a stage without forums in its kind's row, by default the track.
+_KIND_ROWS = {"political_treatment": POLITICAL_ROW}
 _BODY_ALIASES = {"au": "AU", "fu": "FU", "asu": "ASU", "fagrad": "Fagråd", "fagråd": "Fagråd", "psu": "PSU"}
 
 
@@ -71,15 +73,10 @@ def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: d
                 date=when, day=when.day, label=f"{s.key}: {labels.date_field(name)}", detail=(s.title or None),
                 source="stage", stage=s.key, status=s.status, late=late, past=when.last_day < today,
             )
-            if s.kind == "forum_approval":
-                rows = [_body(f, forum_names) or forum_names.get(f, f) for f in s.forums] or ["ASU"]
-            elif s.kind == "political_treatment":
-                rows = [POLITICAL_ROW]
-            else:
-                rows = [TRACK_ROW]
+            rows = [_body(f, forum_names) or forum_names.get(f, f) for f in s.forums] or [_KIND_ROWS.get(s.kind, TRACK_ROW)]
             placed += [(row, when, item) for row in rows]
-        if s.kind == "hearing" and "opens" in s.dates and "deadline" in s.dates:
-            spans.append((TRACK_ROW, s.dates["opens"], s.dates["deadline"], s.key))
+        if not s.forums and "opens" in s.dates and "deadline" in s.dates:  # a hearing: open from its opening to its deadline
+            spans.append((_KIND_ROWS.get(s.kind, TRACK_ROW), s.dates["opens"], s.dates["deadline"], s.key))
 
     if not placed:
         return Timeline(today=today, months=[], rows=[], today_in_span=False)
