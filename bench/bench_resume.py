@@ -108,7 +108,7 @@ def main() -> None:
         from avtaleflyt.actions import start_revision
         from avtaleflyt.db import session_scope
         from avtaleflyt.models.enums import DECIDED_TREATMENTS
-        from avtaleflyt.models.tables import PartyTreatment
+        from avtaleflyt.models.tables import PartyObligation
 
         slug = start_revision(E.political_plan("Benchresume", args.parties)).slug
         E.wait_caught_up(slug)
@@ -127,7 +127,8 @@ def main() -> None:
             print(f"  decision {i + 1}: caught up {results['caught_up'][-1]:.2f} s (running at {results['running'][-1]:.2f} s); "
                   f"ping {results['ping'][-1]:.2f} s (load {E.load()})", flush=True)
         with session_scope() as s:
-            decided = sum(1 for t in s.exec(select(PartyTreatment)).all() if t.status in DECIDED_TREATMENTS)
+            obligations = s.exec(select(PartyObligation).where(PartyObligation.kind == "political_treatment")).all()
+            decided = sum(1 for t in obligations if t.status in DECIDED_TREATMENTS)
         if decided != args.repeat + 1:
             raise RuntimeError(f"{decided} decisions in the database, {args.repeat + 1} recorded")
         stack.check_alive()

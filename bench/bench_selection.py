@@ -6,17 +6,18 @@
 Setup (timed, not part of the figures): `bench_sweep.build_database` — a fresh SQLite
 domain database with N revisions × P parties in political treatment, every party's
 treatment open (status `sent`), the deadline 14 days after `--as-of`, so the 14-day
-decision reminder is due for every one of the N × P obligations. The outbox is empty.
+decision reminder is due for every one of the N × P obligations (`partyobligation` rows
+of kind `political_treatment`, beside the answered ones of the hearing). The outbox is empty.
 
 - value: `run_sweep(as_of, dry_run=True)` — what `avtaleflyt reminders run --dry-run`
   calls and the selection half of every sweep: the active revisions, then per revision
-  one transaction that locks it, reads its stages, parties, hearing responses and
-  treatments (`tasks.sweep._plan`), applies the rules (`models.reminders.sweep_plan`) and
+  one transaction that locks it, reads its stages, parties, party obligations and forum
+  decisions (`tasks.sweep._plan`), applies the rules (`models.reminders.sweep_plan`) and
   asks the outbox which of the due keys it already holds. It sends and writes nothing.
   Checked: it finds exactly N × P due reminders, all new.
 - baseline: the same rows read with plain SQL into Python tuples on one connection
-  (sqlite3 cursor, `fetchall`): the active revisions, and their stages, parties, hearing
-  responses and treatments, one `SELECT … JOIN revision` per table. The unavoidable cost of
+  (sqlite3 cursor, `fetchall`): the active revisions, and their stages, parties, party
+  obligations and forum decisions, one `SELECT … JOIN revision` per table. The unavoidable cost of
   reading what the selection has to look at.
 - also given (not the ratio): with `--orm`, the same five reads through SQLAlchemy's ORM in
   one session, one query per table (objects instead of tuples); inside the selection, the time spent in `_plan`
@@ -46,9 +47,6 @@ sys.path.insert(0, str(HERE))
 
 from bench_sweep import AS_OF, build_database  # noqa: E402
 
-TABLES = ("stage", "party", "hearingresponse", "partytreatment")
-
-
 def plain_select(engine) -> int:  # noqa: ANN001
     """The rows the selection reads, as tuples; returns how many."""
     raw = engine.raw_connection()
@@ -61,7 +59,7 @@ def plain_select(engine) -> int:  # noqa: ANN001
         n += len(stages)
         cur.execute("SELECT p.* FROM party p JOIN revision r ON r.id = p.revision_id WHERE r.status = ?", ("active",))
         n += len(cur.fetchall())
-        for table in ("hearingresponse", "partytreatment"):
+        for table in ("partyobligation", "forumdecision"):
             cur.execute(f"SELECT x.* FROM {table} x JOIN stage s ON s.id = x.stage_id JOIN revision r ON r.id = s.revision_id "
                         "WHERE r.status = ?", ("active",))
             n += len(cur.fetchall())
@@ -75,7 +73,7 @@ def orm_select(engine) -> int:  # noqa: ANN001
     from sqlmodel import Session, col, select
 
     from avtaleflyt.models.enums import RevisionStatus
-    from avtaleflyt.models.tables import HearingResponse, Party, PartyTreatment, Revision, Stage
+    from avtaleflyt.models.tables import ForumDecision, Party, PartyObligation, Revision, Stage
 
     with Session(engine) as session:
         revisions = session.exec(select(Revision).where(Revision.status == RevisionStatus.active).order_by(Revision.slug)).all()
@@ -83,9 +81,9 @@ def orm_select(engine) -> int:  # noqa: ANN001
         stages = session.exec(select(Stage).where(col(Stage.revision_id).in_(ids))).all()
         stage_ids = select(Stage.id).where(col(Stage.revision_id).in_(ids))
         parties = session.exec(select(Party).where(col(Party.revision_id).in_(ids))).all()
-        responses = session.exec(select(HearingResponse).where(col(HearingResponse.stage_id).in_(stage_ids))).all()
-        treatments = session.exec(select(PartyTreatment).where(col(PartyTreatment.stage_id).in_(stage_ids))).all()
-        return len(revisions) + len(stages) + len(parties) + len(responses) + len(treatments)
+        obligations = session.exec(select(PartyObligation).where(col(PartyObligation.stage_id).in_(stage_ids))).all()
+        decisions = session.exec(select(ForumDecision).where(col(ForumDecision.stage_id).in_(stage_ids))).all()
+        return len(revisions) + len(stages) + len(parties) + len(obligations) + len(decisions)
 
 
 def set_based(engine, as_of: dt.date) -> tuple[list[str], int]:  # noqa: ANN001
@@ -104,14 +102,14 @@ def set_based(engine, as_of: dt.date) -> tuple[list[str], int]:  # noqa: ANN001
 
     from avtaleflyt.models import reminders
     from avtaleflyt.models.enums import RevisionStatus
-    from avtaleflyt.models.tables import HearingResponse, OutboxMessage, Party, PartyTreatment, Revision, Stage
+    from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
 
     active = select(Revision.id).where(Revision.status == RevisionStatus.active)
     active_stages = select(Stage.id).where(col(Stage.revision_id).in_(active))
     with engine.connect() as conn:
         revisions = conn.execute(select(Revision.id, Revision.slug, Revision.reminders)
                                  .where(Revision.status == RevisionStatus.active).order_by(Revision.slug)).all()
-        stages, parties, responses, treatments = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
+        stages, parties, obligations, decisions = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
         revision_of = {}
         for row in conn.execute(select(Stage.id, Stage.revision_id, Stage.key, Stage.kind, Stage.status, Stage.deadline)
                                 .where(col(Stage.revision_id).in_(active))):
@@ -119,14 +117,17 @@ def set_based(engine, as_of: dt.date) -> tuple[list[str], int]:  # noqa: ANN001
             revision_of[row.id] = row.revision_id
         for row in conn.execute(select(Party.id, Party.revision_id, Party.active).where(col(Party.revision_id).in_(active))):
             parties[row.revision_id].append(row)
-        for table, into in ((HearingResponse, responses), (PartyTreatment, treatments)):
-            for row in conn.execute(select(table.stage_id, table.party_id, table.status).where(col(table.stage_id).in_(active_stages))):
-                into[revision_of[row.stage_id]].append(row)
+        for row in conn.execute(select(PartyObligation.stage_id, PartyObligation.party_id, PartyObligation.status)
+                                .where(col(PartyObligation.stage_id).in_(active_stages))):
+            obligations[revision_of[row.stage_id]].append(row)
+        for row in conn.execute(select(ForumDecision.stage_id, ForumDecision.forum_key, ForumDecision.round, ForumDecision.outcome)
+                                .where(col(ForumDecision.stage_id).in_(active_stages))):
+            decisions[revision_of[row.stage_id]].append(row)
         due: list[str] = []
         for r in revisions:
             settings = r.reminders or {}
             plan = reminders.sweep_plan(
-                r.slug, stages[r.id], parties[r.id], responses[r.id], treatments[r.id],
+                r.slug, stages[r.id], parties[r.id], obligations[r.id], decisions[r.id],
                 before_days=settings.get("before_deadline_days", [14, 3]),
                 overdue_every_days=settings.get("overdue_every_days", 7), as_of=as_of,
             )
@@ -192,7 +193,8 @@ def main() -> None:
         engine = engine_for(url)
         counts = build_database(engine, args.revisions, args.parties, args.as_of)
         print(f"setup {time.perf_counter() - t:.1f} s: {counts['revision']} revisions, {counts['party']} parties, "
-              f"{counts['partytreatment']} open treatments, {counts['hearingresponse']} hearing responses, {counts['stage']} stages",
+              f"{counts['partyobligation:political_treatment']} open treatments, {counts['partyobligation:hearing']} hearing responses "
+              f"(party obligations), {counts['stage']} stages",
               flush=True)
 
         keys: dict[str, set[str]] = {}

@@ -9,8 +9,8 @@ What is measured, on one machine:
    holding N revisions × P parties, every revision in political treatment: one plan
    (one health trust, P-1 municipalities, every 4th in nynorsk) is parsed and stored
    with `store_revision`, its earlier stages marked done, its hearing answered, its
-   political stage active with the deadline 14 days after `--as-of` and a
-   PartyTreatment (status sent) per party; then it is copied N-1 times with SQL (new
+   political stage active with the deadline 14 days after `--as-of` and a party
+   obligation (kind political_treatment, status sent) per party; then it is copied N-1 times with SQL (new
    ids, slugs and titles). So the sweep finds P decision reminders (the 14-day one)
    per revision: N × P messages.
 2. sweep: `run_sweep(as_of, send=True)` as the CLI and the scheduled flow call it: per
@@ -118,7 +118,7 @@ def build_database(engine, revisions: int, parties: int, as_of: dt.date) -> dict
     from avtaleflyt.db import session_scope
     from avtaleflyt.models.enums import HearingStatus, StageKind, StageStatus, TreatmentStatus
     from avtaleflyt.models.plan import parse_plan
-    from avtaleflyt.models.tables import HearingResponse, Party, PartyTreatment, Stage
+    from avtaleflyt.models.tables import Party, PartyObligation, Stage
     from avtaleflyt.tasks.store import store_revision
 
     source = plan_yaml("Benchrevisjon 00000", parties, as_of + dt.timedelta(days=14))
@@ -132,12 +132,15 @@ def build_database(engine, revisions: int, parties: int, as_of: dt.date) -> dict
             stage.started_at = started - dt.timedelta(days=200)
             if stage.kind == StageKind.political_treatment:
                 stage.status, stage.started_at = StageStatus.active, started
-                session.add_all(PartyTreatment(stage_id=stage.id, party_id=p.id, status=TreatmentStatus.sent) for p in party_rows)
+                session.add_all(
+                    PartyObligation(stage_id=stage.id, party_id=p.id, kind=stage.kind.value, status=TreatmentStatus.sent) for p in party_rows
+                )
             else:
                 stage.status, stage.completed_at = StageStatus.done, started
                 if stage.kind == StageKind.hearing:
                     session.add_all(
-                        HearingResponse(stage_id=stage.id, party_id=p.id, status=HearingStatus.responded, responded_on=dt.date(2024, 9, 1))
+                        PartyObligation(stage_id=stage.id, party_id=p.id, kind=stage.kind.value, status=HearingStatus.responded,
+                                        answered_on=dt.date(2024, 9, 1))
                         for p in party_rows
                     )
             session.add(stage)
@@ -145,7 +148,7 @@ def build_database(engine, revisions: int, parties: int, as_of: dt.date) -> dict
     tables = SQLModel.metadata.tables
     # parents first; every id in the template is 1..count, so copy k gets id + k * count
     order = ["revision", "document", "party", "forum", "stage", "milestone", "planversion", "auditentry",
-             "hearingresponse", "partytreatment"]
+             "partyobligation"]
     fks = {"revision_id": "revision", "party_id": "party", "stage_id": "stage"}
     with engine.begin() as conn:
         template = {name: [dict(r._mapping) for r in conn.execute(select(tables[name]).order_by(tables[name].c.id))] for name in order}
@@ -170,7 +173,11 @@ def build_database(engine, revisions: int, parties: int, as_of: dt.date) -> dict
             if batch:
                 conn.execute(insert(table), batch)
         conn.exec_driver_sql("ANALYZE")
-        return {name: conn.execute(select(func.count()).select_from(tables[name])).scalar() for name in order}
+        counts = {name: conn.execute(select(func.count()).select_from(tables[name])).scalar() for name in order}
+        obligation = tables["partyobligation"]
+        for kind, n in conn.execute(select(obligation.c.kind, func.count()).group_by(obligation.c.kind)):
+            counts[f"partyobligation:{kind}"] = n
+        return counts
 
 
 # --------------------------------------------------------------------------- the benchmark
@@ -318,7 +325,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"size: {args.revisions} revisions × {args.parties} parties = {n} reminders, as of {args.as_of}; database {url}")
     print(f"setup: {setup_s:.1f} s (store one revision, copy it {args.revisions - 1}× with SQL: "
-          f"{counts['party']} parties, {counts['partytreatment']} treatments, {counts['stage']} stages)")
+          f"{counts['party']} parties, {counts['partyobligation:political_treatment']} treatments, {counts['stage']} stages)")
     print(f"{'':34}{'seconds':>10}{'msg/s':>10}{'ms/msg':>10}")
     print(f"{'sweep: enqueue (plan+compose+insert)':34}{enqueue_s:10.1f}{sent / enqueue_s:10.0f}{1000 * enqueue_s / sent:10.2f}")
     print(f"{'sweep: send_pending':34}{send_s:10.1f}{sent / send_s:10.0f}{1000 * send_s / sent:10.2f}")
