@@ -5,25 +5,56 @@ all read them from here, so a nynorsk party gets nynorsk everywhere.
 Pure (no I/O, no locale database). Keys are plain strings: a group and a value, such as
 ``word("stage_kind.hearing", "nn")``, the value being what the enums spell
 (`StageKind`, `TreatmentStatus`, …: a StrEnum member works as its value). A stage
-kind's dated words are keyed by the kind and the date field (``"hearing"``, ``"deadline"``).
+kind's words (its name, its dates' names, its calendar entry, its progress count) are one
+`KINDS` entry, keyed by the kind (``"hearing"``); its dates by the date field (``"deadline"``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from .dates import PlanDate
 
 LANGUAGES = ("nb", "nn")
 
+Pair = tuple[str, str]  # (bokmål, nynorsk)
+
+
+@dataclass(frozen=True)
+class KindWords:
+    """A stage kind's words: a new kind adds one entry to `KINDS`."""
+
+    name: Pair
+    dates: dict[str, Pair]  # date field → the date's name in a plan, a feed and a calendar title
+    calendar_field: str  # the date its letters' calendar entry is for
+    counts: Pair | None = None  # what its progress counts ("2/3 svar"); None: it counts nothing
+
+
+KINDS: dict[str, KindWords] = {
+    "draft": KindWords(("utkast", "utkast"), {"due": ("Frist for utkast", "Frist for utkast")}, "due"),
+    "hearing": KindWords(
+        ("høring", "høyring"),
+        {"opens": ("Høringen åpner", "Høyringa opnar"), "deadline": ("Høringsfrist", "Høyringsfrist")},
+        "deadline",
+        counts=("svar", "svar"),
+    ),
+    "forum_approval": KindWords(
+        ("behandling i utvalg", "handsaming i utval"), {"meeting": ("Møte i {forums}", "Møte i {forums}")}, "meeting",
+        counts=("godkjent", "godkjend"),
+    ),
+    "political_treatment": KindWords(
+        ("politisk behandling", "politisk handsaming"),
+        {"deadline": ("Frist for politisk behandling", "Frist for politisk handsaming")},
+        "deadline",
+        counts=("vedtatt", "vedteke"),
+    ),
+}
+
 # group → value → (bokmål, nynorsk)
-_GROUPS: dict[str, dict[str, tuple[str, str]]] = {
-    "stage_kind": {
-        "draft": ("utkast", "utkast"),
-        "hearing": ("høring", "høyring"),
-        "forum_approval": ("behandling i utvalg", "handsaming i utval"),
-        "political_treatment": ("politisk behandling", "politisk handsaming"),
-    },
+_GROUPS: dict[str, dict[str, Pair]] = {
+    "stage_kind": {kind: w.name for kind, w in KINDS.items()},
+    "progress_done": {kind: w.counts for kind, w in KINDS.items() if w.counts},  # "2/3 svar"
     "stage_status": {"pending": ("venter", "ventar"), "active": ("pågår", "pågår"), "done": ("ferdig", "ferdig")},
     "revision_status": {"active": ("pågår", "pågår"), "completed": ("fullført", "fullført")},
     "hearing_status": {"invited": ("invitert", "invitert"), "responded": ("svart", "svart")},
@@ -80,29 +111,12 @@ _GROUPS: dict[str, dict[str, tuple[str, str]]] = {
         "returned": ("sendt tilbake", "sendt tilbake"),
         "postponed": ("utsatt", "utsett"),
     },
-    "progress_done": {  # stage kind → what its count counts: "2/3 svar"
-        "hearing": ("svar", "svar"),
-        "forum_approval": ("godkjent", "godkjend"),
-        "political_treatment": ("vedtatt", "vedteke"),
-    },
     "plan": {
         "the_parties": ("Partene", "Partane"),
         "the_forum": ("utvalget", "utvalet"),  # a forum meeting whose forums the plan does not name
         "round": ("runde", "runde"),
     },
 }
-
-# (stage kind, date field) → (bokmål, nynorsk): the date's name in a plan, a feed and a calendar title.
-_STAGE_DATES: dict[tuple[str, str], tuple[str, str]] = {
-    ("draft", "due"): ("Frist for utkast", "Frist for utkast"),
-    ("hearing", "opens"): ("Høringen åpner", "Høyringa opnar"),
-    ("hearing", "deadline"): ("Høringsfrist", "Høyringsfrist"),
-    ("forum_approval", "meeting"): ("Møte i {forums}", "Møte i {forums}"),
-    ("political_treatment", "deadline"): ("Frist for politisk behandling", "Frist for politisk handsaming"),
-}
-
-# The date a kind's calendar entry is for (the one its letters remind of).
-CALENDAR_FIELD = {"draft": "due", "hearing": "deadline", "forum_approval": "meeting", "political_treatment": "deadline"}
 
 _COUNCIL_MEETING = ("{body} behandler {title}", "{body} handsamar {title}")
 
@@ -151,7 +165,7 @@ def words(group: str, language: str = "nb") -> dict[str, str]:
 
 def stage_date_label(kind: str, field: str, language: str = "nb", forums: list[str] | tuple[str, ...] = ()) -> str:
     """``Høringsfrist``; a forum meeting names its forums. A date the catalogue does not know gives its field's word."""
-    pair = _STAGE_DATES.get((kind, field))
+    pair = KINDS[kind].dates.get(field) if kind in KINDS else None
     if pair is None:
         return label("date_field", field, language)
     return pair[_index(language)].format(forums=", ".join(forums) or word("plan.the_forum", language))
@@ -159,8 +173,8 @@ def stage_date_label(kind: str, field: str, language: str = "nb", forums: list[s
 
 def calendar_title(kind: str, language: str, title: str, forums: list[str] | tuple[str, ...] = ()) -> str:
     """A calendar entry's title for a stage of `kind`: ``Høringsfrist: {title}`` (nn ``Høyringsfrist: {title}``)."""
-    field = CALENDAR_FIELD.get(kind, "deadline")
-    return f"{stage_date_label(kind, field, language, forums)}: {title}"
+    date = KINDS[kind].calendar_field if kind in KINDS else "deadline"
+    return f"{stage_date_label(kind, date, language, forums)}: {title}"
 
 
 def council_meeting_title(language: str, body: str, title: str) -> str:

@@ -96,8 +96,22 @@ def test_the_catalogue_is_pure_and_names_no_stage_kind_member():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
     }
-    assert imported <= {"__future__", "datetime", "dates"}, imported
+    assert imported <= {"__future__", "dataclasses", "datetime", "dates"}, imported
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "StageKind"]
+
+
+def test_every_registered_stage_kind_has_its_words_in_both_languages():
+    """A new kind in the registry (models/stages) fails here until its words are in `wording.KINDS`."""
+    from avtaleflyt.models.stages import KINDS
+
+    for kind, rules in KINDS.items():
+        words = wording.KINDS.get(kind.value)
+        assert words is not None, f"models/wording.py: KINDS has no words for the stage kind {kind.value!r}"
+        assert set(words.dates) == set(rules.dates), kind
+        assert words.calendar_field in rules.dates, kind
+        for language in Language:
+            assert wording.word(f"stage_kind.{kind.value}", language)
+            assert all(wording.stage_date_label(kind.value, d, language) for d in rules.dates)
 
 
 # --------------------------------------------------------------------------- a nynorsk party's calendar entries
