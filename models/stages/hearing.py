@@ -16,17 +16,7 @@ from pydantic import Field
 from ..enums import EmailEvent, HearingStatus, StageKind
 from ..letters import DigestKind
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
-from .base import (
-    Gate,
-    Progress,
-    ReminderSettings,
-    StageFacts,
-    StageRules,
-    Swept,
-    due,
-    exact_deadline,
-    reminder_offset,
-)
+from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, reminder_offset
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import Stage

@@ -21,18 +21,7 @@ from ..enums import (
 from ..errors import DomainError, ErrorCode
 from ..letters import DigestKind
 from ..plan_fields import DateField, StageSpecBase
-from .base import (
-    Gate,
-    Progress,
-    ReminderSettings,
-    StageFacts,
-    StageRules,
-    Swept,
-    due,
-    exact_deadline,
-    overdue_number,
-    reminder_offset,
-)
+from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import Party, PartyObligation, Stage
