@@ -29,6 +29,7 @@ class KindWords:
     dates: dict[str, Pair]  # date field → the date's name in a plan, a feed and a calendar title
     calendar_field: str  # the date its letters' calendar entry is for
     counts: Pair | None = None  # what its progress counts ("2/3 svar"); None: it counts nothing
+    the_deadline: Pair | None = None  # its parties' deadline in a sentence ("høringsfristen er flyttet")
 
 
 KINDS: dict[str, KindWords] = {
@@ -38,6 +39,7 @@ KINDS: dict[str, KindWords] = {
         {"opens": ("Høringen åpner", "Høyringa opnar"), "deadline": ("Høringsfrist", "Høyringsfrist")},
         "deadline",
         counts=("svar", "svar"),
+        the_deadline=("høringsfristen", "høyringsfristen"),
     ),
     "forum_approval": KindWords(
         ("behandling i utvalg", "handsaming i utval"), {"meeting": ("Møte i {forums}", "Møte i {forums}")}, "meeting",
@@ -48,6 +50,7 @@ KINDS: dict[str, KindWords] = {
         {"deadline": ("Frist for politisk behandling", "Frist for politisk handsaming")},
         "deadline",
         counts=("vedtatt", "vedteke"),
+        the_deadline=("fristen for politisk behandling", "fristen for politisk handsaming"),
     ),
 }
 
@@ -55,6 +58,7 @@ KINDS: dict[str, KindWords] = {
 _GROUPS: dict[str, dict[str, Pair]] = {
     "stage_kind": {kind: w.name for kind, w in KINDS.items()},
     "progress_done": {kind: w.counts for kind, w in KINDS.items() if w.counts},  # "2/3 svar"
+    "the_deadline": {kind: w.the_deadline for kind, w in KINDS.items() if w.the_deadline},
     "stage_status": {"pending": ("venter", "ventar"), "active": ("pågår", "pågår"), "done": ("ferdig", "ferdig")},
     "revision_status": {"active": ("pågår", "pågår"), "completed": ("fullført", "fullført")},
     "hearing_status": {"invited": ("invitert", "invitert"), "responded": ("svart", "svart")},
@@ -113,6 +117,7 @@ _GROUPS: dict[str, dict[str, Pair]] = {
     },
     "plan": {
         "the_parties": ("Partene", "Partane"),
+        "the_deadline": ("fristen", "fristen"),  # a kind without its own words for it
         "the_forum": ("utvalget", "utvalet"),  # a forum meeting whose forums the plan does not name
         "round": ("runde", "runde"),
     },
@@ -169,6 +174,12 @@ def stage_date_label(kind: str, field: str, language: str = "nb", forums: list[s
     if pair is None:
         return label("date_field", field, language)
     return pair[_index(language)].format(forums=", ".join(forums) or word("plan.the_forum", language))
+
+
+def the_deadline(kind: str, language: str = "nb") -> str:
+    """A kind's deadline for its parties, in a sentence: ``høringsfristen`` (nn ``høyringsfristen``)."""
+    words = KINDS.get(kind)
+    return words.the_deadline[_index(language)] if words and words.the_deadline else word("plan.the_deadline", language)
 
 
 def calendar_title(kind: str, language: str, title: str, forums: list[str] | tuple[str, ...] = ()) -> str:

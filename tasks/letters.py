@@ -85,6 +85,12 @@ def digest_kind(context: Context, value: str) -> str:
     return wording.word(f"digest_kind.{lt.DigestKind(value).value}", _lang(context))
 
 
+@pass_context
+def the_deadline(context: Context, kind: str) -> str:
+    """A stage kind's deadline in a sentence: `høringsfristen`, `fristen for politisk behandling`."""
+    return wording.the_deadline(kind, _lang(context))
+
+
 def week(value: dt.date) -> int:
     return value.isocalendar().week
 
@@ -108,6 +114,7 @@ def environment() -> Environment:
         party_outcome=party_outcome,
         forum_outcome=forum_outcome,
         digest_kind=digest_kind,
+        the_deadline=the_deadline,
         week=week,
     )
     return env

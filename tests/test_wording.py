@@ -23,6 +23,7 @@ from avtaleflyt.models.enums import (
 from avtaleflyt.models.letters import DigestKind
 
 ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("nb", "nn")
 
 
 def test_words_by_key_in_both_languages():
@@ -67,6 +68,9 @@ def test_calendar_titles_per_kind_and_language():
     assert wording.council_meeting_title("nn", "Kommunestyret", "R") == "Kommunestyret handsamar R"
     assert wording.stage_date_label("hearing", "opens", "nn") == "Høyringa opnar"
     assert wording.stage_date_label("draft", "opens", "nb") == "åpner"  # a date the catalogue has no phrase for
+    assert [wording.the_deadline("hearing", lang) for lang in LANGUAGES] == ["høringsfristen", "høyringsfristen"]
+    assert wording.the_deadline("political_treatment", "nn") == "fristen for politisk handsaming"
+    assert wording.the_deadline("draft", "nb") == "fristen"  # a kind with no deadline words of its own
 
 
 @pytest.mark.parametrize("language", ["nb", "nn"])
