@@ -1,4 +1,8 @@
-"""What a suspended revision run accepts on resume (Prefect shows it as a form)."""
+"""What a suspended revision run accepts on resume (Prefect shows it as a form).
+
+Prefect renders these fields as they are; tasks/run_input.py parses them into the same
+command as the CLI's and the dashboard's (models/commands.py), so the bounds and errors are
+the same. `Action` lists the commands' actions (tests/test_commands.py checks it)."""
 
 from __future__ import annotations
 
@@ -19,6 +23,6 @@ class RevisionInput(RunInput):
     forum: str | None = Field(default=None, description="forum key, for forum_decision")
     party: str | None = Field(default=None, description="party name or organisation number")
     outcome: str | None = Field(default=None, description="forum: approved | approved_with_changes | returned | postponed; party: approved | approved_with_reservations | rejected")
-    date: dt.date | None = Field(default=None, description="decision, response or meeting date")
+    date: dt.date | None = Field(default=None, description="decision, response or meeting date (party_schedule: the meeting)")
     case_no: str | None = Field(default=None, description="case number (saksnummer), e.g. 09-2024")
-    note: str | None = None
+    note: str | None = Field(default=None, description="a note (draft_complete, hearing_response), or the reason for hearing_close")
