@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -19,10 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sondre-trondelag-2024.yaml"
 
 
-def wall(argv: list[str]) -> float:
+def wall(argv: list[str]) -> tuple[float, float]:
+    """Wall time, and the CPU time (user + system) the process used: less moved by other load."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def load() -> str:
@@ -40,14 +45,17 @@ def main() -> None:
     baseline = [sys.executable, "-c", "pass"]
     print(f"{os.cpu_count()} CPUs, load {load()}; {' '.join(cli)} vs {' '.join(baseline)}, {args.repeat} pairs")
     wall(baseline), wall(cli)  # warm-up: the page cache, .pyc files
-    base_t: list[float] = []
-    cli_t: list[float] = []
+    base_t: list[tuple[float, float]] = []
+    cli_t: list[tuple[float, float]] = []
     for i in range(args.repeat):  # interleaved, each first in turn, so a burst of load hits both
         for argv, times in ((baseline, base_t), (cli, cli_t))[:: 1 if i % 2 else -1]:
             times.append(wall(argv))
-    b, c = statistics.median(base_t), statistics.median(cli_t)
-    print(f"python -c pass: median {b * 1000:.0f} ms (min {min(base_t) * 1000:.0f}, max {max(base_t) * 1000:.0f})")
-    print(f"plan check:     median {c * 1000:.0f} ms (min {min(cli_t) * 1000:.0f}, max {max(cli_t) * 1000:.0f})")
+    b, c = statistics.median(t for t, _ in base_t), statistics.median(t for t, _ in cli_t)
+    b_cpu, c_cpu = statistics.median(u for _, u in base_t), statistics.median(u for _, u in cli_t)
+    for name, times, median in (("python -c pass", base_t, b), ("plan check", cli_t, c)):
+        walls = [t for t, _ in times]
+        print(f"{name + ':':16}median {median * 1000:.0f} ms (min {min(walls) * 1000:.0f}, max {max(walls) * 1000:.0f})")
+    print(f"CPU time (user + system), medians: {c_cpu * 1000:.0f} ms vs {b_cpu * 1000:.0f} ms, {c_cpu / b_cpu:.2f}x")
     print(f"load at the end {load()}")
     print(f"RESULT cli_plan_check: {c / b:.2f}x ({c * 1000:.0f} ms vs baseline python -c pass {b * 1000:.0f} ms)")
 

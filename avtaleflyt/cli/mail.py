@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from avtaleflyt.cli.common import cells, out, refusals
 from avtaleflyt.models.enums import EmailEvent, Language, OutboxStatus
@@ -50,6 +49,8 @@ def mail_outbox(
         if status:
             query = query.where(OutboxMessage.status == status)
         rows = session.exec(query).all()
+    from rich.table import Table
+
     table = Table("created", "status", "event", "to", "subject", "answer / error")
     for m in rows:
         colour = {"failed": "red", "pending": "yellow"}.get(m.status.value, "green")

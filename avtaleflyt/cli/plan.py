@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from avtaleflyt.cli.common import (
     Slug,
@@ -153,6 +152,8 @@ def _days(n: int | None) -> str:
 
 
 def print_shift(preview) -> None:
+    from rich.table import Table
+
     s = preview.shift
     out.print(f"[bold]Plan v{preview.from_version} → v{preview.to_version}[/] of {escape(preview.slug)}", highlight=False)
     if s.date_moves:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from avtaleflyt.cli.common import (
@@ -62,6 +61,8 @@ def revision_resume(slug: Slug) -> None:
 @revision_app.command("list")
 def revision_list(as_json: JsonOpt = False) -> None:
     """Every revision: status, open stages, progress, next deadline."""
+    from rich.table import Table
+
     from avtaleflyt.db import session_scope
     from avtaleflyt.tasks.status import revision_views
 
@@ -106,6 +107,8 @@ def _hearing_cell(answer: HearingAnswer | None) -> str:
 
 
 def print_view(v: RevisionView) -> None:
+    from rich.table import Table
+
     out.print(f"[bold]{escape(v.title)}[/] ({escape(v.slug)}) — {escape(v.helsefellesskap)}: [bold]{escape(v.status)}[/], event {v.seq}", highlight=False)
     stages = Table("stage", "kind", "status", "after", "dates", "progress", title="Stages")
     for s in v.stages:
