@@ -19,7 +19,6 @@ LANGUAGE = "nb"
 # For the templates: a stage date's name, a hearing answer.
 DATE_NAME_NB = wording.words("date_field", LANGUAGE)
 HEARING_NB = wording.words("hearing_status", LANGUAGE)
-DATE_FIELDS = ("opens", "due", "meeting", "deadline")  # a stage's dates, in the order the pages show them
 
 
 def stage_kind(kind: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from avtaleflyt.models.shift import slips
+from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersion, Revision, Stage
 from avtaleflyt.tasks.shift import plan_in_force
 from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView, revision_views
@@ -220,7 +221,7 @@ def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict
         return {"plan_versions": [], "plan_dates": []}
     baseline, current = plan_in_force(versions[0]), plan_in_force(versions[-1])
     moved, milestones_moved = slips(baseline, current)
-    base_dates = {(s.key, f): getattr(s, f, None) for s in baseline.stages for f in labels.DATE_FIELDS}
+    base_dates = {(s.key, f): getattr(s, f, None) for s in baseline.stages for f in rules_for(s.kind).dates}
     slipped = {(m.stage, m.field): m.days for m in moved}
     titles = {s.key: s.title or s.key for s in stages}
     rows = [
@@ -229,7 +230,7 @@ def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict
             baseline=base_dates.get((s.key, f)), current=getattr(s, f, None), slipped_days=slipped.get((s.key, f), 0 if base_dates.get((s.key, f)) else None),
         )
         for s in current.stages
-        for f in labels.DATE_FIELDS
+        for f in rules_for(s.kind).dates
         if getattr(s, f, None) is not None or base_dates.get((s.key, f)) is not None
     ]
     rows += [
