@@ -412,3 +412,15 @@ def test_an_unknown_recording_is_not_found(app, engine):
     client = log_in(TestClient(app), engine, Role.coordinator)
     token = form_token(client.get(f"/revisions/{SLUG}").text)
     assert client.post(f"/revisions/{SLUG}/record/sign-everything", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_coordinator_wakes_the_run_and_nothing_is_recorded(app, engine):
+    client = log_in(TestClient(app), engine, Role.coordinator)
+    page = client.get(f"/revisions/{SLUG}").text
+    assert 'id="form-refresh"' in page
+    with session_scope(engine) as s:
+        seq = s.exec(select(Revision.seq)).one()
+    client.post(f"/revisions/{SLUG}/record/refresh", data={"csrf_token": form_token(page)}, follow_redirects=False)
+    assert "Revisjonen har ingen kjøring ennå" in client.get(f"/revisions/{SLUG}").text
+    with session_scope(engine) as s:
+        assert s.exec(select(Revision.seq)).one() == seq

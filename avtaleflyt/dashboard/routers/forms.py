@@ -17,6 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from avtaleflyt import actions
 from avtaleflyt.models.commands import Refresh
 from avtaleflyt.models.errors import DomainError
+from avtaleflyt.tasks.records import Recorded
+from avtaleflyt.tasks.runs import RunOutcome
 
 from .. import security
 from ..deps import Clock, ClockDep, CoordinatorDep, EngineDep
@@ -34,9 +36,25 @@ def _record(request: Request, engine: Engine, clock: Clock, slug: str, action: s
         security.flash(request, f"Ikke registrert: {in_norwegian(exc)}", "error")
     else:
         if isinstance(command, Refresh):
-            security.flash(request, f"Kjøringen ble ikke nådd: {outcome.error}" if outcome.error else "Revisjonens kjøring ser etter endringer")
+            security.flash(request, _woken(recorded, outcome), "error" if outcome.error else "ok")
         else:
             security.flash(request, f"Registrert: {recorded.message}" if recorded.changed else f"Uendret: {recorded.message}")
+
+
+NUDGE_NB = {  # by tasks.runs.Nudge, as the CLI's NUDGE_TEXT
+    "resumed": "kjøringen er vekket og ser etter endringer", "current": "kjøringen er à jour", "queued": "kjøringen står i kø og leser dette",
+    "busy": "kjøringen er opptatt; den ser etter endringer neste gang den venter", "restarted": "kjøringen hadde stoppet og er startet på nytt",
+    "finished": "kjøringen er ferdig", "cancelled": "kjøringen ble avbrutt i Prefect", "missing": "kjøringen finnes ikke i Prefect",
+}
+
+
+def _woken(recorded: Recorded, outcome: RunOutcome) -> str:
+    if recorded.flow_run_id is None:
+        return "Revisjonen har ingen kjøring ennå"
+    if outcome.error:
+        return f"Kjøringen ble ikke nådd: {outcome.error}"
+    text = NUDGE_NB.get(str(outcome.nudge), "kjøringen er vekket")
+    return text[:1].upper() + text[1:]
 
 
 @router.post("/revisions/{slug}/record/{action}")
