@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from avtaleflyt.models import wording
 from avtaleflyt.models.errors import DomainError, ErrorCode
 
 FIELDS = {
@@ -18,11 +19,8 @@ FIELDS = {
     "date": "dato", "meeting": "møtedato", "case_no": "saksnr.", "note": "merknad", "reason": "begrunnelse",
     "self_reported": "egenrapportert", "username": "brukernavn", "password": "passord",
 }
-KINDS = {"draft": "utkast", "hearing": "høring", "forum_approval": "behandling i utvalg", "political_treatment": "politisk behandling"}
-STATUSES = {
-    "responded": "svart", "invited": "invitert", "sent": "sendt", "scheduled": "berammet", "approved": "godkjent",
-    "approved_with_reservations": "godkjent med merknader", "rejected": "ikke godkjent",
-}
+KINDS = wording.words("stage_kind")  # the one catalogue (models/wording.py)
+STATUSES = wording.words("hearing_status") | wording.words("treatment")
 MAX_SHOWN = 60  # a value quoted back is cut here: the message travels in a cookie (security.FLASH_MAX)
 
 

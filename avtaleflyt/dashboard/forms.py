@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 
+from avtaleflyt.models import wording
 from avtaleflyt.models.commands import ACTIONS, Command, input_fields, parse_command
 
-OUTCOME_NB = {"approved": "godkjent", "approved_with_reservations": "godkjent med merknader", "rejected": "ikke godkjent"}
+OUTCOME_NB = wording.words("party_outcome")
 
 
 def command_from_form(action: str, slug: str, form) -> Command:
