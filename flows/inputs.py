@@ -2,7 +2,7 @@
 
 Prefect renders these fields as they are; tasks/run_input.py parses them into the same
 command as the CLI's and the dashboard's (models/commands.py), so the bounds and errors are
-the same. `Action` lists the commands' actions (tests/test_commands.py checks it)."""
+the same. `Action` lists the commands' actions, so a new stage kind's commands appear here too."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from typing import Literal
 from prefect.input import RunInput
 from pydantic import Field
 
-Action = Literal["refresh", "draft_complete", "forum_decision", "hearing_response", "hearing_close", "party_schedule", "party_decision"]
+from avtaleflyt.models.commands import ACTIONS
+
+Action = Literal[ACTIONS]  # every stage kind's commands, and refresh
 
 
 class RevisionInput(RunInput):

@@ -8,126 +8,31 @@ Pure: no I/O, no clock (whether a date lies in the future is the handler's rule,
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import Field, TypeAdapter, ValidationError
 
-from .dates import check_year, parse_day
-from .enums import ForumOutcome, PartyOutcome
+from .command_fields import CommandBase
 from .errors import DomainError, ErrorCode
-from .limits import LINE_BREAKS, MAX_CASE_NO, MAX_KEY, MAX_NAME, MAX_NOTE
+from .stages import KINDS
+from .stages.draft import DraftComplete
+from .stages.forum_approval import ForumDecision
+from .stages.hearing import HearingClose, HearingResponse
+from .stages.political_treatment import PartyDecision, PartySchedule
+
+__all__ = ["COMMANDS", "Command", "DraftComplete", "ForumDecision", "HearingClose", "HearingResponse", "PartyDecision", "PartySchedule", "Refresh", "parse_command"]
 
 
-def _day(value: object) -> object:
-    """A date as typed (`2024-11-27`, `27.11.2024`) or given (a `date`), within the years we accept."""
-    if isinstance(value, dt.datetime):
-        raise PydanticCustomError("not_a_date", "expected a date, not a time")
-    try:
-        if isinstance(value, dt.date):
-            check_year(value.year, value.isoformat())
-            return value
-        if isinstance(value, str):
-            return parse_day(value)
-    except ValueError as exc:
-        kind = "year_out_of_range" if "year must be" in str(exc) else "not_a_date"
-        raise PydanticCustomError(kind, str(exc)) from None
-    raise PydanticCustomError("not_a_date", "expected a date (YYYY-MM-DD or DD.MM.YYYY)")
-
-
-def _text(what: str, maximum: int, *, one_line: bool) -> Any:
-    def check(value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        if len(value) > maximum:
-            raise PydanticCustomError("too_long", f"{what}: {len(value)} characters; at most {maximum}", {"length": len(value), "maximum": maximum})
-        if one_line and any(c in LINE_BREAKS for c in value):
-            raise PydanticCustomError("multi_line", f"{what}: must be on one line")
-        return value
-
-    return BeforeValidator(check)
-
-
-Day = Annotated[dt.date, BeforeValidator(_day)]
-Slug = Annotated[str, _text("slug", MAX_KEY, one_line=True)]
-Key = Annotated[str, _text("key", MAX_KEY, one_line=True)]
-PartyName = Annotated[str, _text("party", MAX_NAME, one_line=True)]
-CaseNo = Annotated[str, _text("case number", MAX_CASE_NO, one_line=True)]
-Note = Annotated[str, _text("note", MAX_NOTE, one_line=False)]
-Reason = Annotated[str, _text("reason", MAX_NOTE, one_line=False)]
-
-
-class _Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    revision: Slug
-
-
-class DraftComplete(_Command):
-    action: Literal["draft_complete"] = "draft_complete"
-    stage: Key | None = None
-    note: Note | None = None
-
-
-class HearingResponse(_Command):
-    action: Literal["hearing_response"] = "hearing_response"
-    party: PartyName
-    date: Day
-    stage: Key | None = None
-    note: Note | None = None
-
-
-class HearingClose(_Command):
-    action: Literal["hearing_close"] = "hearing_close"
-    stage: Key | None = None
-    reason: Reason | None = None  # None: the handler says who closed it and when
-
-
-class ForumDecision(_Command):
-    action: Literal["forum_decision"] = "forum_decision"
-    forum: Key
-    outcome: ForumOutcome
-    date: Day
-    case_no: CaseNo | None = None
-    stage: Key | None = None
-
-
-class PartySchedule(_Command):
-    action: Literal["party_schedule"] = "party_schedule"
-    party: PartyName
-    meeting: Day
-
-
-class PartyDecision(_Command):
-    action: Literal["party_decision"] = "party_decision"
-    party: PartyName
-    outcome: PartyOutcome
-    date: Day
-    case_no: CaseNo | None = None
-    # Set only by the party-link route (actions.report_by_link), never parsed from input: see parse_command.
-    self_reported: bool = False
-
-
-class Refresh(_Command):
+class Refresh(CommandBase):
     """Records nothing: nudges the revision's run (after an outage, say)."""
 
     action: Literal["refresh"] = "refresh"
 
 
-Command = Annotated[
-    DraftComplete | HearingResponse | HearingClose | ForumDecision | PartySchedule | PartyDecision | Refresh,
-    Field(discriminator="action"),
-]
-COMMANDS: dict[str, type[_Command]] = {
-    c.model_fields["action"].default: c for c in (DraftComplete, HearingResponse, HearingClose, ForumDecision, PartySchedule, PartyDecision, Refresh)
-}
+# Each stage kind brings its own commands (models/stages/<kind>.py, `StageRules.commands`).
+_ALL: tuple[type[CommandBase], ...] = (*(c for rules in KINDS.values() for c in rules.commands), Refresh)
+Command = Annotated[Union[_ALL], Field(discriminator="action")]  # noqa: UP007
+COMMANDS: dict[str, type[CommandBase]] = {c.model_fields["action"].default: c for c in _ALL}
 ACTIONS = tuple(COMMANDS)
 #: Fields no front end may set from what a user typed.
 TRUSTED_ONLY = frozenset({"self_reported"})

@@ -119,6 +119,7 @@ class StageRules:
     takes_returns: ClassVar[bool] = False  # a returned forum decision reopens the nearest stage of this kind
     digest: ClassVar[dict[str, DigestKind]] = {}  # date field -> how the weekly digest lists it
     date_words: ClassVar[dict[str, str]] = {}  # date field -> English words for the CLI ("deadline")
+    commands: ClassVar[tuple[type, ...]] = ()  # its recordings (models/command_fields.CommandBase), one model each
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
         return Gate.met if stage.closed_reason else Gate.waiting

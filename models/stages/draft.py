@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ..enums import StageKind
+from ..command_fields import CommandBase, Key, Note
 from ..plan_fields import DateField, StageSpecBase
 from .base import StageRules
 
@@ -17,6 +18,12 @@ class DraftStage(StageSpecBase):
     due: DateField | None = None
 
 
+class DraftComplete(CommandBase):
+    action: Literal["draft_complete"] = "draft_complete"
+    stage: Key | None = None
+    note: Note | None = None
+
+
 class DraftRules(StageRules):
     kind = StageKind.draft
     spec = DraftStage
@@ -24,6 +31,7 @@ class DraftRules(StageRules):
     rank = 0
     dates = ("due",)
     takes_returns = True
+    commands = (DraftComplete,)
     date_words = {"due": "draft due"}
 
 

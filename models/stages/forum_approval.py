@@ -17,6 +17,8 @@ from pydantic import BeforeValidator, Field
 from ..enums import ForumOutcome, StageKind
 from ..errors import DomainError, ErrorCode
 from ..letters import DigestKind
+from ..command_fields import CaseNo, CommandBase, Day
+from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
 from .base import Gate, Progress, StageFacts, StageRules
 
@@ -95,6 +97,15 @@ def check_forum_named(stage: Stage, forum_key: str) -> None:
         )
 
 
+class ForumDecision(CommandBase):
+    action: Literal["forum_decision"] = "forum_decision"
+    forum: KeyText
+    outcome: ForumOutcome
+    date: Day
+    case_no: CaseNo | None = None
+    stage: KeyText | None = None
+
+
 class ForumApprovalRules(StageRules):
     kind = StageKind.forum_approval
     spec = ForumApprovalStage
@@ -102,6 +113,7 @@ class ForumApprovalRules(StageRules):
     rank = 2
     dates = ("meeting",)
     digest = {"meeting": DigestKind.forum_meeting}
+    commands = (ForumDecision,)
     date_words = {"meeting": "meeting"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:

@@ -15,6 +15,8 @@ from pydantic import Field
 
 from ..enums import EmailEvent, HearingStatus, StageKind
 from ..letters import DigestKind
+from ..command_fields import CommandBase, Day, Note, PartyName, Reason
+from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
 from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, reminder_offset
 
@@ -42,6 +44,20 @@ class HearingStage(StageSpecBase):
         return {**super().columns(all_documents), "documents": list(self.documents or all_documents)}
 
 
+class HearingResponse(CommandBase):
+    action: Literal["hearing_response"] = "hearing_response"
+    party: PartyName
+    date: Day
+    stage: KeyText | None = None
+    note: Note | None = None
+
+
+class HearingClose(CommandBase):
+    action: Literal["hearing_close"] = "hearing_close"
+    stage: KeyText | None = None
+    reason: Reason | None = None  # None: the handler says who closed it and when
+
+
 class HearingRules(StageRules):
     kind = StageKind.hearing
     spec = HearingStage
@@ -53,6 +69,7 @@ class HearingRules(StageRules):
     first_status = HearingStatus.invited
     answered = frozenset({HearingStatus.responded})
     digest = {"deadline": DigestKind.hearing_deadline}
+    commands = (HearingResponse, HearingClose)
     date_words = {"deadline": "deadline"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:

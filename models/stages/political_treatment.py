@@ -20,6 +20,7 @@ from ..enums import (
 )
 from ..errors import DomainError, ErrorCode
 from ..letters import DigestKind
+from ..command_fields import CaseNo, CommandBase, Day, PartyName
 from ..plan_fields import DateField, StageSpecBase
 from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
 
@@ -59,6 +60,22 @@ def treatment_status_for(outcome: PartyOutcome) -> TreatmentStatus:
     return TreatmentStatus(outcome.value)
 
 
+class PartySchedule(CommandBase):
+    action: Literal["party_schedule"] = "party_schedule"
+    party: PartyName
+    meeting: Day
+
+
+class PartyDecision(CommandBase):
+    action: Literal["party_decision"] = "party_decision"
+    party: PartyName
+    outcome: PartyOutcome
+    date: Day
+    case_no: CaseNo | None = None
+    # Set only by the party-link route (actions.report_by_link), never parsed from input: see parse_command.
+    self_reported: bool = False
+
+
 class PoliticalTreatmentRules(StageRules):
     kind = StageKind.political_treatment
     spec = PoliticalTreatmentStage
@@ -70,6 +87,7 @@ class PoliticalTreatmentRules(StageRules):
     first_status = TreatmentStatus.sent
     answered = DECIDED_TREATMENTS
     digest = {"deadline": DigestKind.decision_deadline}
+    commands = (PartySchedule, PartyDecision)
     date_words = {"deadline": "deadline"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:

@@ -3,14 +3,15 @@ starts, its letters, and its recording commands. The pure rules are in models/st
 
 Adding a kind: write tasks/stages/<kind>.py with a `StageEffects` subclass (override what
 the kind does: `started` letters, `completed` facts for the coordinators' letter,
-`reminder` letters for what its rules' `sweep` returns) and its recording commands,
-add it to `EFFECTS` below, and write its email templates.
+`reminder` letters for what its rules' `sweep` returns), its recording commands and a
+`HANDLERS` table (command model -> recording), add it below, and write its email templates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from avtaleflyt.models.enums import StageKind
-from avtaleflyt.models.stages import KINDS
 
 from . import draft, forum_approval, hearing, political_treatment
 from .base import Recorded, StageEffects
@@ -18,11 +19,14 @@ from .base import Recorded, StageEffects
 EFFECTS: dict[StageKind, StageEffects] = {
     e.rules.kind: e for e in (draft.EFFECTS, hearing.EFFECTS, forum_approval.EFFECTS, political_treatment.EFFECTS)
 }
-assert EFFECTS.keys() == KINDS.keys(), "every stage kind needs its rules (models/stages) and its effects (tasks/stages)"
+# Each kind's recording commands: command model (models/stages/<kind>.py) -> the function that records it.
+HANDLERS: dict[type, Callable[..., Recorded]] = {
+    command: handler for module in (draft, hearing, forum_approval, political_treatment) for command, handler in module.HANDLERS.items()
+}
 
 
 def effects_for(kind: StageKind | str) -> StageEffects:
     return EFFECTS[StageKind(kind)]
 
 
-__all__ = ["EFFECTS", "Recorded", "StageEffects", "effects_for"]
+__all__ = ["EFFECTS", "HANDLERS", "Recorded", "StageEffects", "effects_for"]

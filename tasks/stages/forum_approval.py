@@ -12,6 +12,7 @@ from avtaleflyt.models import letters as lt
 from avtaleflyt.models import rules
 from avtaleflyt.models.enums import EmailEvent, ForumOutcome, StageKind
 from avtaleflyt.models.stages import StageFacts, forum_approval
+from avtaleflyt.models.stages.forum_approval import ForumDecision as DecideForum
 from avtaleflyt.models.tables import Forum, ForumDecision, OutboxMessage, Party, Revision, Stage
 
 from .. import letter_parts as parts
@@ -85,3 +86,12 @@ def record_forum_decision(
         session.add(ForumDecision(stage_id=stage.id, forum_key=forum, round=stage.round, outcome=outcome, decided_on=on, case_no=case_no))
         rec.log("forum.decided", f"stage:{stage.key}/forum:{forum}", None, outcome.value, f"round {stage.round}, {on}" + (f", case {case_no}" if case_no else ""))
     return done(rec, message)
+
+
+def _forum_decision(session: Session, c: DecideForum, actor: str, today: dt.date) -> Recorded:
+    return record_forum_decision(
+        session, c.revision, forum=c.forum, outcome=c.outcome, on=c.date, today=today, case_no=c.case_no, stage_key=c.stage, actor=actor
+    )
+
+
+HANDLERS = {DecideForum: _forum_decision}

@@ -14,6 +14,7 @@ from avtaleflyt.models.enums import EmailEvent, HearingStatus, StageKind
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import StageFacts, hearing
+from avtaleflyt.models.stages.hearing import HearingClose, HearingResponse
 from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Revision, Stage
 
 from .. import letter_parts as parts
@@ -99,3 +100,14 @@ def close_hearing(session: Session, slug: str, *, stage_key: str | None, reason:
     session.add(stage)
     rec.log("hearing.closed", f"stage:{stage.key}", "open", "closed", reason)
     return done(rec, f"hearing {stage.key!r} closed: {reason}")
+
+
+def _hearing_response(session: Session, c: HearingResponse, actor: str, today: dt.date) -> Recorded:
+    return record_hearing_response(session, c.revision, party=c.party, on=c.date, today=today, stage_key=c.stage, note=c.note, actor=actor)
+
+
+def _hearing_close(session: Session, c: HearingClose, actor: str, today: dt.date) -> Recorded:
+    return close_hearing(session, c.revision, stage_key=c.stage, reason=c.reason or f"stengt av {actor} {today}", actor=actor)
+
+
+HANDLERS = {HearingResponse: _hearing_response, HearingClose: _hearing_close}

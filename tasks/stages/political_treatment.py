@@ -16,6 +16,7 @@ from avtaleflyt.models.enums import EmailEvent, PartyKind, PartyOutcome, StageKi
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import StageFacts, political_treatment
+from avtaleflyt.models.stages.political_treatment import PartyDecision, PartySchedule
 from avtaleflyt.models.stages.forum_approval import forum_tally
 from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
 
@@ -167,3 +168,16 @@ def record_party_decision(
     links.revoke(session, who, because="the decision is recorded", now=utcnow())
     outbox.enqueue(session, decision_receipt(revision, stage, who, row))
     return done(rec, message)
+
+
+def _party_schedule(session: Session, c: PartySchedule, actor: str, today: dt.date) -> Recorded:
+    return schedule_party(session, c.revision, party=c.party, meeting=c.meeting, actor=actor)
+
+
+def _party_decision(session: Session, c: PartyDecision, actor: str, today: dt.date) -> Recorded:
+    return record_party_decision(
+        session, c.revision, party=c.party, outcome=c.outcome, on=c.date, today=today, case_no=c.case_no, actor=actor, self_reported=c.self_reported
+    )
+
+
+HANDLERS = {PartySchedule: _party_schedule, PartyDecision: _party_decision}
