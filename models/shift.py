@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from .dates import PlanDate
 from .enums import StageStatus
 from .plan import MilestoneSpec, PartySpec, Plan, PlanProblem, check_plan, find_cycle
-from .rules import DomainError
+from .rules import DomainError, ErrorCode
 from .stages import KINDS
 
 DATE_FIELDS = ("opens", "due", "meeting", "deadline")
@@ -37,7 +37,9 @@ class ShiftRefused(DomainError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("the plan was not shifted; nothing changed:\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(
+            "the plan was not shifted; nothing changed:\n" + "\n".join(f"  {p}" for p in problems), code=ErrorCode.shift_refused, problems=problems
+        )
 
 
 @dataclass(frozen=True)

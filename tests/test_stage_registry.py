@@ -42,6 +42,16 @@ def test_a_kinds_schema_is_part_of_the_plan(kind: StageKind):
     assert set(rules.digest) <= set(rules.dates) and set(rules.date_words) <= set(rules.dates)
 
 
+def test_every_command_of_every_kind_is_parsed_and_handled():
+    from avtaleflyt.models.commands import COMMANDS
+    from avtaleflyt.tasks.handlers import HANDLERS
+
+    for rules in KINDS.values():
+        for command in rules.commands:
+            action = command.model_fields["action"].default
+            assert COMMANDS[action] is command and command in HANDLERS
+
+
 def test_the_run_states_are_distinct_and_ordered():
     assert len({r.awaiting for r in KINDS.values()}) == len(KINDS)
     assert len({r.rank for r in KINDS.values()}) == len(KINDS)
