@@ -28,7 +28,7 @@ class StageView:
     status: str
     round: int
     after: list[str]
-    dates: dict[str, str]
+    dates: dict[str, PlanDate]  # opens | due | meeting | deadline
     progress: str  # in English, for the CLI
     detail: Progress
 
@@ -141,7 +141,7 @@ def _stage_view(stage: Stage, facts: StageFacts) -> StageView:
         status=stage.status.value,
         round=stage.round,
         after=stage.after,
-        dates={n: v for n in ("opens", "due", "meeting", "deadline") if (v := getattr(stage, n))},
+        dates={n: PlanDate.parse(v) for n in ("opens", "due", "meeting", "deadline") if (v := getattr(stage, n))},
         progress=describe(stage.kind, detail),
         detail=detail,
     )
