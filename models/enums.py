@@ -82,6 +82,16 @@ class EmailEvent(StrEnum):
     deadline_moved = "deadline_moved"  # a shifted plan moved the party's deadline
 
 
+class DigestKind(StrEnum):
+    """How the weekly digest lists a date."""
+
+    hearing_deadline = "hearing_deadline"
+    forum_meeting = "forum_meeting"
+    decision_deadline = "decision_deadline"
+    party_meeting = "party_meeting"  # a party's council/board meeting
+    milestone = "milestone"
+
+
 class OutboxStatus(StrEnum):
     pending = "pending"
     sent = "sent"

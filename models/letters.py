@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 
 from .dates import PlanDate
-from .enums import EmailEvent, ForumOutcome, Language, PartyKind, PartyOutcome, StageKind
+from .enums import DigestKind, EmailEvent, ForumOutcome, Language, PartyKind, PartyOutcome, StageKind
 
 When = dt.date | PlanDate
 
@@ -183,14 +182,6 @@ class RevisionCompleted:
     tally: Tally
     with_reservations: tuple[str, ...] = ()  # party names
     rejected: tuple[str, ...] = ()  # party names
-
-
-class DigestKind(StrEnum):
-    hearing_deadline = "hearing_deadline"
-    forum_meeting = "forum_meeting"
-    decision_deadline = "decision_deadline"
-    party_meeting = "party_meeting"  # a party's council/board meeting
-    milestone = "milestone"
 
 
 @dataclass(frozen=True)

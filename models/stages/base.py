@@ -12,8 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from ..dates import PlanDate
-from ..enums import EmailEvent, StageKind
-from ..letters import DigestKind
+from ..enums import DigestKind, EmailEvent, StageKind
 from ..plan_fields import StageSpecBase
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from ..enums import ForumOutcome, StageKind
+from ..enums import DigestKind, ForumOutcome, StageKind
 from ..errors import DomainError, ErrorCode
-from ..letters import DigestKind
 from ..command_fields import CaseNo, CommandBase, Day
 from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase

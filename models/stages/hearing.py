@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from ..enums import EmailEvent, HearingStatus, StageKind
-from ..letters import DigestKind
+from ..enums import DigestKind, EmailEvent, HearingStatus, StageKind
 from ..command_fields import CommandBase, Day, Note, PartyName, Reason
 from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase

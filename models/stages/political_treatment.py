@@ -12,6 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Literal
 
 from ..enums import (
+    DigestKind,
     DECIDED_TREATMENTS,
     EmailEvent,
     PartyOutcome,
@@ -19,7 +20,6 @@ from ..enums import (
     TreatmentStatus,
 )
 from ..errors import DomainError, ErrorCode
-from ..letters import DigestKind
 from ..command_fields import CaseNo, CommandBase, Day, PartyName
 from ..plan_fields import DateField, StageSpecBase
 from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
