@@ -53,5 +53,5 @@ Reason = Annotated[str, _text("reason", MAX_NOTE, one_line=False)]
 
 
 class CommandBase(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     revision: Slug

@@ -27,7 +27,7 @@ Text = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TEXT)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)

@@ -2,29 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
+from typer.core import TyperGroup
 
 from avtaleflyt.cli import up as up_commands
 from avtaleflyt.cli.common import database_unreachable
-from avtaleflyt.cli.db import db_app
-from avtaleflyt.cli.mail import mail_app
-from avtaleflyt.cli.plan import plan_app
-from avtaleflyt.cli.recordings import draft_app, forum_app, hearing_app, party_app
-from avtaleflyt.cli.reminders import reminders_app
-from avtaleflyt.cli.revision import revision_app
-from avtaleflyt.cli.user import user_app
 
-app = typer.Typer(help="Revise and approve the cooperation agreements of a helsefellesskap.", no_args_is_help=True, pretty_exceptions_enable=False)
-for sub, name in [
-    (plan_app, "plan"), (revision_app, "revision"), (draft_app, "draft"), (forum_app, "forum"),
-    (hearing_app, "hearing"), (party_app, "party"), (reminders_app, "reminders"), (mail_app, "mail"), (user_app, "user"),
-]:
-    app.add_typer(sub, name=name)
+# name -> (module, Typer app): each sub-app's module is imported only when its command runs
+# (or the help lists it), so `plan check` does not load what `revision show` needs.
+SUB_APPS = {
+    "plan": ("avtaleflyt.cli.plan", "plan_app"),
+    "revision": ("avtaleflyt.cli.revision", "revision_app"),
+    "draft": ("avtaleflyt.cli.recordings", "draft_app"),
+    "forum": ("avtaleflyt.cli.recordings", "forum_app"),
+    "hearing": ("avtaleflyt.cli.recordings", "hearing_app"),
+    "party": ("avtaleflyt.cli.recordings", "party_app"),
+    "reminders": ("avtaleflyt.cli.reminders", "reminders_app"),
+    "mail": ("avtaleflyt.cli.mail", "mail_app"),
+    "user": ("avtaleflyt.cli.user", "user_app"),
+    "db": ("avtaleflyt.cli.db", "db_app"),
+}
+
+
+class LazyGroup(TyperGroup):
+    def list_commands(self, ctx):  # noqa: ANN001, ANN201
+        return [*SUB_APPS, *(name for name in super().list_commands(ctx) if name not in SUB_APPS)]
+
+    def get_command(self, ctx, name: str):  # noqa: ANN001, ANN201
+        if name in SUB_APPS and name not in self.commands:
+            module, attribute = SUB_APPS[name]
+            command = typer.main.get_group(getattr(importlib.import_module(module), attribute))
+            command.name = name
+            self.commands[name] = command
+        return super().get_command(ctx, name)
+
+
+app = typer.Typer(
+    cls=LazyGroup, help="Revise and approve the cooperation agreements of a helsefellesskap.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 app.command()(up_commands.up)
 app.command()(up_commands.dashboard)
-app.add_typer(db_app, name="db")
 
 
 def main() -> None:  # pragma: no cover - the console script
