@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,17 +107,24 @@ class _PlanEvent:
     category: str | None = None
 
 
-def _revision_events(revision: Revision, stages: list[Stage], milestones: list[Milestone]) -> list[_PlanEvent]:
-    about = f"{revision.title} ({revision.helsefellesskap})"
-    events = [
+def _stage_events(
+    stages: list[Stage], scope: str, language: Language, about: str, wanted: Callable[[Stage, str], bool]
+) -> list[_PlanEvent]:
+    """An event for each exact date of the stages that `wanted` keeps."""
+    return [
         _PlanEvent(
-            when.first_day, f"{revision.slug}/stage/{stage.key}/{field}",
-            f"{_stage_label(stage, field, revision.language)}: {stage.title or stage.key}", about, field in _DEADLINE_FIELDS,
+            when.first_day, f"{scope}/{stage.key}/{field}",
+            f"{_stage_label(stage, field, language)}: {stage.title or stage.key}", about, field in _DEADLINE_FIELDS,
         )
         for stage in stages
         for field, when in _stage_dates(stage)
-        if when.exact
+        if when.exact and wanted(stage, field)
     ]
+
+
+def _revision_events(revision: Revision, stages: list[Stage], milestones: list[Milestone]) -> list[_PlanEvent]:
+    about = f"{revision.title} ({revision.helsefellesskap})"
+    events = _stage_events(stages, f"{revision.slug}/stage", revision.language, about, lambda stage, field: True)
     occurrence: Counter[tuple[str | None, str]] = Counter()
     for m in milestones:
         occurrence[(m.part, m.what)] += 1
@@ -136,15 +144,7 @@ def _revision_events(revision: Revision, stages: list[Stage], milestones: list[M
 def _party_events(session: Session, revision: Revision, party: Party, stages: list[Stage]) -> list[_PlanEvent]:
     about = f"{revision.title} ({revision.helsefellesskap})"
     scope = f"{revision.slug}/party/{party.id}"
-    events = [
-        _PlanEvent(
-            when.first_day, f"{scope}/stage/{stage.key}/{field}",
-            f"{_stage_label(stage, field, party.language)}: {stage.title or stage.key}", about, field in _DEADLINE_FIELDS,
-        )
-        for stage in stages
-        for field, when in _stage_dates(stage)
-        if when.exact and (stage.kind, field) in _PARTY_FIELDS
-    ]
+    events = _stage_events(stages, f"{scope}/stage", party.language, about, lambda stage, field: (stage.kind, field) in _PARTY_FIELDS)
     meetings = session.exec(
         select(PartyObligation.meeting_date)
         .join(Stage, col(PartyObligation.stage_id) == col(Stage.id))

@@ -105,18 +105,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        long_date=long_date,
-        short_date=short_date,
-        month=month,
-        days=days,
-        in_days=in_days,
-        party_outcome=party_outcome,
-        forum_outcome=forum_outcome,
-        digest_kind=digest_kind,
-        the_deadline=the_deadline,
-        week=week,
-    )
+    filters = (long_date, short_date, month, days, in_days, party_outcome, forum_outcome, digest_kind, the_deadline, week)
+    env.filters.update({f.__name__: f for f in filters})
     return env
 
 

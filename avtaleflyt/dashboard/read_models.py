@@ -122,21 +122,16 @@ def _party(p: PartyView, hearing_keys: list[str]) -> PartyOut:
         for key in hearing_keys
         if (answer := p.hearings.get(key)) is not None
     }
-    return PartyOut(
-        name=p.name,
-        kind=p.kind,
-        body=p.body,
-        language=p.language,
-        active=p.active,
-        joined_on=p.joined_on,
-        left_on=p.left_on,
-        hearings=hearings,
-        treatment=p.treatment,
-        treatment_label=labels.treatment(p.treatment),
-        meeting=p.meeting,
-        decided_on=p.decided_on,
-        case_no=p.case_no,
-        self_reported=p.self_reported,
+    shown = ("name", "kind", "body", "language", "active", "joined_on", "left_on", "treatment", "meeting", "decided_on", "case_no", "self_reported")
+    return PartyOut(**{name: getattr(p, name) for name in shown}, hearings=hearings, treatment_label=labels.treatment(p.treatment))
+
+
+def _email(e: OutboxMessage) -> EmailOut:
+    status, event = e.status.value, e.event.value
+    return EmailOut(
+        created_at=e.created_at, sent_at=e.sent_at, status=status, status_label=labels.email_status(status), event=event,
+        event_label=labels.email_event(event), stage=e.stage_key, to_name=e.to_name, to_address=e.to_address,
+        subject=e.subject, error=e.last_error, attempts=e.attempts,
     )
 
 
@@ -190,20 +185,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         timeline=timeline(stages, milestones, forum_names, today),
         **_plan_history(session, in_revision, stages),
         emails=[
-            EmailOut(
-                created_at=e.created_at,
-                sent_at=e.sent_at,
-                status=e.status.value,
-                status_label=labels.email_status(e.status.value),
-                event=e.event.value,
-                event_label=labels.email_event(e.event.value),
-                stage=e.stage_key,
-                to_name=e.to_name,
-                to_address=e.to_address,
-                subject=e.subject,
-                error=e.last_error,
-                attempts=e.attempts,
-            )
+            _email(e)
             for e in emails[:EMAIL_LOG_LIMIT]
         ],
         emails_truncated=len(emails) > EMAIL_LOG_LIMIT,

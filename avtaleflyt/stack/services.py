@@ -7,14 +7,17 @@ from __future__ import annotations
 import socket
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 from .prefect_env import auth_headers, prefect_env
 from .processes import HOST, ManagedProcess, _python_env, ensure_port_free
+
+T = TypeVar("T")
 
 SERVER_START_TIMEOUT = 90.0
 WORKER_START_TIMEOUT = 60.0
@@ -42,21 +45,30 @@ def start_prefect_server(
     return wait_until_answering(proc, env["PREFECT_API_URL"], "/health", "Prefect server", timeout)
 
 
+def _poll(proc: ManagedProcess, probe: Callable[[], T | None], *, exited: str, too_slow: str, timeout: float, interval: float) -> T:
+    """probe() until it gives a value; raise `proc.failure` if the process exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not proc.is_alive():
+            raise proc.failure(exited)
+        try:
+            if (found := probe()) is not None:
+                return found
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise proc.failure(too_slow)
+        time.sleep(interval)
+
+
 def wait_until_answering(proc: ManagedProcess, base_url: str, path: str, what: str, timeout: float) -> ManagedProcess:
     """Return `proc` once GET base_url+path answers 200; stop it and raise if it exits or takes too long."""
-    deadline = time.monotonic() + timeout
     try:
-        while True:
-            if not proc.is_alive():
-                raise proc.failure(f"The {what} exited before {base_url} answered")
-            try:
-                if httpx.get(f"{base_url}{path}", timeout=2).status_code == 200:
-                    return proc
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise proc.failure(f"The {what} did not answer {base_url}{path} within {timeout:.0f} s")
-            time.sleep(0.25)
+        return _poll(
+            proc, lambda: proc if httpx.get(f"{base_url}{path}", timeout=2).status_code == 200 else None,
+            exited=f"The {what} exited before {base_url} answered",
+            too_slow=f"The {what} did not answer {base_url}{path} within {timeout:.0f} s", timeout=timeout, interval=0.25,
+        )
     except BaseException:
         proc.stop()
         raise
@@ -109,22 +121,19 @@ def wait_for_deployment(
     worker stopped with SIGTERM pauses its deployments; one killed does not.
     """
     url = f"{api_url}/deployments/name/{deployment}"
-    deadline = time.monotonic() + timeout
-    while True:
-        if not proc.is_alive():
-            raise proc.failure(f"The worker exited before deployment {deployment!r} was served")
-        try:
-            response = httpx.get(url, timeout=5, headers=auth_headers(auth_string))
-            if response.status_code == 200:
-                body = response.json()
-                updated = datetime.fromisoformat(body["updated"].replace("Z", "+00:00"))
-                if (since is None or updated >= since) and not body.get("paused"):
-                    return body
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise proc.failure(f"Deployment {deployment!r} was not served within {timeout:.0f} s")
-        time.sleep(0.5)
+
+    def served() -> dict | None:
+        response = httpx.get(url, timeout=5, headers=auth_headers(auth_string))
+        if response.status_code != 200:
+            return None
+        body = response.json()
+        updated = datetime.fromisoformat(body["updated"].replace("Z", "+00:00"))
+        return body if (since is None or updated >= since) and not body.get("paused") else None
+
+    return _poll(
+        proc, served, exited=f"The worker exited before deployment {deployment!r} was served",
+        too_slow=f"Deployment {deployment!r} was not served within {timeout:.0f} s", timeout=timeout, interval=0.5,
+    )
 
 
 def start_smtp_sink(data_dir: Path, port: int, timeout: float = SINK_START_TIMEOUT) -> ManagedProcess:

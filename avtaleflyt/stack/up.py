@@ -14,14 +14,7 @@ from avtaleflyt import clock
 
 from .prefect_env import apply_prefect_env, auth_env, prefect_env
 from .processes import HOST, ManagedProcess, ensure_port_free
-from .services import (
-    sink_env,
-    start_dashboard,
-    start_prefect_server,
-    start_smtp_sink,
-    start_worker,
-    wait_for_deployment,
-)
+from .services import sink_env, start_dashboard, start_prefect_server, start_smtp_sink, start_worker, wait_for_deployment
 
 if TYPE_CHECKING:
     from rich.console import Console
