@@ -99,6 +99,7 @@ class RevisionView:
     treating: int
     responded: int
     invited: int
+    column_stages: list[str] = field(default_factory=list)  # the stages whose answers are the party table's columns (the hearings)
 
     @property
     def active_stages(self) -> list[str]:
@@ -183,13 +184,15 @@ def revision_views(session: Session, *, slug: str | None = None, today: dt.date,
             p.id: PartyView(p.name, p.kind.value, p.body, p.language.value, p.active, joined_on=p.joined_on, left_on=p.left_on)
             for p in parties_by_rev[rev.id]
         }
-        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # kind -> [answered, asked]
+        counts = {"column": [0, 0], "decision": [0, 0]}  # [answered, asked] by how the party table shows them
         for s in rev_stages:
             stage_rules = rules_for(s.kind)
+            role = "column" if stage_rules.party_column else "decision" if stage_rules.party_decision else None
             for o in facts[s.id].obligations:
-                counts[s.kind.value][0] += o.status in stage_rules.answered
-                counts[s.kind.value][1] += 1
                 party_views[o.party_id].answers.append(_answer(s, o))
+                if role:
+                    counts[role][0] += o.status in stage_rules.answered
+                    counts[role][1] += 1
         for pv in party_views.values():
             _summarise(pv)
         views.append(
@@ -203,10 +206,11 @@ def revision_views(session: Session, *, slug: str | None = None, today: dt.date,
                 stages=[_stage_view(s, facts[s.id]) for s in rev_stages],
                 parties=list(party_views.values()),
                 deadlines=_deadlines(rev_stages, today),
-                decided=counts["political_treatment"][0],
-                treating=counts["political_treatment"][1],
-                responded=counts["hearing"][0],
-                invited=counts["hearing"][1],
+                decided=counts["decision"][0],
+                treating=counts["decision"][1],
+                responded=counts["column"][0],
+                invited=counts["column"][1],
+                column_stages=[s.key for s in rev_stages if rules_for(s.kind).party_column],
             )
         )
     return views
@@ -217,7 +221,7 @@ def _answer(stage: Stage, o: PartyObligation) -> PartyAnswer:
 
 
 def _summarise(pv: PartyView) -> None:
-    """The party's answer in each hearing, and its (latest) political treatment."""
-    pv.hearings = {a.stage: HearingAnswer(a.status, a.answered_on) for a in pv.answers if a.kind == "hearing"}
-    if t := next((a for a in reversed(pv.answers) if a.kind == "political_treatment"), None):
+    """The party's answer in each stage shown as a column (each hearing), and its decision (its latest political treatment)."""
+    pv.hearings = {a.stage: HearingAnswer(a.status, a.answered_on) for a in pv.answers if rules_for(a.kind).party_column}
+    if t := next((a for a in reversed(pv.answers) if rules_for(a.kind).party_decision), None):
         pv.treatment, pv.meeting, pv.decided_on, pv.case_no, pv.self_reported = t.status, t.meeting, t.answered_on, t.case_no, t.self_reported

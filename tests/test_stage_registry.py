@@ -82,7 +82,30 @@ def test_no_kind_is_named_outside_the_registry():
     assert found == []
 
 
+# Where a kind's value may stand as text: the word catalogue (keyed by kind) and the CLI's command names.
+TEXT_ALLOWED = (*ALLOWED, "models/wording.py", "avtaleflyt/cli/app.py")
+
+
+def _kind_texts(path: Path) -> list[tuple[int, str]]:
+    values = {k.value for k in StageKind}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [(node.lineno, node.value) for node in ast.walk(tree) if isinstance(node, ast.Constant) and node.value in values]
+
+
+def test_no_kind_is_compared_as_text_outside_the_registry():
+    """`s.kind == "hearing"` is the same branch as `StageKind.hearing`: ask the kind's rules instead."""
+    found = []
+    for top in PRODUCT:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if not rel.startswith(TEXT_ALLOWED):
+                found += [f"{rel}:{line}: {value!r}" for line, value in _kind_texts(path)]
+    assert found == []
+
+
 def test_the_scan_finds_a_kind_named_outside_the_registry(tmp_path: Path):
     sample = tmp_path / "compose.py"
     sample.write_text("from x import StageKind\nif stage.kind == StageKind.hearing:\n    pass\n", encoding="utf-8")
     assert _kind_members(sample) == [(2, "hearing")]
+    sample.write_text("if stage.kind == 'political_treatment':\n    pass\n", encoding="utf-8")
+    assert _kind_texts(sample) == [(1, "political_treatment")]

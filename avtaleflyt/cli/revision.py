@@ -76,7 +76,7 @@ def revision_list(as_json: JsonOpt = False) -> None:
     if not views:
         out.print("no revisions yet: `avtaleflyt revision start PLAN.yaml`")
         return
-    table = Table("revision", "status", "open stages", "decided", "hearing", "next deadline", "overdue")
+    table = Table("revision", "status", "open stages", "decided", "responses", "next deadline", "overdue")
     for v in views:
         nxt = v.next_deadline(day)
         table.add_row(*cells(
@@ -115,7 +115,7 @@ def print_view(v: RevisionView) -> None:
         status = s.status + (f" (round {s.round})" if s.round > 1 else "")
         stages.add_row(*cells(s.key, s.kind, status, ", ".join(s.after), " ".join(f"{k} {d}" for k, d in s.dates.items()), s.progress))
     out.print(stages)
-    hearing_keys = [s.key for s in v.stages if s.kind == "hearing"]
+    hearing_keys = v.column_stages
     parties = Table("party", "body", *hearing_keys, "treatment", "meeting", "decided", "case", title="Parties")
     for p in v.parties:
         treatment = (p.treatment or "-") + (" (self-reported)" if p.self_reported else "")

@@ -169,7 +169,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         _stage(s, *meta.get(s.key, (None, [])), level=levels[s.key], today=today)
         for s in v.stages
     ]
-    hearing_keys = [s.key for s in v.stages if s.kind == "hearing"]
+    hearing_keys = v.column_stages
     summary = _summary(v, today)
     return RevisionDetail(
         **summary.model_dump(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.tables import Milestone
 
 from . import labels
@@ -16,8 +17,12 @@ from .model import StageOut, Timeline, TimelineCell, TimelineItem, TimelineMonth
 TRACK_ROW = "Utkast og høring"
 POLITICAL_ROW = "Politisk behandling"
 BODY_ROWS = [TRACK_ROW, "AU", "FU", "ASU", "Fagråd", "PSU"]
-# A stage's dates go in its forums' rows; a stage without forums in its kind's row, by default the track.
-_KIND_ROWS = {"political_treatment": POLITICAL_ROW}
+
+
+def _kind_row(kind: str) -> str:
+    """A stage without forums goes in its kind's row: the parties' decisions in their own, the rest in the track."""
+    return POLITICAL_ROW if rules_for(kind).party_decision else TRACK_ROW
+
 _BODY_ALIASES = {"au": "AU", "fu": "FU", "asu": "ASU", "fagrad": "Fagråd", "fagråd": "Fagråd", "psu": "PSU"}
 
 
@@ -73,10 +78,10 @@ def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: d
                 date=when, day=when.day, label=f"{s.key}: {labels.date_field(name)}", detail=(s.title or None),
                 source="stage", stage=s.key, status=s.status, late=late, past=when.last_day < today,
             )
-            rows = [_body(f, forum_names) or forum_names.get(f, f) for f in s.forums] or [_KIND_ROWS.get(s.kind, TRACK_ROW)]
+            rows = [_body(f, forum_names) or forum_names.get(f, f) for f in s.forums] or [_kind_row(s.kind)]
             placed += [(row, when, item) for row in rows]
         if not s.forums and "opens" in s.dates and "deadline" in s.dates:  # a hearing: open from its opening to its deadline
-            spans.append((_KIND_ROWS.get(s.kind, TRACK_ROW), s.dates["opens"], s.dates["deadline"], s.key))
+            spans.append((_kind_row(s.kind), s.dates["opens"], s.dates["deadline"], s.key))
 
     if not placed:
         return Timeline(today=today, months=[], rows=[], today_in_span=False)

@@ -118,6 +118,11 @@ class StageRules:
     takes_returns: ClassVar[bool] = False  # a returned forum decision reopens the nearest stage of this kind
     digest: ClassVar[dict[str, DigestKind]] = {}  # date field -> how the weekly digest lists it
     date_words: ClassVar[dict[str, str]] = {}  # date field -> English words for the CLI ("deadline")
+    # How the read side shows each party's obligation: as a column of the party table (status and
+    # date, one per stage: a hearing), or as the party's decision on the agreement (its status,
+    # meeting, date and case number, and the revision's tally: the political treatment).
+    party_column: ClassVar[bool] = False
+    party_decision: ClassVar[bool] = False
     commands: ClassVar[tuple[type, ...]] = ()  # its recordings (models/command_fields.CommandBase), one model each
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:

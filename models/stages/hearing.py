@@ -68,6 +68,7 @@ class HearingRules(StageRules):
     first_status = HearingStatus.invited
     answered = frozenset({HearingStatus.responded})
     digest = {"deadline": DigestKind.hearing_deadline}
+    party_column = True
     commands = (HearingResponse, HearingClose)
     date_words = {"deadline": "deadline"}
 

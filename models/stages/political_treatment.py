@@ -87,6 +87,7 @@ class PoliticalTreatmentRules(StageRules):
     first_status = TreatmentStatus.sent
     answered = DECIDED_TREATMENTS
     digest = {"deadline": DigestKind.decision_deadline}
+    party_decision = True
     commands = (PartySchedule, PartyDecision)
     date_words = {"deadline": "deadline"}
 
