@@ -1,7 +1,8 @@
 """What every command module shares: the consoles, escaping, refusals as exit status 2.
 
-Imported by every command at start-up, so it imports only Typer and rich: the database,
-the clock and Prefect are imported inside the functions that use them.
+Imported by every command at start-up, so it imports only Typer: rich is loaded when a command
+first prints through `out`/`err` (errors, warnings and `plan check` print without it); the
+database, the clock and Prefect are imported inside the functions that use them.
 """
 
 from __future__ import annotations
@@ -15,20 +16,43 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
     from sqlalchemy.exc import OperationalError
 
     from avtaleflyt.actions import RunOutcome
     from avtaleflyt.models.plan import PlanProblem
     from avtaleflyt.tasks.records import Recorded
 
+class _LazyConsole:
+    """rich's Console, made on first use."""
+
+    def __init__(self, **options: object) -> None:
+        self._options, self._console = options, None
+
+    def __getattr__(self, name: str) -> object:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
 # Every user value (a name, a slug, an error naming one) goes through escape(): a party named
 # `[/]` prints as it is. No emoji codes either: `:ok:` in a name stays text.
-out = Console(soft_wrap=True, emoji=False)
-err = Console(stderr=True, soft_wrap=True, emoji=False)
+out: Console = _LazyConsole(soft_wrap=True, emoji=False)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, soft_wrap=True, emoji=False)  # type: ignore[assignment]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def say(label: str, colour: str, text: str, *, to_err: bool = False, bold: bool = False) -> None:
+    """One line without rich: `label` in colour on a terminal, then `text` as it is (control
+    characters shown as `\\x1b`, so a hostile value cannot drive the terminal)."""
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+    typer.echo(f"{typer.style(label, fg=colour, bold=bold)} {shown}", err=to_err)
 
 
 _TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")  # rich's markup tag, with the backslashes before it
@@ -47,6 +71,8 @@ def escape(value: object) -> str:
 
 def cells(*values: object) -> list[Text]:
     """Table cells as plain text, never markup."""
+    from rich.text import Text
+
     return [Text(str(v)) for v in values]
 
 Slug = Annotated[str, typer.Argument(help="the revision's slug, e.g. revidering-av-samarbeidsavtalen-2024")]
@@ -81,7 +107,7 @@ def today() -> dt.date:
 
 
 def fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    say("error:", "red", message, to_err=True, bold=True)
     raise typer.Exit(2)
 
 
@@ -101,7 +127,7 @@ def refusals() -> Iterator[None]:
 
         if isinstance(exc, PlanInvalid):
             for problem in exc.problems:
-                err.print(f"[red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+                say("error:", "red", str(problem), to_err=True)
             raise typer.Exit(2) from None
         if isinstance(exc, DomainError):
             fail(str(exc))
@@ -148,7 +174,7 @@ def read_plan_file(path: Path) -> str:
 
 def print_warnings(warnings: list[PlanProblem]) -> None:
     for w in warnings:
-        err.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False, soft_wrap=True)
+        say("warning:", "yellow", str(w), to_err=True)
 
 
 def write_output(text: str, output: Path | None, option: str = "--output") -> None:

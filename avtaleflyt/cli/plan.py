@@ -20,6 +20,7 @@ from avtaleflyt.cli.common import (
     read_plan_file,
     refusals,
     report,
+    say,
     talks_to_prefect,
     today,
     write_output,
@@ -38,11 +39,7 @@ def plan_check(file: Annotated[Path, typer.Argument(help="the plan file (YAML)")
         checked = parse_plan(source)
     print_warnings(checked.warnings)
     plan = checked.plan
-    out.print(
-        f"[green]ok:[/] {escape(plan.revision_slug)}: {len(plan.stages)} stages, {len(plan.parties)} parties, "
-        f"{len(plan.forums)} forums, {len(plan.milestones)} milestones",
-        highlight=False,
-    )
+    say("ok:", "green", f"{plan.revision_slug}: {len(plan.stages)} stages, {len(plan.parties)} parties, {len(plan.forums)} forums, {len(plan.milestones)} milestones")
 
 
 class ExportFormat(str, Enum):
