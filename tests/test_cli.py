@@ -199,6 +199,9 @@ def test_revision_list_gives_no_passed_date_as_the_next_deadline(domain_db_url, 
     assert next_deadline(dt.date(2024, 6, 16)) == ("2024-06-19", "hoeringsforslag")
     # ...and once that has passed, it is not "next", though its stage has not started.
     assert next_deadline(dt.date(2024, 6, 25)) == ("2024-09-10", "hoering")
+    # A stage's dates are the plan's text in the JSON, as written (a day, or a month).
+    shown = json.loads(run("revision", "list", "--json").stdout)[0]["stages"]
+    assert {s["key"]: s["dates"] for s in shown}["hoering"] == {"opens": "2024-06-20", "deadline": "2024-09-10"}
 
 
 def test_an_unreachable_domain_database_is_named_not_a_traceback(monkeypatch, offline_prefect):

@@ -58,6 +58,21 @@ def revision_resume(slug: Slug) -> None:
     out.print(NUDGE_TEXT[outcome.nudge])
 
 
+def _plain(value: object) -> object:
+    """A read model as JSON values; a plan date as the plan writes it (`2024-11-27`, `2024-11`)."""
+    from avtaleflyt.models.dates import PlanDate
+
+    if isinstance(value, PlanDate):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 @revision_app.command("list")
 def revision_list(as_json: JsonOpt = False) -> None:
     """Every revision: status, open stages, progress, next deadline."""
@@ -70,7 +85,7 @@ def revision_list(as_json: JsonOpt = False) -> None:
         day = today()
         views = revision_views(session, today=day)
     if as_json:
-        rows = [{**dataclasses.asdict(v), "next_deadline": (nxt := v.next_deadline(day)) and dataclasses.asdict(nxt)} for v in views]
+        rows = [{**_plain(v), "next_deadline": _plain(v.next_deadline(day))} for v in views]
         typer.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
         return
     if not views:
@@ -95,7 +110,7 @@ def revision_show(slug: Slug, as_json: JsonOpt = False) -> None:
     with refusals(), session_scope() as session:
         (view,) = revision_views(session, slug=slug, today=today())
     if as_json:
-        typer.echo(json.dumps(dataclasses.asdict(view), default=str, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(_plain(view), default=str, ensure_ascii=False, indent=2))
     else:
         print_view(view)
 
