@@ -1,5 +1,5 @@
 # avtaleflyt: set up, run and test on one machine.
-#   make run    .venv + the embedded stack with the example revision
+#   make run    .venv + the embedded stack with the example revision, its dates moved to begin today
 #   make test   .venv + system packages + the test suite
 
 PYTHON ?= python3

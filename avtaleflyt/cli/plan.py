@@ -173,3 +173,29 @@ def print_shift(preview) -> None:
         out.print(f"[bold]told of a new deadline ({len(preview.notices)}):[/] " + escape(", ".join(n.party for n in preview.notices)), highlight=False)
     else:
         out.print("[dim]no party has a deadline that moved[/]")
+
+
+@plan_app.command("rebase")
+def plan_rebase(
+    file: Annotated[Path, typer.Argument(help="the plan file (YAML), e.g. last cycle's")],
+    start: Annotated[str, typer.Option("--start", metavar="DATE", help="the day the earliest stage date moves to: YYYY-MM-DD or DD.MM.YYYY")],
+    output: Annotated[Path, typer.Option("--output", metavar="NEW", help="the new plan file; refused if it exists, unless --force")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite NEW if it exists")] = False,
+) -> None:
+    """Move every date of a plan by the same number of days, so that the earliest stage date is DATE; the text stays as it was."""
+    from avtaleflyt.models.dates import parse_day
+    from avtaleflyt.models.rebase import rebase
+
+    source = read_plan_file(file)
+    try:
+        day = parse_day(start)
+    except ValueError as exc:
+        fail(f"--start: {exc}")
+    if output.exists() and not force:
+        fail(f"--output: {str(output)!r} exists; choose another name or add --force")
+    with refusals():
+        rebased = rebase(source, day)
+    write_output(rebased.text, output)
+    print_warnings(rebased.checked.warnings)
+    plan = rebased.checked.plan
+    say("ok:", "green", f"{plan.revision_slug}: {rebased.moved} dates moved {_days(rebased.days)} ({rebased.earliest} → {day}); {len(plan.stages)} stages, {len(plan.milestones)} milestones")

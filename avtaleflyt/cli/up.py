@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from avtaleflyt.cli.common import escape, out, read_plan_file, talks_to_prefect
+from avtaleflyt.cli.common import escape, out, read_plan_file, refusals, talks_to_prefect
 
 
 @talks_to_prefect
 def up(
-    example: Annotated[Path | None, typer.Option("--example", help="start this plan's revision once the stack is up (skipped if it exists)")] = None,
+    example: Annotated[Path | None, typer.Option("--example", help="start this plan's revision once the stack is up (skipped if it exists), its dates moved so that its first stage begins today")] = None,
+    keep_dates: Annotated[bool, typer.Option("--keep-dates", help="start --example with its dates as written, not moved to today")] = False,
 ) -> None:
     """Run everything on this machine: Prefect server (SQLite), worker, dashboard; prints the URLs. Ctrl-C stops it all."""
     from avtaleflyt import actions
@@ -22,6 +23,13 @@ def up(
     from avtaleflyt.stack import run_up
 
     source = read_plan_file(example) if example is not None else None
+    if source is not None and not keep_dates:
+        from avtaleflyt.stack.up import prepare_example
+
+        with refusals():
+            example = prepare_example(source, example.name, Path(get_settings().data_dir))
+        source = read_plan_file(example)
+        out.print(f"example: its first stage begins today; the plan with its dates moved is {escape(str(example))}", highlight=False)
 
     def on_ready() -> None:
         if source is not None:

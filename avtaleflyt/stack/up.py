@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -54,6 +55,22 @@ class Stack:
         if self.example:
             rows.append(("Example revision", str(self.example)))
         return rows
+
+
+def prepare_example(source: str, name: str, data_dir: Path, *, today: dt.date | None = None) -> Path:
+    """The example plan (`source`, from the file `name`) moved so that its first stage begins
+    `today` (Europe/Oslo unless given), written into `<data_dir>/examples/`; `up` starts that one.
+
+    Every date moves by the same days (`plan rebase`); raises PlanInvalid for a plan that is not valid.
+    """
+    from avtaleflyt.models.rebase import rebase
+
+    day = today or clock.today()
+    rebased = rebase(source, day)
+    path = Path(data_dir).resolve() / "examples" / f"{Path(name).stem}-from-{day.isoformat()}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(rebased.text.encode("utf-8"))
+    return path
 
 
 class _Shutdown(Exception):
