@@ -219,19 +219,20 @@ class WeeklyDigest:
 @dataclass(frozen=True)
 class MovedDeadline:
     what: str  # the stage's title
-    kind: StageKind  # hearing or political_treatment
+    kind: StageKind  # a party's deadline: hearing or political_treatment; a forum's meeting: forum_approval
     before: When
     after: When
 
 
 @dataclass(frozen=True)
 class DeadlineMoved:
-    """A shifted plan moved deadlines the party has still to meet."""
+    """A shifted plan moved deadlines the party has still to meet, or meetings a forum has still to hold."""
 
     revision: RevisionRef
-    party: PartyRef
+    party: PartyRef | None  # None when the letter is to a forum
     moves: tuple[MovedDeadline, ...]
     reason: str | None = None  # the coordinator's why, as given to `plan shift`
+    forum: ForumRef | None = None  # the forum whose meetings moved (then `party` is None)
 
 
 CONTEXTS: dict[EmailEvent, type] = {

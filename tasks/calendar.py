@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 
 from icalendar import Alarm, Calendar, Event
 
@@ -45,3 +46,9 @@ def calendar(*events: Event, name: str | None = None) -> str:
 
 def deadline_ics(uid_source: str, summary: str, day: dt.date, description: str = "") -> str:
     return calendar(deadline_event(uid_source, summary, day, description))
+
+
+def deadlines_ics(entries: Iterable[tuple[str, str, dt.date]], description: str = "") -> str:
+    """One calendar with an event per (uid_source, summary, day): a letter that moves several entries."""
+    stamp = clock.utcnow()
+    return calendar(*(deadline_event(uid, summary, day, description, stamp=stamp) for uid, summary, day in entries))

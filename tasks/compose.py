@@ -20,7 +20,7 @@ from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import EmailEvent, OutboxStatus, StageStatus
 from avtaleflyt.models.reminders import Due, digest_key
 from avtaleflyt.models.stages import rules_for
-from avtaleflyt.models.tables import OutboxMessage, Party, Revision, Stage
+from avtaleflyt.models.tables import Forum, OutboxMessage, Party, Revision, Stage
 
 from . import letter_parts as parts
 from .stages import effects_for
@@ -53,21 +53,46 @@ def revision_done(session: Session, revision: Revision, today: dt.date) -> list[
 def deadline_moved(revision: Revision, party: Party, moves: list[tuple[Stage, PlanDate, PlanDate]], reason: str | None, version: int) -> OutboxMessage:
     """One letter per party and plan version, listing every deadline of theirs that moved.
 
-    Its calendar attachment moves the entry of the earliest exact deadline, under the
-    UID of the letter that first put it in the party's calendar.
+    Its calendar attachment moves the entry of each exact deadline, under the UID of
+    the letter that first put it in the party's calendar.
     """
     context = lt.DeadlineMoved(
         parts.revision_ref(revision), parts.party_ref(party),
         tuple(lt.MovedDeadline(parts.title(stage), stage.kind, before, after) for stage, before, after in moves), reason,
     )
-    exact = sorted(((after.as_date(), stage) for stage, _, after in moves if after.exact), key=lambda pair: pair[0])
-    day, stage = exact[0] if exact else (None, moves[0][0])
-    effects = effects_for(stage.kind)
+    entries = []
+    for stage, _, after in moves:
+        effects = effects_for(stage.kind)
+        if after.exact:
+            entries.append(parts.CalendarEntry(stage.key, after.as_date(), effects.calendar_title(revision, party), effects.calendar_event or EmailEvent.deadline_moved))
+    return _moved_letter(revision, context, entries, moves[0][0], key=f"{revision.slug}/plan-v{version}/{party.id}/deadline_moved", to=(party.name, party.email), party=party)
+
+
+def meeting_moved(revision: Revision, forum: Forum, moves: list[tuple[Stage, PlanDate, PlanDate]], reason: str | None, version: int) -> OutboxMessage:
+    """The forum's letter of a shifted plan: each of its meetings still to come that moved, in the revision's
+    language, with the calendar entries of the meeting notices moved (same UIDs)."""
+    context = lt.DeadlineMoved(
+        parts.revision_ref(revision), None,
+        tuple(lt.MovedDeadline(parts.title(stage), stage.kind, before, after) for stage, before, after in moves), reason,
+        forum=lt.ForumRef(forum.key, forum.name, forum.email),
+    )
+    entries = [
+        # the title and the UID of the forum meeting notice's entry (tasks/stages/forum_approval.py)
+        parts.CalendarEntry(stage.key, after.as_date(), f"{forum.key}: {parts.title(stage)}", EmailEvent.forum_meeting_notice)
+        for stage, _, after in moves
+        if after.exact
+    ]
+    return _moved_letter(revision, context, entries, moves[0][0], key=f"{revision.slug}/plan-v{version}/forum:{forum.key}/deadline_moved", to=(forum.name, forum.email))
+
+
+def _moved_letter(
+    revision: Revision, context: lt.DeadlineMoved, entries: list[parts.CalendarEntry], first: Stage, *, key: str, to: tuple[str, str], party: Party | None = None,
+) -> OutboxMessage:
+    entries.sort(key=lambda e: e.day)
     return parts.message(
-        revision, EmailEvent.deadline_moved, party.language, context,
-        key=f"{revision.slug}/plan-v{version}/{party.id}/deadline_moved", to_name=party.name, to_address=party.email,
-        stage_key=stage.key, party_id=party.id, due=day,
-        calendar_title=effects.calendar_title(revision, party), calendar_event=effects.calendar_event,
+        revision, EmailEvent.deadline_moved, party.language if party else revision.language, context,
+        key=key, to_name=to[0], to_address=to[1], stage_key=entries[0].stage_key if entries else first.key,
+        party_id=party.id if party else None, due=entries[0].day if entries else None, entries=entries,
     )
 
 

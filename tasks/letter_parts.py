@@ -6,7 +6,8 @@ attachment). Used by tasks/compose.py and by each stage kind's letters (tasks/st
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
@@ -17,8 +18,18 @@ from avtaleflyt.models.enums import EmailEvent, Language
 from avtaleflyt.models.tables import Document, OutboxMessage, Party, Revision, Stage
 
 from . import links
-from .calendar import deadline_ics
+from .calendar import deadlines_ics
 from .letters import render
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One event of a letter's calendar attachment, under the UID of the letter that first put it there."""
+
+    stage_key: str | None
+    day: dt.date
+    title: str
+    first_event: EmailEvent
 
 
 def revision_ref(revision: Revision) -> lt.RevisionRef:
@@ -69,13 +80,18 @@ def message(
     due: dt.date | None = None,
     calendar_title: str | None = None,
     calendar_event: EmailEvent | None = None,
+    entries: Sequence[CalendarEntry] = (),
 ) -> OutboxMessage:
-    """`calendar_event`: the letter whose calendar entry this one updates (its UID is reused)."""
+    """The letter's calendar attachment: an entry on `due` for `stage_key` titled `calendar_title`,
+    or one event per `entries` (a letter moving several dates). `calendar_event`: the letter whose
+    calendar entry this one updates (its UID is reused)."""
     rendered = render(event, language, context)
+    if not entries and due is not None and calendar_title:
+        entries = (CalendarEntry(stage_key, due, calendar_title, calendar_event or event),)
     ics = None
-    if due is not None and calendar_title:
-        uid = f"{revision.slug}/{stage_key}/{party_id or to_address}/{(calendar_event or event).value.split('_')[0]}"
-        ics = deadline_ics(uid, calendar_title, due, f"{revision.title} ({revision.helsefellesskap})")
+    if entries:
+        uids = (f"{revision.slug}/{e.stage_key}/{party_id or to_address}/{e.first_event.value.split('_')[0]}" for e in entries)
+        ics = deadlines_ics(((uid, e.title, e.day) for uid, e in zip(uids, entries)), f"{revision.title} ({revision.helsefellesskap})")
     return OutboxMessage(
         key=key,
         revision_id=revision.id,

@@ -4,7 +4,7 @@
 `apply_shift` checks again under the revision's lock and writes it all: stage
 dates and shapes, parties joining and leaving, milestones, a new plan version
 with who and why, the audit trail, and a notice to every party whose deadline
-moved.
+moved and to every forum whose meeting moved.
 """
 
 from __future__ import annotations
@@ -46,12 +46,19 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class ForumNotice:
+    forum: str  # its key
+    moves: tuple[tuple[str, PlanDate, PlanDate], ...]  # (stage key, before, after)
+
+
+@dataclass(frozen=True)
 class ShiftPreview:
     slug: str
     from_version: int
     to_version: int
     shift: PlanShift
     notices: tuple[Notice, ...]
+    forum_notices: tuple[ForumNotice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,9 @@ def _preview(session: Session, revision: Revision, source: str) -> ShiftPreview:
     in_force = plan_in_force(last)
     shift = shift_plan(_as_written(last, in_force), in_force, given_now, {k: s.status for k, s in stages.items()})
     _check_rows(session, revision, shift, stages)
-    return ShiftPreview(revision.slug, last.version, last.version + 1, shift, tuple(_notices(session, revision, shift, stages)))
+    return ShiftPreview(
+        revision.slug, last.version, last.version + 1, shift, tuple(_notices(session, revision, shift, stages)), tuple(_forum_notices(session, revision, shift, stages)),
+    )
 
 
 def _check_rows(session: Session, revision: Revision, shift: PlanShift, stages: dict[str, Stage]) -> None:
@@ -135,6 +144,24 @@ def _notices(session: Session, revision: Revision, shift: PlanShift, stages: dic
                 by_party.setdefault(p.id, []).append((move.stage, move.before, move.after))
     names = {p.id: p.name for p in parties}
     return [Notice(names[pid], tuple(moves)) for pid, moves in by_party.items()]
+
+
+def _forum_notices(session: Session, revision: Revision, shift: PlanShift, stages: dict[str, Stage]) -> list[ForumNotice]:
+    """Which forums are told of a moved meeting: those with an address that still meet on it (the kind says
+    which dates are its forums' and which forums are still to meet); one notice per forum."""
+    addressed = {f.key for f in shift.effective.forums if f.email}
+    by_forum: dict[str, list[tuple[str, PlanDate, PlanDate]]] = {}
+    for move in shift.date_moves:
+        stage = stages.get(move.stage)
+        if stage is None or stage.status == StageStatus.done or not (move.before and move.after):
+            continue
+        rules = effects_for(stage.kind).rules
+        if move.field not in rules.forum_dates:
+            continue
+        for forum in sorted(rules.forums_to_meet(stage, facts_of(session, stage)) & addressed):
+            by_forum.setdefault(forum, []).append((move.stage, move.before, move.after))
+    order = [f.key for f in shift.effective.forums]
+    return [ForumNotice(key, tuple(moves)) for key, moves in sorted(by_forum.items(), key=lambda item: order.index(item[0]))]
 
 
 def _owing(session: Session, stage: Stage) -> set[int]:
@@ -180,6 +207,10 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
     for notice in preview.notices:
         moves = [(stages[key], before, after) for key, before, after in notice.moves]
         letters.append(compose.deadline_moved(revision, parties[notice.party], moves, reason, preview.to_version))
+    forums = {f.key: f for f in session.exec(select(Forum).where(Forum.revision_id == revision.id))}
+    for notice in preview.forum_notices:
+        moves = [(stages[key], before, after) for key, before, after in notice.moves]
+        letters.append(compose.meeting_moved(revision, forums[notice.forum], moves, reason, preview.to_version))
     enqueued = sum(outbox.enqueue(session, m) for m in letters)
     session.flush()
     return ShiftApplied(preview, revision.seq, revision.flow_run_id, enqueued)

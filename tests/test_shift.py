@@ -141,10 +141,13 @@ def test_every_party_told_once_of_both_moved_deadlines_and_no_reminder_twice(exa
     reminders_before = messages(example, EmailEvent.hearing_reminder)
     shift(example, edited(EXAMPLE, ASU_MEETING, "    meeting: 2024-10-09\n"))
 
-    notices = messages(example, EmailEvent.deadline_moved)
+    notices = [n for n in messages(example, EmailEvent.deadline_moved) if n.party_id is not None]
     # The other guidelines' hearing and the political treatment are still to come, so every
     # party is due to meet both; the first hearing's deadline did not move.
     assert len(notices) == 21 and len({n.to_address + n.to_name for n in notices}) == 21
+    # ...and the forums meeting on the moved ASU meeting and the final treatment are told too.
+    forums = sorted(n.to_address for n in messages(example, EmailEvent.deadline_moved) if n.party_id is None)
+    assert forums == ["asu@example.no", "fagrad@example.no", "fu@example.no", "psu@example.no"]
     for n in notices:
         assert "22. november 2024" in n.body_text and "15. mars 2025" in n.body_text
         assert "10. september" not in n.body_text
@@ -283,7 +286,7 @@ def test_editing_the_same_file_twice_keeps_the_dates_moved_the_first_time(exampl
     assert stage_dates(example)["politisk"][3] == "2025-03-15"
     assert applied.preview.shift.date_moves == []
     assert [(str(m.before), str(m.after)) for m in applied.preview.shift.milestones_moved] == [("2025-03-01", "2025-03-14")]
-    assert messages(example, EmailEvent.deadline_moved).__len__() == 21  # no notice for a milestone
+    assert len(messages(example, EmailEvent.deadline_moved)) == 21 + 4  # the parties and forums of the first shift; no notice for a milestone
 
 
 # --- the rule itself, without a database ------------------------------------------------------

@@ -113,6 +113,7 @@ class StageRules:
     dates: ClassVar[tuple[str, ...]]  # its date fields, as the plan names them
     party_dates: ClassVar[frozenset[str]] = frozenset()  # dates each party has to keep (its calendar entries)
     party_deadline: ClassVar[str | None] = None  # the party date whose move is a "deadline moved" letter
+    forum_dates: ClassVar[tuple[str, ...]] = ()  # dates its forums meet on (their calendar entries); a move is told to them
     first_status: ClassVar[str | None] = None  # the status of each party's obligation when the stage starts; None: no obligations
     answered: ClassVar[frozenset[str]] = frozenset()  # obligation statuses that count as the party's answer
     takes_returns: ClassVar[bool] = False  # a returned forum decision reopens the nearest stage of this kind
@@ -137,6 +138,10 @@ class StageRules:
 
     def sweep(self, slug: str, stage: Stage, facts: StageFacts, active_party_ids: set[int], settings: ReminderSettings, as_of: dt.date) -> Swept:
         return Swept()
+
+    def forums_to_meet(self, stage: Stage, facts: StageFacts) -> set[str]:
+        """The forums (keys) still to meet on the stage's `forum_dates`: told when those dates move."""
+        return set()
 
     # shared by the kinds with one obligation per party
     def owing(self, facts: StageFacts) -> set[int]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from ..enums import DigestKind, ForumOutcome, StageKind
+from ..enums import DigestKind, ForumOutcome, StageKind, StageStatus
 from ..errors import DomainError, ErrorCode
 from ..command_fields import CaseNo, CommandBase, Day
 from ..command_fields import Key as KeyText
@@ -111,6 +111,7 @@ class ForumApprovalRules(StageRules):
     awaiting = "AwaitingForumDecision"
     rank = 2
     dates = ("meeting",)
+    forum_dates = ("meeting",)
     digest = {"meeting": DigestKind.forum_meeting}
     commands = (ForumDecision,)
     date_words = {"meeting": "meeting"}
@@ -123,6 +124,13 @@ class ForumApprovalRules(StageRules):
         if tally.returned and still_possible < tally.required:
             return Gate.returned
         return Gate.waiting
+
+    def forums_to_meet(self, stage: Stage, facts: StageFacts) -> set[str]:
+        """A stage to come: all its forums; one under way: those that have not decided (or postponed) this round."""
+        if stage.status == StageStatus.pending:
+            return set(stage.forums)
+        tally = forum_tally(stage, facts.decisions)
+        return set(tally.undecided) | set(tally.postponed)
 
     def progress(self, stage: Stage, facts: StageFacts) -> Progress:
         t = forum_tally(stage, facts.decisions)
