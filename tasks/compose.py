@@ -78,7 +78,7 @@ def meeting_moved(revision: Revision, forum: Forum, moves: list[tuple[Stage, Pla
     )
     entries = [
         # the title and the UID of the forum meeting notice's entry (tasks/stages/forum_approval.py)
-        parts.CalendarEntry(stage.key, after.as_date(), f"{forum.key}: {parts.title(stage)}", EmailEvent.forum_meeting_notice)
+        parts.CalendarEntry(stage.key, after.as_date(), parts.forum_meeting_title(forum.key, stage), EmailEvent.forum_meeting_notice)
         for stage, _, after in moves
         if after.exact
     ]

@@ -56,6 +56,11 @@ def title(stage: Stage) -> str:
     return stage.title or stage.key
 
 
+def forum_meeting_title(forum_key: str, stage: Stage) -> str:
+    """The title of a forum's calendar entry for a stage's meeting: the notice and a moved meeting share it."""
+    return f"{forum_key}: {title(stage)}"
+
+
 def documents(session: Session, revision: Revision, keys: Iterable[str] | None = None) -> tuple[lt.DocumentRef, ...]:
     docs = session.exec(select(Document).where(Document.revision_id == revision.id).order_by(Document.id)).all()
     wanted = set(keys) if keys else None

@@ -196,7 +196,9 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
     assert sent["hearing_invitation"] == 2 * 21
     assert sent["decision_request"] == sent["decision_receipt"] == 21
     assert sent["revision_completed"] == 1
-    assert sent["deadline_moved"] == 21  # every party, once: both its deadlines still to come moved
+    moved = Counter("party" if m.party_id else "forum" for m in outbox if m.event.value == "deadline_moved")
+    assert moved["party"] == 21  # every party, once: both its deadlines still to come moved
+    assert moved["forum"] == 4  # ASU, FU, PSU and fagråd: a meeting of theirs still to come moved
 
 
 def test_worker_killed_mid_pass_is_recovered_without_duplicates(prefect_server, worker, domain_db_url, tmp_path):

@@ -173,6 +173,9 @@ def print_shift(preview) -> None:
         out.print(f"[bold]told of a new deadline ({len(preview.notices)}):[/] " + escape(", ".join(n.party for n in preview.notices)), highlight=False)
     else:
         out.print("[dim]no party has a deadline that moved[/]")
+    if preview.forum_notices:
+        told = ", ".join(n.forum for n in preview.forum_notices)
+        out.print(f"[bold]forums told of a moved meeting ({len(preview.forum_notices)}):[/] " + escape(told), highlight=False)
 
 
 @plan_app.command("rebase")

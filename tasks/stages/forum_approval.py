@@ -39,7 +39,7 @@ class ForumApprovalEffects(StageEffects):
                 lt.ForumMeetingNotice(ref, lt.ForumRef(f.key, f.name, f.email), parts.title(stage), meeting, docs, None, len(stage.forums), stage.required),
                 key=f"{revision.slug}/{stage.key}/forum:{f.key}/forum_meeting_notice/{stage.meeting}/r{stage.round}",
                 to_name=f.name, to_address=f.email, stage_key=stage.key,
-                due=meeting.as_date(), calendar_title=f"{f.key}: {parts.title(stage)}",
+                due=meeting.as_date(), calendar_title=parts.forum_meeting_title(f.key, stage),
             )
             for f in forums
             if f.email
