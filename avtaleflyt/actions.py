@@ -1,9 +1,15 @@
 """What a coordinator does, as the CLI and the dashboard both call it:
 write the database in one transaction, then nudge the revision's run.
+
+The transaction also runs the reconcile pass (tasks/reconcile.py: close met gates,
+start ready stages, enqueue their letters), so the database is current when the
+command returns and the next command, issued at once, finds the stage it needs open.
+The run then only sends the letters and suspends; its own pass finds nothing to do.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +29,7 @@ from avtaleflyt.models.tables import Party, PlanVersion, Revision
 from avtaleflyt.settings import Settings, get_settings
 from avtaleflyt.tasks import links, runs, shift
 from avtaleflyt.tasks.handlers import handle
+from avtaleflyt.tasks.reconcile import reconcile_revision
 from avtaleflyt.tasks.records import Recorded
 from avtaleflyt.tasks.runs import RunOutcome
 from avtaleflyt.tasks.store import store_revision
@@ -37,10 +44,11 @@ class Started:
 
 
 def start_revision(source: str, *, settings: Settings | None = None) -> Started:
-    """Store the plan and start the revision's run. Refused if the revision already has a run.
+    """Store the plan, start its first stages, and start the revision's run. Refused if the revision already has a run.
 
-    If an earlier start stored the plan but could not create the run (no worker, server
-    down), starting the same plan again finishes that start.
+    The first stages start in the storing transaction (the reconcile pass), so a recording
+    issued at once finds them open. If an earlier start stored the plan but could not create
+    the run (no worker, server down), starting the same plan again finishes that start.
     """
     settings = settings or get_settings()
     checked = parse_plan(source)
@@ -59,6 +67,7 @@ def start_revision(source: str, *, settings: Settings | None = None) -> Started:
         if not resumed_start:
             store_revision(session, checked, source, settings.actor)
             session.flush()
+        reconcile_revision(session, slug, today=clock.today())
         stored_at = session.exec(select(Revision.created_at).where(Revision.slug == slug)).one()
     try:
         flow_run_id = runs.start_run(slug, settings.deployment, stored_at)
@@ -107,15 +116,17 @@ WALL_CLOCK: Clock = _WallClock()
 def execute(
     command: Command, *, actor: str, clock: Clock, engine: Engine | None = None, before: Callable[[Session], object] | None = None
 ) -> tuple[Recorded, RunOutcome]:
-    """Record `command` in one transaction on `engine` (default: the configured one), then nudge the run.
+    """Record `command` and reconcile, in one transaction on `engine` (default: the configured one), then nudge the run.
 
     `before` runs first in the same transaction (the party link marks itself used there), so
     either both are written or neither. Every front end parses into `command` (models.commands).
     """
+    today = clock.today()
     with session_scope(engine) as session:
         if before is not None:
             before(session)
-        recorded = handle(session, command, actor=actor, today=clock.today())
+        recorded = handle(session, command, actor=actor, today=today)
+        recorded = dataclasses.replace(recorded, seq=reconcile_revision(session, recorded.slug, today=today).seq)
     return recorded, nudge_run(recorded)
 
 
@@ -158,10 +169,16 @@ def preview_shift(slug: str, source: str) -> shift.ShiftPreview:
 
 
 def shift_plan(slug: str, source: str, *, reason: str | None, actor: str | None = None) -> tuple[shift.ShiftApplied, RunOutcome]:
-    """Apply a revised plan (one transaction), then nudge the run so the notices go out and new stages start."""
+    """Apply a revised plan and reconcile (one transaction), then nudge the run so the notices go out.
+
+    The pass starts what the shift made ready and closes what it made met (a party that left
+    was the last one owing a decision, say), as `execute` does after a recording.
+    """
     settings = get_settings()
+    today = clock.today()
     with session_scope() as session:
-        applied = shift.apply_shift(session, slug, source, actor=actor or settings.actor, reason=reason, today=clock.today())
+        applied = shift.apply_shift(session, slug, source, actor=actor or settings.actor, reason=reason, today=today)
+        applied = dataclasses.replace(applied, seq=reconcile_revision(session, slug, today=today).seq)
     recorded = Recorded(slug, True, f"plan v{applied.preview.to_version}", applied.seq, applied.flow_run_id)
     return applied, nudge_run(recorded, settings)
 
