@@ -96,6 +96,7 @@ class OutboxStatus(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"  # permanent (5xx) or out of attempts; shown, never retried by itself
+    cancelled = "cancelled"  # not sent: its reason had gone before it went out (`cancelled_reason` says which)
 
 
 class Role(StrEnum):

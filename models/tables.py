@@ -202,13 +202,14 @@ class OutboxMessage(SQLModel, table=True):
     body_text: str
     body_html: str
     ics: str | None = Field(default=None, description="iCalendar attachment for the deadline, if any")
-    status: OutboxStatus = Field(default=OutboxStatus.pending, index=True)
+    status: OutboxStatus = Field(default=OutboxStatus.pending, index=True, sa_type=_as_text(OutboxStatus))
     attempts: int = 0
     next_attempt_at: dt.datetime | None = None
     claimed_by: str | None = Field(default=None, description="the sending batch that holds the row")
     claimed_until: dt.datetime | None = Field(default=None, description="the batch's lease: others skip the row until then")
     smtp_response: str | None = None
     last_error: str | None = None
+    cancelled_reason: str | None = Field(default=None, description="why it was not sent: its reason had gone (status cancelled)")
     created_at: dt.datetime = Field(default_factory=utcnow)
     sent_at: dt.datetime | None = None
 

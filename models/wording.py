@@ -94,7 +94,9 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "deadline": ("frist", "frist"),
         "milestone": ("milepæl", "milepæl"),
     },
-    "email_status": {"pending": ("i kø", "i kø"), "sent": ("sendt", "sendt"), "failed": ("feilet", "feila")},
+    "email_status": {
+        "pending": ("i kø", "i kø"), "sent": ("sendt", "sendt"), "failed": ("feilet", "feila"), "cancelled": ("stoppet", "stoppa"),
+    },
     "email_event": {
         "hearing_invitation": ("høringsinvitasjon", "høyringsinvitasjon"),
         "hearing_reminder": ("høringspåminnelse", "høyringspåminning"),

@@ -32,7 +32,7 @@ def mail_outbox(
     status: Annotated[OutboxStatus | None, typer.Option("--status", help="only pending, sent or failed")] = None,
     limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
 ) -> None:
-    """The email log: what was sent to whom, what waits, what failed and why."""
+    """The email log: what was sent to whom, what waits, what failed and why, what was cancelled and why."""
     from sqlmodel import select
 
     from avtaleflyt.db import session_scope
@@ -51,8 +51,9 @@ def mail_outbox(
         rows = session.exec(query).all()
     from rich.table import Table
 
-    table = Table("created", "status", "event", "to", "subject", "answer / error")
+    table = Table("created", "status", "event", "to", "subject", "answer / error / why cancelled")
     for m in rows:
-        colour = {"failed": "red", "pending": "yellow"}.get(m.status.value, "green")
-        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", f"[{colour}]{m.status.value}[/]", *cells(m.event.value, m.to_address, m.subject, m.last_error or m.smtp_response or ""))
+        colour = {"failed": "red", "pending": "yellow", "cancelled": "magenta"}.get(m.status.value, "green")
+        why = m.cancelled_reason or m.last_error or m.smtp_response or ""
+        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", f"[{colour}]{m.status.value}[/]", *cells(m.event.value, m.to_address, m.subject, why))
     out.print(table)

@@ -12,11 +12,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from ..dates import PlanDate
-from ..enums import DigestKind, EmailEvent, StageKind
+from ..enums import DigestKind, EmailEvent, StageKind, StageStatus
 from ..plan_fields import StageSpecBase
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
-    from ..tables import ForumDecision, PartyObligation, Stage
+    from ..tables import ForumDecision, Party, PartyObligation, Stage
 
 
 class Gate(StrEnum):
@@ -125,6 +125,13 @@ class StageRules:
     party_column: ClassVar[bool] = False
     party_decision: ClassVar[bool] = False
     commands: ClassVar[tuple[type, ...]] = ()  # its recordings (models/command_fields.CommandBase), one model each
+    # Its letters to a party that the sender drops (cancels) when their reason has gone before they go
+    # out (letter_reason_gone): `asks` (a request for the answer) once the stage is closed or the party
+    # answered or left; `chases` (reminders, overdue notices) also when the deadline they name is no
+    # longer the stage's; `tells` only once the party left.
+    asks: ClassVar[frozenset[EmailEvent]] = frozenset()
+    chases: ClassVar[frozenset[EmailEvent]] = frozenset()
+    tells: ClassVar[frozenset[EmailEvent]] = frozenset()
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
         return Gate.met if stage.closed_reason else Gate.waiting
@@ -142,6 +149,30 @@ class StageRules:
     def forums_to_meet(self, stage: Stage, facts: StageFacts) -> set[str]:
         """The forums (keys) still to meet on the stage's `forum_dates`: told when those dates move."""
         return set()
+
+    def letter_reason_gone(
+        self, event: EmailEvent, stage: Stage, obligation: PartyObligation | None, party: Party, due: dt.date | None,
+    ) -> str | None:
+        """Why a pending letter of this stage to `party` should no longer go out, or None to send it.
+
+        `obligation` is the party's row in the stage (None: it owes the stage nothing), `due` the
+        deadline the letter names (None: unknown, not compared).
+        """
+        if event not in self.asks | self.chases | self.tells:
+            return None
+        if not party.active:
+            return f"{party.name} has left the revision" + (f" ({party.left_on})" if party.left_on else "")
+        if event in self.tells:
+            return None
+        if stage.closed_reason or stage.status != StageStatus.active:
+            return f"stage {stage.key!r} is closed" + (f": {stage.closed_reason}" if stage.closed_reason else f" ({stage.status})")
+        if obligation is None:
+            return f"{party.name} owes stage {stage.key!r} nothing"
+        if obligation.status in self.answered:
+            return f"{party.name} has answered ({obligation.status}" + (f" on {obligation.answered_on})" if obligation.answered_on else ")")
+        if event in self.chases and due is not None and due != (now := exact_deadline(stage)):
+            return f"the deadline moved: {due} is now {now or stage.deadline}"
+        return None
 
     # shared by the kinds with one obligation per party
     def owing(self, facts: StageFacts) -> set[int]:

@@ -70,6 +70,8 @@ class HearingRules(StageRules):
     digest = {"deadline": DigestKind.hearing_deadline}
     party_column = True
     commands = (HearingResponse, HearingClose)
+    chases = frozenset({EmailEvent.hearing_reminder})
+    tells = frozenset({EmailEvent.hearing_invitation, EmailEvent.hearing_deadline_passed})
     date_words = {"deadline": "deadline"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:

@@ -89,6 +89,8 @@ class PoliticalTreatmentRules(StageRules):
     digest = {"deadline": DigestKind.decision_deadline}
     party_decision = True
     commands = (PartySchedule, PartyDecision)
+    asks = frozenset({EmailEvent.decision_request})  # not dropped for a moved deadline: the shift's letter names the new one
+    chases = frozenset({EmailEvent.decision_reminder, EmailEvent.overdue_notice})
     date_words = {"deadline": "deadline"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:

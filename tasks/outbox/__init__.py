@@ -13,6 +13,11 @@ the server's answer:
 - 5xx (refused recipient, refused message) → `failed` with the answer, never retried;
 - a message that cannot be written safely (an address that is not one plain
   address) → `failed` before anything is sent.
+- a letter whose reason has gone (reasons.py asks the stage kind's
+  `letter_reason_gone`: the stage closed, the party answered, decided or left, the
+  deadline it names moved) → `cancelled`, with `cancelled_reason`, never sent. Read
+  right before the fence and marked with the same condition as `sent`, so a row is
+  either cancelled or sent. Letters without a stage and a party are never cancelled.
 
 A connection that cannot be opened at all (server down, login refused, 421 at the
 greeting) or a server that refuses our sender address (MAIL FROM) stops the batch

@@ -1,4 +1,4 @@
-"""The sending batch: claim a page, and for each row render, fence, send, mark."""
+"""The sending batch: claim a page, and for each row render, check its reason, fence, send, mark."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from avtaleflyt.models.tables import OutboxMessage
 from . import smtp as smtp_client
 from .mime import parse_sender, render
 from .queue import Claims
+from .reasons import reason_gone
 
 if TYPE_CHECKING:
     from avtaleflyt.settings import Settings
@@ -41,8 +42,10 @@ class SendReport:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    cancelled: int = 0  # not sent: the letter's reason had gone (stage closed, party answered or left, deadline moved)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (key, error) of rows marked failed
     deferrals: list[tuple[str, str]] = field(default_factory=list)  # (key, error) of rows put off
+    cancellations: list[tuple[str, str]] = field(default_factory=list)  # (key, reason) of rows cancelled
     connections: int = 0
     stopped: str | None = None  # why the batch stopped early; its remaining rows are left pending
     lost_claim: bool = False  # stopped because another sender took over a row this batch held
@@ -141,6 +144,14 @@ async def send_batch(
                         return report
 
                 claims.renew_if_due()
+                # Its reason is read right before the fence: a letter cancelled is marked like one sent
+                # (the same conditional update), so a row is cancelled or sent, never both.
+                if (reason := reason_gone(engine, row)) is not None:
+                    if not claims.mark(row.id, status=OutboxStatus.cancelled, cancelled_reason=reason):
+                        return _lost(report, row, claims, sent=False)
+                    report.cancelled += 1
+                    report.cancellations.append((row.key, reason))
+                    continue
                 if not claims.fence(row.id):
                     return _lost(report, row, claims, sent=False)
                 try:
