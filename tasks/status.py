@@ -124,7 +124,7 @@ def _deadlines(stages: list[Stage], today: dt.date) -> list[Deadline]:
             day = PlanDate.parse(value).as_date() if value else None
             if day is None:
                 continue
-            out.append(Deadline(day, s.key, s.kind.value, name, f"{s.kind.value} {what}", overdue=day < today and s.status == StageStatus.active))
+            out.append(Deadline(day, s.key, s.kind.value, name, what, overdue=day < today and s.status == StageStatus.active))
     return sorted(out, key=lambda d: d.day)
 
 

@@ -75,6 +75,13 @@ def cells(*values: object) -> list[Text]:
 
     return [Text(str(v)) for v in values]
 
+def one_of(choices: object) -> str:
+    """An option's choices for its help text, `a, b or c`: rich wraps them between words there,
+    where Typer's `<a|b|c>` metavar is cut mid-word in a narrow column. Give the option a metavar."""
+    values = [getattr(c, "value", c) for c in choices]  # type: ignore[attr-defined]
+    return ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) > 1 else "".join(values)
+
+
 Slug = Annotated[str, typer.Argument(help="the revision's slug, e.g. revidering-av-samarbeidsavtalen-2024")]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="stage key, when more than one is open")]
 PartyOpt = Annotated[str, typer.Option("--party", help="party name (any case) or organisation number")]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from avtaleflyt.cli.common import cells, out, refusals
+from avtaleflyt.cli.common import cells, one_of, out, refusals
 from avtaleflyt.models.enums import EmailEvent, Language, OutboxStatus
 
 mail_app = typer.Typer(help="Letters: preview a template, see the outbox.", no_args_is_help=True)
@@ -14,8 +14,8 @@ mail_app = typer.Typer(help="Letters: preview a template, see the outbox.", no_a
 
 @mail_app.command("preview")
 def mail_preview(
-    event: Annotated[EmailEvent, typer.Argument(help="which letter")],
-    lang: Annotated[Language, typer.Option("--lang", help="nb (bokmål) or nn (nynorsk)")] = Language.nb,
+    event: Annotated[EmailEvent, typer.Argument(metavar="EVENT", show_choices=False, help=f"which letter: {one_of(EmailEvent)}")],
+    lang: Annotated[Language, typer.Option("--lang", metavar="LANG", help="nb (bokmål) or nn (nynorsk)")] = Language.nb,
     html: Annotated[bool, typer.Option("--html", help="print the HTML version")] = False,
 ) -> None:
     """Render a letter with example data."""
@@ -29,7 +29,7 @@ def mail_preview(
 @mail_app.command("outbox")
 def mail_outbox(
     slug: Annotated[str | None, typer.Argument(help="only this revision")] = None,
-    status: Annotated[OutboxStatus | None, typer.Option("--status", help="only pending, sent or failed")] = None,
+    status: Annotated[OutboxStatus | None, typer.Option("--status", metavar="STATUS", help=f"only the letters with this status: {one_of(OutboxStatus)}")] = None,
     limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
 ) -> None:
     """The email log: what was sent to whom, what waits, what failed and why, what was cancelled and why."""

@@ -51,7 +51,7 @@ class ExportFormat(str, Enum):
 @plan_app.command("export")
 def plan_export(
     slug: Slug,
-    format: Annotated[ExportFormat, typer.Option("--format", case_sensitive=False, help="ics: calendar of every exact date; html: the printable Fremdriftsplan; csv: the milestones for a spreadsheet")],
+    format: Annotated[ExportFormat, typer.Option("--format", case_sensitive=False, metavar="FORMAT", help="ics: calendar of every exact date; html: the printable Fremdriftsplan; csv: the milestones for a spreadsheet")],
     party: Annotated[str | None, typer.Option("--party", help="ics only: the calendar of this party (name or organisation number)")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="write to this file instead of standard output")] = None,
 ) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from avtaleflyt.cli.common import (
     CaseOpt,
+    one_of,
     PartyOpt,
     Slug,
     StageOpt,
@@ -59,7 +60,7 @@ def draft_complete(slug: Slug, stage: StageOpt = None, note: Annotated[str | Non
 def forum_decide(
     slug: Slug,
     forum: Annotated[str, typer.Option("--forum", help="forum key, e.g. ASU")],
-    outcome: Annotated[ForumOutcome, typer.Option("--outcome", case_sensitive=False)],
+    outcome: Annotated[ForumOutcome, typer.Option("--outcome", case_sensitive=False, metavar="OUTCOME", help=f"the forum's decision: {one_of(ForumOutcome)}")],
     date: Annotated[str, typer.Option("--date", help="meeting date: YYYY-MM-DD or DD.MM.YYYY")],
     case: CaseOpt = None,
     stage: StageOpt = None,
@@ -100,7 +101,7 @@ def party_schedule(slug: Slug, party: PartyOpt, meeting: Annotated[str, typer.Op
 def party_decide(
     slug: Slug,
     party: PartyOpt,
-    outcome: Annotated[PartyOutcome, typer.Option("--outcome", case_sensitive=False)],
+    outcome: Annotated[PartyOutcome, typer.Option("--outcome", case_sensitive=False, metavar="OUTCOME", help=f"the council's or board's decision: {one_of(PartyOutcome)}")],
     date: Annotated[str, typer.Option("--date", help="date of the decision")],
     case: CaseOpt = None,
 ) -> None:

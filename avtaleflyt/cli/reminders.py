@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
 
-from avtaleflyt.cli.common import day, err, escape, out, talks_to_prefect, today
+from avtaleflyt.cli.common import cells, day, err, escape, out, talks_to_prefect, today
 
 reminders_app = typer.Typer(help="The deadline sweep: reminders, overdue notices, closed hearings.", no_args_is_help=True)
 
@@ -26,6 +27,8 @@ def reminders_run(
     for swept in report.revisions:
         closed = f"; hearings {'to close' if dry_run else 'closed'}: {', '.join(swept.closed)}" if swept.closed else ""
         out.print(escape(f"{swept.slug}: {len(swept.due)} due, {verb} {swept.enqueued}{closed}"), highlight=False)
+        if dry_run and swept.due:
+            _print_letters(swept.slug, day_)
     if report.sent:
         out.print(f"sent {report.sent.sent}, deferred {report.sent.deferred}, failed {report.sent.failed}")
         if report.sent.stopped:
@@ -40,3 +43,27 @@ def reminders_run(
         out.print(f"no active revisions on {day_}")
     if report.errors:
         raise typer.Exit(1)  # partly done: a cron job should notice; 2 stays for bad input
+
+
+def _print_letters(slug: str, day_: dt.date) -> None:
+    """Who would get which letter: each one composed as the sweep would, in a transaction never committed."""
+    from rich.table import Table
+    from sqlmodel import col, select
+
+    from avtaleflyt.db import session_scope
+    from avtaleflyt.models.tables import OutboxMessage, Revision
+    from avtaleflyt.tasks import compose
+    from avtaleflyt.tasks.sweep import _plan as sweep_plan  # what the sweep finds due, as it finds it
+
+    table = Table(title=f"letters due {day_}", title_justify="left")
+    for header in ("to", "address", "letter", "stage", "date", ""):
+        table.add_column(header, overflow="fold")
+    with session_scope() as session:
+        revision = session.exec(select(Revision).where(Revision.slug == slug)).one()
+        due = sweep_plan(session, revision, day_).messages
+        sent = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_([d.key for d in due]))).all())
+        for d in due:
+            letter = compose.reminder(session, revision, d)
+            table.add_row(*cells(letter.to_name, letter.to_address, d.event.value, d.stage_key, d.deadline, "already in the outbox" if d.key in sent else ""))
+        session.rollback()  # composing wrote nothing; make sure of it
+    out.print(table)

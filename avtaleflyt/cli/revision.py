@@ -73,11 +73,19 @@ def _plain(value: object) -> object:
     return value
 
 
+def _table(*headers: str, title: str | None = None):  # noqa: ANN202 - a rich Table, imported late
+    """A table whose cells fold onto the next line when narrow: a slug or a key is never cut short."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
 @revision_app.command("list")
 def revision_list(as_json: JsonOpt = False) -> None:
     """Every revision: status, open stages, progress, next deadline."""
-    from rich.table import Table
-
     from avtaleflyt.db import session_scope
     from avtaleflyt.tasks.status import revision_views
 
@@ -91,7 +99,7 @@ def revision_list(as_json: JsonOpt = False) -> None:
     if not views:
         out.print("no revisions yet: `avtaleflyt revision start PLAN.yaml`")
         return
-    table = Table("revision", "status", "open stages", "decided", "responses", "next deadline", "overdue")
+    table = _table("revision", "status", "open stages", "decided", "responses", "next deadline", "overdue")
     for v in views:
         nxt = v.next_deadline(day)
         table.add_row(*cells(
@@ -122,16 +130,14 @@ def _hearing_cell(answer: HearingAnswer | None) -> str:
 
 
 def print_view(v: RevisionView) -> None:
-    from rich.table import Table
-
     out.print(f"[bold]{escape(v.title)}[/] ({escape(v.slug)}) — {escape(v.helsefellesskap)}: [bold]{escape(v.status)}[/], event {v.seq}", highlight=False)
-    stages = Table("stage", "kind", "status", "after", "dates", "progress", title="Stages")
+    stages = _table("stage", "kind", "status", "after", "dates", "progress", title="Stages")
     for s in v.stages:
         status = s.status + (f" (round {s.round})" if s.round > 1 else "")
         stages.add_row(*cells(s.key, s.kind, status, ", ".join(s.after), " ".join(f"{k} {d}" for k, d in s.dates.items()), s.progress))
     out.print(stages)
     hearing_keys = v.column_stages
-    parties = Table("party", "body", *hearing_keys, "treatment", "meeting", "decided", "case", title="Parties")
+    parties = _table("party", "body", *hearing_keys, "treatment", "meeting", "decided", "case", title="Parties")
     for p in v.parties:
         treatment = (p.treatment or "-") + (" (self-reported)" if p.self_reported else "")
         parties.add_row(*cells(
@@ -140,7 +146,7 @@ def print_view(v: RevisionView) -> None:
         ))
     out.print(parties)
     if v.deadlines:
-        deadlines = Table("date", "stage", "what", title="Deadlines")
+        deadlines = _table("date", "stage", "what", title="Deadlines")
         for d in v.deadlines[:10]:
             deadlines.add_row(*cells(d.day, d.stage), Text(d.what) + (Text(" (overdue)", style="red") if d.overdue else Text("")))
         out.print(deadlines)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from avtaleflyt.cli.common import escape, out, refusals
+from avtaleflyt.cli.common import escape, one_of, out, refusals
 from avtaleflyt.models.enums import Role
 
 user_app = typer.Typer(help="Dashboard accounts: coordinators record, readers read.", no_args_is_help=True)
@@ -17,7 +17,7 @@ user_app = typer.Typer(help="Dashboard accounts: coordinators record, readers re
 def user_add(
     username: Annotated[str, typer.Argument(help="login name, one word")],
     name: Annotated[str, typer.Option("--name", help="full name, shown on the dashboard")] = "",
-    role: Annotated[Role, typer.Option("--role", help="coordinator (records) or reader (reads)")] = Role.reader,
+    role: Annotated[Role, typer.Option("--role", metavar="ROLE", help=f"{one_of(Role)}: a coordinator records, a reader reads")] = Role.reader,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from standard input")] = False,
 ) -> None:
     """Add a dashboard account (the password is asked for, never given on the command line)."""
@@ -57,7 +57,7 @@ def user_enable(username: Annotated[str, typer.Argument(help="login name")]) -> 
 @user_app.command("role")
 def user_role(
     username: Annotated[str, typer.Argument(help="login name")],
-    role: Annotated[Role, typer.Option("--role", help="coordinator (records) or reader (reads)")],
+    role: Annotated[Role, typer.Option("--role", metavar="ROLE", help=f"{one_of(Role)}: a coordinator records, a reader reads")],
 ) -> None:
     """Give an account another role; a session under way has it from its next request."""
     from avtaleflyt.db import session_scope

@@ -118,7 +118,7 @@ class StageRules:
     answered: ClassVar[frozenset[str]] = frozenset()  # obligation statuses that count as the party's answer
     takes_returns: ClassVar[bool] = False  # a returned forum decision reopens the nearest stage of this kind
     digest: ClassVar[dict[str, DigestKind]] = {}  # date field -> how the weekly digest lists it
-    date_words: ClassVar[dict[str, str]] = {}  # date field -> English words for the CLI ("deadline")
+    date_words: ClassVar[dict[str, str]] = {}  # date field -> English words for the CLI, the kind named ("hearing deadline")
     # How the read side shows each party's obligation: as a column of the party table (status and
     # date, one per stage: a hearing), or as the party's decision on the agreement (its status,
     # meeting, date and case number, and the revision's tally: the political treatment).

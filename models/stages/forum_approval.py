@@ -114,7 +114,7 @@ class ForumApprovalRules(StageRules):
     forum_dates = ("meeting",)
     digest = {"meeting": DigestKind.forum_meeting}
     commands = (ForumDecision,)
-    date_words = {"meeting": "meeting"}
+    date_words = {"meeting": "forum meeting"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
         tally = forum_tally(stage, facts.decisions)

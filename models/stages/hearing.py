@@ -72,7 +72,7 @@ class HearingRules(StageRules):
     commands = (HearingResponse, HearingClose)
     chases = frozenset({EmailEvent.hearing_reminder})
     tells = frozenset({EmailEvent.hearing_invitation, EmailEvent.hearing_deadline_passed})
-    date_words = {"deadline": "deadline"}
+    date_words = {"deadline": "hearing deadline"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
         if stage.closed_reason:

@@ -91,7 +91,7 @@ class PoliticalTreatmentRules(StageRules):
     commands = (PartySchedule, PartyDecision)
     asks = frozenset({EmailEvent.decision_request})  # not dropped for a moved deadline: the shift's letter names the new one
     chases = frozenset({EmailEvent.decision_reminder, EmailEvent.overdue_notice})
-    date_words = {"deadline": "deadline"}
+    date_words = {"deadline": "political treatment deadline"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
         decided = {o.party_id for o in facts.obligations if o.status in self.answered}
