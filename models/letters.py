@@ -100,6 +100,7 @@ class HearingDeadlinePassed:
     deadline: When
     responded: bool
     responded_on: dt.date | None = None
+    closed_early: bool = False  # closed by hand before its deadline
 
 
 @dataclass(frozen=True)

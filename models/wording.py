@@ -61,7 +61,8 @@ _GROUPS: dict[str, dict[str, Pair]] = {
     "the_deadline": {kind: w.the_deadline for kind, w in KINDS.items() if w.the_deadline},
     "stage_status": {"pending": ("venter", "ventar"), "active": ("pågår", "pågår"), "done": ("ferdig", "ferdig")},
     "revision_status": {"active": ("pågår", "pågår"), "completed": ("fullført", "fullført")},
-    "hearing_status": {"invited": ("invitert", "invitert"), "responded": ("svart", "svart")},
+    # unanswered: invited to a hearing that has closed, and never answered
+    "hearing_status": {"invited": ("invitert", "invitert"), "responded": ("svart", "svart"), "unanswered": ("ikke svart", "ikkje svart")},
     "treatment": {  # a party's political treatment; the outcomes are the forms' and the letters' words
         "sent": ("sendt", "sendt"),
         "scheduled": ("møte berammet", "møte berama"),
@@ -110,6 +111,14 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "revision_completed": ("revisjon fullført", "revisjon fullført"),
         "weekly_digest": ("ukesammendrag", "vekesamandrag"),
         "deadline_moved": ("ny frist", "ny frist"),
+    },
+    "calendar_file": {  # a letter's calendar attachment is named `<stage>-<this word>-<date>.ics`
+        "hearing_invitation": ("frist", "frist"),
+        "hearing_reminder": ("frist", "frist"),
+        "decision_request": ("frist", "frist"),
+        "decision_reminder": ("frist", "frist"),
+        "forum_meeting_notice": ("møte", "møte"),
+        "deadline_moved": ("ny dato", "ny dato"),
     },
     "progress": {  # a stage's progress, as the dashboard words it
         "waits_for": ("venter på", "ventar på"),

@@ -265,7 +265,7 @@ def test_ics_attachment_arrives_and_parses(engine, smtp_server):
     assert with_ics.get_content_type() == "multipart/mixed"
     (attachment,) = with_ics.iter_attachments()
     assert attachment.get_content_type() == "text/calendar"
-    assert attachment.get_filename() == "frist.ics"
+    assert attachment.get_filename() == "frist-2025-03-01.ics"  # no stage on this row: the word and the date
     assert attachment.get_param("method") == "PUBLISH"
     cal = Calendar.from_ical(attachment.get_content())
     (event,) = cal.walk("VEVENT")

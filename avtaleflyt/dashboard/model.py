@@ -71,7 +71,7 @@ class StageOut(BaseModel):
 
 
 class HearingCell(BaseModel):
-    status: Literal["invited", "responded"]
+    status: Literal["invited", "responded", "unanswered"]  # unanswered: invited, and the hearing has closed
     responded_on: dt.date | None = None
 
 

@@ -116,9 +116,10 @@ def _stage(s: StageView, title: str | None, forums: list[str] | None, *, level: 
     return out
 
 
-def _party(p: PartyView, hearing_keys: list[str]) -> PartyOut:
+def _party(p: PartyView, hearing_keys: list[str], closed: set[str]) -> PartyOut:
+    """`closed`: the hearings that are over; who was invited to one and never answered did not answer."""
     hearings = {
-        key: HearingCell(status=answer.status, responded_on=answer.responded_on)
+        key: HearingCell(status="unanswered" if key in closed and answer.status == "invited" else answer.status, responded_on=answer.responded_on)
         for key in hearing_keys
         if (answer := p.hearings.get(key)) is not None
     }
@@ -177,7 +178,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         flow_run_id=v.flow_run_id,
         prefect_run_url=f"{prefect_ui_url.rstrip('/')}/runs/flow-run/{v.flow_run_id}" if prefect_ui_url and v.flow_run_id else None,
         stages=stages,
-        parties_detail=[_party(p, hearing_keys) for p in v.parties],
+        parties_detail=[_party(p, hearing_keys, {s.key for s in v.stages if s.key in hearing_keys and s.status == "done"}) for p in v.parties],
         hearing_stages=hearing_keys,
         upcoming=[_deadline(d) for d in v.deadlines if not d.overdue and d.day >= today][:10],
         behind_plan=[_deadline(d) for d in v.deadlines if not d.overdue and d.day < today],

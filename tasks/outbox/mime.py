@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from email import policy as email_policy
+from email.header import Header
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -18,9 +19,22 @@ from email.utils import format_datetime, getaddresses
 from typing import Any
 
 from avtaleflyt.clock import aware, utcnow
+from avtaleflyt.models import wording
 
 MESSAGE_ID_DOMAIN = "avtaleflyt"
-ICS_FILENAME = "frist.ics"
+_NOT_SAFE = re.compile(r"[^a-z0-9]+")
+_ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e"})
+
+
+def ics_filename(row: Any) -> str:
+    """What the calendar entry is: `hoering-1-frist-2024-09-10.ics` (the stage, a word for the date
+    in the letter's language, the date), in letters, digits and `-` only."""
+    language = str(getattr(row, "language", None) or "nb")
+    event = str(getattr(row.event, "value", row.event) or "")
+    day = row.due.isoformat() if getattr(row, "due", None) else ""
+    name = " ".join(p for p in (row.stage_key or "", wording.label("calendar_file", event, language) if event else "", day) if p)
+    safe = _NOT_SAFE.sub("-", name.casefold().translate(_ASCII)).strip("-")
+    return f"{safe or 'kalender'}.ics"
 
 
 class _Headers(HeaderRegistry):
@@ -36,7 +50,22 @@ class _Headers(HeaderRegistry):
         cls = self._classes.get(key)
         if cls is None:
             cls = self._classes[key] = super().__getitem__(name)
+            if key == "subject":
+                cls = self._classes[key] = type("Subject", (_WholeEncodedWords, cls), {})
         return cls
+
+
+class _WholeEncodedWords:
+    """A non-ASCII subject as encoded words from end to end. The stdlib folder, switching from
+    plain words to an encoded word at a fold, keeps the space before the fold and adds the
+    fold's own: `2024 \r\n =?utf-8?b?4oCT?= …` reads as `2024  – …` (two spaces)."""
+
+    def fold(self, *, policy):  # noqa: ANN001, ANN201
+        value = str(self)
+        if value.isascii():
+            return super().fold(policy=policy)
+        encoded = Header(value, "utf-8", header_name=self.name).encode(linesep=policy.linesep, maxlinelen=policy.max_line_length)
+        return f"{self.name}: {encoded}{policy.linesep}"
 
 
 # The SMTP policy (CRLF; refuses CR/LF in header values). Every body part is
@@ -137,7 +166,7 @@ def render(row: Any, mail_from: str | Address) -> tuple[EmailMessage, bytes]:
         msg.add_attachment(
             row.ics,
             subtype="calendar",
-            filename=ICS_FILENAME,
+            filename=ics_filename(row),
             params={"method": _ics_method(row.ics)},
             cte="quoted-printable",
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models import rules
@@ -14,10 +14,13 @@ from avtaleflyt.models.enums import EmailEvent, HearingStatus, StageKind
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import StageFacts, hearing
+from avtaleflyt.models.stages.base import due as due_on
+from avtaleflyt.models.stages.base import exact_deadline
 from avtaleflyt.models.stages.hearing import HearingClose, HearingResponse
 from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Revision, Stage
 
 from .. import letter_parts as parts
+from ..outbox import enqueue
 from ..recorder import Recorder, lock_revision
 from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
 
@@ -47,7 +50,9 @@ class HearingEffects(StageEffects):
             context = lt.HearingReminder(ref, pref, parts.title(stage), parts.documents(session, revision, stage.documents), due.deadline, due.days_left)
             return parts.party_message(revision, party, due.event, context, stage=stage, key=due.key, due=due.deadline, calendar_title=self.calendar_title(revision, party))
         row = obligation(session, stage, party)
-        context = lt.HearingDeadlinePassed(ref, pref, parts.title(stage), due.deadline, row.status == HearingStatus.responded, row.answered_on)
+        context = lt.HearingDeadlinePassed(
+            ref, pref, parts.title(stage), due.deadline, row.status == HearingStatus.responded, row.answered_on, closed_early=due.days_left > 0
+        )
         return parts.party_message(revision, party, due.event, context, stage=stage, key=due.key, due=None)
 
     def close_past_deadline(self, session: Session, slug: str, stage_key: str, deadline: dt.date, *, actor: str) -> None:
@@ -91,7 +96,9 @@ def record_hearing_response(
     return done(rec, message)
 
 
-def close_hearing(session: Session, slug: str, *, stage_key: str | None, reason: str, actor: str) -> Recorded:
+def close_hearing(session: Session, slug: str, *, stage_key: str | None, reason: str, actor: str, today: dt.date | None = None) -> Recorded:
+    """Closed by hand (`today` given), the parties that had not answered are told at once; the sweep
+    (no `today`) tells every party itself. The letters have the sweep's keys: none goes out twice."""
     revision = lock_revision(session, slug)
     rec = Recorder(session, revision, actor)
     stage = rules.pick_stage(stages_of(session, revision), StageKind.hearing, stage_key)
@@ -99,7 +106,20 @@ def close_hearing(session: Session, slug: str, *, stage_key: str | None, reason:
     stage.closed_reason = reason
     session.add(stage)
     rec.log("hearing.closed", f"stage:{stage.key}", "open", "closed", reason)
+    if today is not None:
+        _tell_the_silent(session, revision, stage, today)
     return done(rec, f"hearing {stage.key!r} closed: {reason}")
+
+
+def _tell_the_silent(session: Session, revision: Revision, stage: Stage, today: dt.date) -> None:
+    deadline = exact_deadline(stage)
+    if deadline is None:  # a deadline given as a month: the sweep never tells either
+        return
+    parties = {p.id: p for p in parties_of(session, revision) if p.active}
+    for o in session.exec(select(PartyObligation).where(PartyObligation.stage_id == stage.id)).all():
+        if o.party_id in parties and o.status not in EFFECTS.rules.answered:
+            letter = due_on(EmailEvent.hearing_deadline_passed, revision.slug, stage, o.party_id, deadline, today)
+            enqueue(session, EFFECTS.reminder(session, revision, stage, parties[o.party_id], letter))
 
 
 def _hearing_response(session: Session, c: HearingResponse, actor: str, today: dt.date) -> Recorded:
@@ -107,7 +127,7 @@ def _hearing_response(session: Session, c: HearingResponse, actor: str, today: d
 
 
 def _hearing_close(session: Session, c: HearingClose, actor: str, today: dt.date) -> Recorded:
-    return close_hearing(session, c.revision, stage_key=c.stage, reason=c.reason or f"stengt av {actor} {today}", actor=actor)
+    return close_hearing(session, c.revision, stage_key=c.stage, reason=c.reason or f"stengt av {actor} {today}", actor=actor, today=today)
 
 
 HANDLERS = {HearingResponse: _hearing_response, HearingClose: _hearing_close}
