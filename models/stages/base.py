@@ -146,10 +146,6 @@ class StageRules:
     def sweep(self, slug: str, stage: Stage, facts: StageFacts, active_party_ids: set[int], settings: ReminderSettings, as_of: dt.date) -> Swept:
         return Swept()
 
-    def forums_to_meet(self, stage: Stage, facts: StageFacts) -> set[str]:
-        """The forums (keys) still to meet on the stage's `forum_dates`: told when those dates move."""
-        return set()
-
     def letter_reason_gone(
         self, event: EmailEvent, stage: Stage, obligation: PartyObligation | None, party: Party, due: dt.date | None,
     ) -> str | None:
@@ -173,6 +169,10 @@ class StageRules:
         if event in self.chases and due is not None and due != (now := exact_deadline(stage)):
             return f"the deadline moved: {due} is now {now or stage.deadline}"
         return None
+
+    def forums_to_meet(self, stage: Stage, facts: StageFacts) -> set[str]:
+        """The forums (keys) still to meet on the stage's `forum_dates`: told when those dates move."""
+        return set()
 
     # shared by the kinds with one obligation per party
     def owing(self, facts: StageFacts) -> set[int]:
