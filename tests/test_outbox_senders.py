@@ -262,9 +262,13 @@ def test_killed_at_random_points_every_message_arrives_once_after_dedup(domain_d
 def test_a_row_left_claimed_by_a_dead_sender_goes_once_its_lease_runs_out(domain_db_url, smtp_server):
     engine = engine_for(domain_db_url)
     keys = add(engine, msg(1), msg(2))
-    with engine.begin() as conn:  # a sender that claimed both and died: its lease runs 2 s more
-        conn.execute(update(OutboxMessage.__table__).values(claimed_by="dead", claimed_until=utcnow() + dt.timedelta(seconds=2)))
+    # A sender that claimed both and died. Its lease is long while a sender starts (a new process can
+    # take seconds to start on a loaded machine), then set to run out in a second.
+    with engine.begin() as conn:
+        conn.execute(update(OutboxMessage.__table__).values(claimed_by="dead", claimed_until=utcnow() + dt.timedelta(seconds=120)))
     assert Sender(domain_db_url, smtp_server.port).finish().sent == 0
+    with engine.begin() as conn:
+        conn.execute(update(OutboxMessage.__table__).values(claimed_until=utcnow() + dt.timedelta(seconds=1)))
     wait_for(lambda: live_claims(engine) == 0, 30, "the dead sender's lease to run out")
     assert Sender(domain_db_url, smtp_server.port).finish().sent == 2
     assert sorted(smtp_server.handler.message_ids()) == sorted(message_id(k) for k in keys)
