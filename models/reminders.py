@@ -19,6 +19,7 @@ sweep run twice sends nothing twice, and a moved deadline is a new one.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,10 +51,16 @@ def sweep_plan(
     settings = ReminderSettings(before_days, overdue_every_days)
     messages: list[Due] = []
     close: list[tuple[str, dt.date]] = []
+    obligations_of: dict[int, list[PartyObligation]] = defaultdict(list)
+    decisions_of: dict[int, list[ForumDecision]] = defaultdict(list)
+    for o in obligations:
+        obligations_of[o.stage_id].append(o)
+    for d in decisions:
+        decisions_of[d.stage_id].append(d)
     for stage in stages:
         if stage.status != StageStatus.active:
             continue
-        facts = StageFacts([o for o in obligations if o.stage_id == stage.id], [d for d in decisions if d.stage_id == stage.id])
+        facts = StageFacts(obligations_of[stage.id], decisions_of[stage.id])
         swept = rules_for(stage.kind).sweep(slug, stage, facts, active_parties, settings, as_of)
         messages += swept.messages
         if swept.close:

@@ -16,13 +16,11 @@ from avtaleflyt.models.enums import StageKind
 from . import draft, forum_approval, hearing, political_treatment
 from .base import Recorded, StageEffects
 
-EFFECTS: dict[StageKind, StageEffects] = {
-    e.rules.kind: e for e in (draft.EFFECTS, hearing.EFFECTS, forum_approval.EFFECTS, political_treatment.EFFECTS)
-}
+_MODULES = (draft, hearing, forum_approval, political_treatment)
+
+EFFECTS: dict[StageKind, StageEffects] = {module.EFFECTS.rules.kind: module.EFFECTS for module in _MODULES}
 # Each kind's recording commands: command model (models/stages/<kind>.py) -> the function that records it.
-HANDLERS: dict[type, Callable[..., Recorded]] = {
-    command: handler for module in (draft, hearing, forum_approval, political_treatment) for command, handler in module.HANDLERS.items()
-}
+HANDLERS: dict[type, Callable[..., Recorded]] = {command: handler for module in _MODULES for command, handler in module.HANDLERS.items()}
 
 
 def effects_for(kind: StageKind | str) -> StageEffects:
