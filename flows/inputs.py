@@ -28,3 +28,5 @@ class RevisionInput(RunInput):
     date: dt.date | None = Field(default=None, description="decision, response or meeting date (party_schedule: the meeting)")
     case_no: str | None = Field(default=None, description="case number (saksnummer), e.g. 09-2024")
     note: str | None = Field(default=None, description="a note (draft_complete, hearing_response), or the reason for hearing_close")
+    correct: bool | None = Field(default=None, description="forum_decision, party_decision: replace the decision recorded before (give a reason)")
+    reason: str | None = Field(default=None, description="why a decision is corrected (with correct) or withdrawn (forum_withdraw, party_withdraw)")

@@ -29,6 +29,8 @@ EXAMPLES = {
     "forum_decision": {"forum": "ASU", "outcome": "approved", "date": "19.06.2024", "case_no": "12/24", "stage": "asu"},
     "party_schedule": {"party": "Malvik kommune", "meeting": "2025-03-01"},
     "party_decision": {"party": "Malvik kommune", "outcome": "rejected", "date": "2025-02-01", "case_no": "PS 4/25"},
+    "forum_withdraw": {"forum": "ASU", "reason": "registrert ved en feil", "stage": "asu"},
+    "party_withdraw": {"party": "Malvik kommune", "reason": "registrert ved en feil"},
     "refresh": {},
 }
 
@@ -165,7 +167,7 @@ def test_execute_records_once_and_is_idempotent(engine):
     assert not again.changed and again.message.startswith("already recorded: ") and _seq(engine) == before + 1
     with session_scope(engine) as s:
         entries = s.exec(select(AuditEntry).where(AuditEntry.action == "party.decided")).all()
-        assert [(e.actor, e.to_value) for e in entries] == [("kari", "approved")]
+        assert [(e.actor, e.to_value) for e in entries] == [("kari", "approved 2025-02-06 (case PS 4/25)")]
 
 
 def test_execute_refuses_and_writes_nothing(engine):

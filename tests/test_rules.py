@@ -518,8 +518,9 @@ def test_the_same_decision_again_changes_nothing():
 def test_a_different_decision_is_refused(outcome, day, case_no):
     st = stage("politisk", P, status=active)
     row = treatment(st, 2, TreatmentStatus.approved, decided_on=dt.date(2025, 2, 13), case_no="24/1234")
-    with pytest.raises(DomainError, match=r"^--outcome: Trondheim kommune has already decided: approved on 2025-02-13 \(case 24/1234\)$"):
+    with pytest.raises(DomainError, match=r"^--outcome: Trondheim kommune has already decided: approved on 2025-02-13 \(case 24/1234\); to replace it, give --correct and --reason$"):
         decision_changes(row, PARTIES[1], outcome, day, case_no)
+    assert decision_changes(row, PARTIES[1], outcome, day, case_no, correct=True) is True
 
 
 def test_treatment_status_for_every_outcome():

@@ -20,6 +20,7 @@ SUB_APPS = {
     "forum": ("avtaleflyt.cli.recordings", "forum_app"),
     "hearing": ("avtaleflyt.cli.recordings", "hearing_app"),
     "party": ("avtaleflyt.cli.recordings", "party_app"),
+    "decision": ("avtaleflyt.cli.recordings", "decision_app"),
     "reminders": ("avtaleflyt.cli.reminders", "reminders_app"),
     "mail": ("avtaleflyt.cli.mail", "mail_app"),
     "user": ("avtaleflyt.cli.user", "user_app"),

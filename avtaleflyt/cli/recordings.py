@@ -23,6 +23,10 @@ draft_app = typer.Typer(help="Draft stages.", no_args_is_help=True)
 forum_app = typer.Typer(help="Forum decisions (ASU, PSU, FU, ...).", no_args_is_help=True)
 hearing_app = typer.Typer(help="Hearing responses and closing a hearing.", no_args_is_help=True)
 party_app = typer.Typer(help="The parties' political treatment.", no_args_is_help=True)
+decision_app = typer.Typer(help="Decisions recorded by mistake: withdraw a forum's or a party's decision.", no_args_is_help=True)
+
+CorrectOpt = Annotated[bool, typer.Option("--correct", help="replace the decision recorded before (needs --reason); without it a different decision is refused")]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="why the recorded decision is corrected (with --correct); kept in the audit log")]
 
 
 # The option that gives each command field, for the English error line.
@@ -64,9 +68,11 @@ def forum_decide(
     date: Annotated[str, typer.Option("--date", help="meeting date: YYYY-MM-DD or DD.MM.YYYY")],
     case: CaseOpt = None,
     stage: StageOpt = None,
+    correct: CorrectOpt = False,
+    reason: ReasonOpt = None,
 ) -> None:
-    """Record a forum's decision."""
-    do_record("forum_decision", slug, forum=forum, outcome=outcome.value, date=date, case_no=case, stage=stage)
+    """Record a forum's decision. A different decision than the one recorded needs --correct --reason."""
+    do_record("forum_decision", slug, forum=forum, outcome=outcome.value, date=date, case_no=case, stage=stage, correct=correct, reason=reason)
 
 
 @hearing_app.command("respond")
@@ -104,6 +110,28 @@ def party_decide(
     outcome: Annotated[PartyOutcome, typer.Option("--outcome", case_sensitive=False, metavar="OUTCOME", help=f"the council's or board's decision: {one_of(PartyOutcome)}")],
     date: Annotated[str, typer.Option("--date", help="date of the decision")],
     case: CaseOpt = None,
+    correct: CorrectOpt = False,
+    reason: ReasonOpt = None,
 ) -> None:
-    """Record a party's decision. A rejection does not stop the others."""
-    do_record("party_decision", slug, party=party, outcome=outcome.value, date=date, case_no=case)
+    """Record a party's decision. A rejection does not stop the others. A different decision than the one recorded needs --correct --reason."""
+    do_record("party_decision", slug, party=party, outcome=outcome.value, date=date, case_no=case, correct=correct, reason=reason)
+
+
+@decision_app.command("withdraw")
+@talks_to_prefect
+def decision_withdraw(
+    slug: Slug,
+    reason: Annotated[str, typer.Option("--reason", help="why the decision is withdrawn; kept in the audit log")],
+    forum: Annotated[str | None, typer.Option("--forum", help="withdraw this forum's decision, e.g. ASU")] = None,
+    party: Annotated[str | None, typer.Option("--party", help="withdraw this party's decision: name (any case) or organisation number")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="with --forum: the stage key, when more than one could be meant")] = None,
+) -> None:
+    """Withdraw a decision recorded by mistake (--forum or --party). A party then owes its decision again."""
+    if (forum is None) == (party is None):
+        fail("give either --forum or --party (one of them)")
+    if forum is not None:
+        do_record("forum_withdraw", slug, forum=forum, stage=stage, reason=reason)
+    elif stage is not None:
+        fail("--stage: only with --forum (a party's political treatment is one stage)")
+    else:
+        do_record("party_withdraw", slug, party=party, reason=reason)

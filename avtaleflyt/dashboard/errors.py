@@ -21,6 +21,7 @@ FIELDS = {
 }
 KINDS = wording.words("stage_kind")  # the one catalogue (models/wording.py)
 STATUSES = wording.words("hearing_status") | wording.words("treatment")
+FORUM_OUTCOMES = wording.words("forum_outcome")
 MAX_SHOWN = 60  # a value quoted back is cut here: the message travels in a cookie (security.FLASH_MAX)
 
 
@@ -64,8 +65,17 @@ def _forum(p: dict) -> str:
     return f" for {_q(p['forum'])}" if p.get("forum") else ""
 
 
+def _already(p: dict) -> str:
+    """A different decision over the recorded one (forum or party), or a meeting after the decision."""
+    who = p.get("forum") or p["party"]
+    outcome = str(p.get("outcome") or p["status"])
+    said = FORUM_OUTCOMES.get(outcome, outcome) if p.get("forum") else STATUSES.get(outcome, outcome)
+    return f"{_q(who)} har allerede registrert {said} {_day(p.get('date') or p['on'])}" + (f" (saksnr. {p['case_no']})" if p.get("case_no") else "")
+
+
 WORDING: dict[ErrorCode, Callable[[dict], str]] = {
-    ErrorCode.refused: lambda p: "registreringen ble avvist",
+    ErrorCode.refused: lambda p: f"{_q(p.get('forum') or p['party'])} har ikke noe vedtak å trekke tilbake" if p.get("why") == "nothing_to_withdraw"
+    else "registreringen ble avvist",
     ErrorCode.required: lambda p: "må fylles ut",
     ErrorCode.invalid_value: _invalid,
     ErrorCode.too_long: lambda p: f"for lang ({p['length']} tegn; høyst {p['maximum']})",
@@ -84,8 +94,7 @@ WORDING: dict[ErrorCode, Callable[[dict], str]] = {
     ErrorCode.no_party: lambda p: f"ingen part {_q(p['party'])} i denne revisjonen" + (f"; mente du {_list(p['near'])}?" if p.get("near") else ""),
     ErrorCode.party_not_owing: lambda p: f"{_q(p['party'])} har ingen {KINDS.get(p['kind'], p['kind'])} i trinnet {_q(p['stage'])}",
     ErrorCode.party_left: lambda p: f"{_q(p['party'])} gikk ut av revisjonen {_day(p['left_on'])} og kan ikke registreres",
-    ErrorCode.already_answered: lambda p: f"{_q(p['party'])} har allerede registrert {STATUSES.get(str(p['status']), p['status'])} {_day(p['on'])}"
-    + (f" (saksnr. {p['case_no']})" if p.get("case_no") else ""),
+    ErrorCode.already_answered: _already,
     ErrorCode.plan_unchanged: lambda p: f"filen er planen som gjelder (v{p['version']}); ingenting å flytte",
     ErrorCode.shift_refused: lambda p: "planen kan ikke flyttes slik",
     ErrorCode.prefect_unreachable: lambda p: "Prefect svarer ikke; ingenting ble lagret",

@@ -8,6 +8,7 @@ as soon as the quorum can no longer be reached (with `required: all`, at once);
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -16,7 +17,7 @@ from pydantic import BeforeValidator, Field
 
 from ..enums import DigestKind, ForumOutcome, StageKind, StageStatus
 from ..errors import DomainError, ErrorCode
-from ..command_fields import CaseNo, CommandBase, Day
+from ..command_fields import CaseNo, CommandBase, Day, Reason
 from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
 from .base import Gate, Progress, StageFacts, StageRules
@@ -68,10 +69,12 @@ def required_approvals(stage: Stage) -> int:
     return len(stage.forums) if stage.required is None else stage.required
 
 
-def forum_tally(stage: Stage, decisions: Iterable[ForumDecision]) -> ForumTally:
+def forum_tally(stage: Stage, decisions: Iterable[ForumDecision], round: int | None = None) -> ForumTally:
+    """The stage's tally in `round` (default: its current round)."""
+    round = stage.round if round is None else round
     latest: dict[str, ForumDecision] = {}
     for d in sorted(decisions, key=lambda d: (d.decided_on, d.id or 0)):
-        if d.stage_id == stage.id and d.round == stage.round and d.forum_key in stage.forums:
+        if d.stage_id == stage.id and d.round == round and d.forum_key in stage.forums:
             latest[d.forum_key] = d
     by_outcome: dict[ForumOutcome, list[str]] = {o: [] for o in ForumOutcome}
     for forum in stage.forums:
@@ -96,12 +99,73 @@ def check_forum_named(stage: Stage, forum_key: str) -> None:
         )
 
 
+def decision_text(outcome: object, on: object, case_no: str | None) -> str:
+    """A recorded decision as the audit log shows it: `approved 2024-06-19 (case 12-2024)`."""
+    return f"{getattr(outcome, 'value', outcome)} {on}" + (f" (case {case_no})" if case_no else "")
+
+
+def check_correction(correct: bool, reason: str | None) -> None:
+    """A correction says why; a reason without `correct` belongs to nothing."""
+    if correct and not reason:
+        raise DomainError("--reason: required with --correct (why the recorded decision is replaced)", code=ErrorCode.required, field="reason")
+    if reason and not correct:
+        raise DomainError(
+            "--reason: only with --correct (a first decision needs no reason)",
+            code=ErrorCode.invalid_value, field="reason", problem="not_allowed", value=reason[:60],
+        )
+
+
+def forum_decision_changes(
+    current: ForumDecision | None, stage_key: str, forum: str, outcome: ForumOutcome, on: dt.date, case_no: str | None, *, correct: bool
+) -> bool:
+    """True if this decision is to be recorded; False if it is the forum's current decision already.
+
+    A forum that postponed decides later without a correction. Any other decision than the
+    current one (another outcome, date or case number) is refused unless it is a correction.
+    """
+    if current is None:
+        return True
+    if current.outcome == outcome and current.decided_on == on and (case_no is None or case_no == current.case_no):
+        return False
+    if correct or (current.outcome == ForumOutcome.postponed and on > current.decided_on):
+        return True
+    raise DomainError(
+        f"--outcome: {forum} has already decided {stage_key!r}: {decision_text(current.outcome, current.decided_on, current.case_no)}; "
+        "to replace it, give --correct and --reason",
+        code=ErrorCode.already_answered, field="outcome", forum=forum, stage=stage_key,
+        outcome=current.outcome.value, date=current.decided_on, case_no=current.case_no,
+    )
+
+
+def returned_round(stage: Stage, decisions: Iterable[ForumDecision], forum: str) -> int | None:
+    """The round before the current one, if `forum`'s decision there returned the stage and no
+    forum has decided in the current round yet: a correction or a withdrawal then belongs to it."""
+    if stage.round <= 1 or stage.status == StageStatus.done:
+        return None
+    decisions = [d for d in decisions if d.stage_id == stage.id]
+    if any(d.round == stage.round for d in decisions):
+        return None
+    latest = forum_tally(stage, decisions, stage.round - 1).latest.get(forum)
+    return stage.round - 1 if latest is not None and latest.outcome == ForumOutcome.returned else None
+
+
 class ForumDecision(CommandBase):
     action: Literal["forum_decision"] = "forum_decision"
     forum: KeyText
     outcome: ForumOutcome
     date: Day
     case_no: CaseNo | None = None
+    stage: KeyText | None = None
+    correct: bool = False  # replace the forum's current decision (with `reason`)
+    reason: Reason | None = None
+
+
+class ForumDecisionWithdraw(CommandBase):
+    """A forum decision recorded by mistake: removed (the audit log keeps it)."""
+
+    action: Literal["forum_withdraw"] = "forum_withdraw"
+    forum: KeyText
+    reason: Reason
     stage: KeyText | None = None
 
 
@@ -113,11 +177,11 @@ class ForumApprovalRules(StageRules):
     dates = ("meeting",)
     forum_dates = ("meeting",)
     digest = {"meeting": DigestKind.forum_meeting}
-    commands = (ForumDecision,)
+    commands = (ForumDecision, ForumDecisionWithdraw)
     date_words = {"meeting": "forum meeting"}
 
-    def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int]) -> Gate:
-        tally = forum_tally(stage, facts.decisions)
+    def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int], round: int | None = None) -> Gate:
+        tally = forum_tally(stage, facts.decisions, round)
         if len(tally.approved) >= tally.required:
             return Gate.met
         still_possible = len(tally.approved) + len(tally.undecided) + len(tally.postponed)

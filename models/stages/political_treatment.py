@@ -20,8 +20,9 @@ from ..enums import (
     TreatmentStatus,
 )
 from ..errors import DomainError, ErrorCode
-from ..command_fields import CaseNo, CommandBase, Day, PartyName
+from ..command_fields import CaseNo, CommandBase, Day, PartyName, Reason
 from ..plan_fields import DateField, StageSpecBase
+from .forum_approval import decision_text
 from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
@@ -41,19 +42,30 @@ def check_schedule(row: PartyObligation, party: Party) -> None:
         )
 
 
-def decision_changes(row: PartyObligation, party: Party, outcome: PartyOutcome, on: dt.date, case_no: str | None) -> bool:
+def decision_changes(
+    row: PartyObligation, party: Party, outcome: PartyOutcome, on: dt.date, case_no: str | None, *, correct: bool = False
+) -> bool:
     """True if recording this decision changes anything; False if it is already recorded as given.
 
-    A different decision over a recorded one is refused: corrections are not silent.
+    A different decision over a recorded one is refused unless it is a correction: corrections are not silent.
     """
     if row.status not in DECIDED_TREATMENTS:
         return True
     if row.status == outcome.value and row.answered_on == on and (case_no is None or case_no == row.case_no):
         return False
+    if correct:
+        return True
     raise DomainError(
-        f"--outcome: {party.name} has already decided: {row.status} on {row.answered_on}" + (f" (case {row.case_no})" if row.case_no else ""),
+        f"--outcome: {party.name} has already decided: {row.status} on {row.answered_on}" + (f" (case {row.case_no})" if row.case_no else "")
+        + "; to replace it, give --correct and --reason",
         code=ErrorCode.already_answered, field="outcome", party=party.name, status=row.status, on=row.answered_on, case_no=row.case_no,
+        outcome=str(row.status), date=row.answered_on,
     )
+
+
+def recorded_decision(row: PartyObligation) -> str | None:
+    """The party's recorded decision as the audit log shows it, or None while it has not decided."""
+    return decision_text(row.status, row.answered_on, row.case_no) if row.status in DECIDED_TREATMENTS else None
 
 
 def treatment_status_for(outcome: PartyOutcome) -> TreatmentStatus:
@@ -72,8 +84,18 @@ class PartyDecision(CommandBase):
     outcome: PartyOutcome
     date: Day
     case_no: CaseNo | None = None
+    correct: bool = False  # replace the party's recorded decision (with `reason`)
+    reason: Reason | None = None
     # Set only by the party-link route (actions.report_by_link), never parsed from input: see parse_command.
     self_reported: bool = False
+
+
+class PartyDecisionWithdraw(CommandBase):
+    """A party decision recorded by mistake: the party owes its decision again (the audit log keeps it)."""
+
+    action: Literal["party_withdraw"] = "party_withdraw"
+    party: PartyName
+    reason: Reason
 
 
 class PoliticalTreatmentRules(StageRules):
@@ -88,7 +110,7 @@ class PoliticalTreatmentRules(StageRules):
     answered = DECIDED_TREATMENTS
     digest = {"deadline": DigestKind.decision_deadline}
     party_decision = True
-    commands = (PartySchedule, PartyDecision)
+    commands = (PartySchedule, PartyDecision, PartyDecisionWithdraw)
     asks = frozenset({EmailEvent.decision_request})  # not dropped for a moved deadline: the shift's letter names the new one
     chases = frozenset({EmailEvent.decision_reminder, EmailEvent.overdue_notice})
     date_words = {"deadline": "political treatment deadline"}

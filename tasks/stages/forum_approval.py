@@ -10,9 +10,12 @@ from sqlmodel import Session, col, select
 
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models import rules
-from avtaleflyt.models.enums import EmailEvent, ForumOutcome, StageKind
-from avtaleflyt.models.stages import StageFacts, forum_approval
+from avtaleflyt.clock import utcnow
+from avtaleflyt.models.enums import EmailEvent, ForumOutcome, StageKind, StageStatus
+from avtaleflyt.models.errors import DomainError, ErrorCode
+from avtaleflyt.models.stages import Gate, StageFacts, forum_approval
 from avtaleflyt.models.stages.forum_approval import ForumDecision as DecideForum
+from avtaleflyt.models.stages.forum_approval import ForumDecisionWithdraw
 from avtaleflyt.models.tables import Forum, ForumDecision, OutboxMessage, Party, Revision, Stage
 
 from .. import letter_parts as parts
@@ -54,6 +57,53 @@ class ForumApprovalEffects(StageEffects):
 EFFECTS = ForumApprovalEffects()
 
 
+def _target(session: Session, revision: Revision, forum: str, stage_key: str | None, *, correcting: bool) -> tuple[Stage, int, list[ForumDecision]]:
+    """The stage and round a decision of `forum` goes to, and the stage's decision rows.
+
+    A new decision goes to an open stage's current round. A correction or withdrawal also
+    reaches a stage that `forum`'s decision returned, while no forum has decided it again:
+    then it belongs to the round before (forum_approval.returned_round).
+    """
+    stages = stages_of(session, revision)
+    try:
+        stage = rules.pick_stage(stages, StageKind.forum_approval, stage_key, forum=forum)
+    except DomainError as exc:
+        if not correcting or exc.code != ErrorCode.no_open_stage:
+            raise
+        returned = [s for s in stages if s.kind == StageKind.forum_approval and forum in s.forums and s.status == StageStatus.pending and s.round > 1]
+        if len(returned) != 1:
+            raise
+        stage = returned[0]
+    forum_approval.check_forum_named(stage, forum)
+    rows = list(session.exec(select(ForumDecision).where(ForumDecision.stage_id == stage.id)).all())
+    if correcting and (earlier := forum_approval.returned_round(stage, rows, forum)) is not None:
+        return stage, earlier, rows
+    rules.require_active(stage)
+    return stage, stage.round, rows
+
+
+def _undo_return(session: Session, rec: Recorder, stage: Stage, earlier: int, reason: str) -> None:
+    """A decision of the round that returned `stage` was corrected or withdrawn: if that round
+    no longer returns it, the stage goes back to that round (open: the pass closes it if its
+    gate is met), and the drafts it reopened that are not completed again are done again."""
+    rows = session.exec(select(ForumDecision).where(ForumDecision.stage_id == stage.id)).all()
+    if forum_approval.RULES.gate(stage, StageFacts([], list(rows)), set(), earlier) == Gate.returned:
+        return
+    was = f"{stage.status.value} (round {stage.round})"
+    stages = stages_of(session, session.get(Revision, stage.revision_id))
+    if stage.status == StageStatus.pending:
+        stage.started_at = utcnow()
+    stage.status, stage.round, stage.returned_to = StageStatus.active, earlier, None
+    session.add(stage)
+    rec.log("stage.return_undone", f"stage:{stage.key}", was, f"{StageStatus.active.value} (round {earlier})", reason)
+    for draft in rules.nearest_drafts(stage, stages):
+        if draft.status == StageStatus.active and draft.round > 1:
+            draft.status, draft.round, draft.completed_at = StageStatus.done, draft.round - 1, utcnow()
+            draft.closed_reason = f"reopened by {stage.key!r} in error"
+            session.add(draft)
+            rec.log("stage.done", f"stage:{draft.key}", StageStatus.active.value, StageStatus.done.value, f"round {draft.round}: the return by {stage.key!r} was undone")
+
+
 def record_forum_decision(
     session: Session,
     slug: str,
@@ -65,33 +115,69 @@ def record_forum_decision(
     case_no: str | None = None,
     stage_key: str | None = None,
     actor: str,
+    correct: bool = False,
+    reason: str | None = None,
 ) -> Recorded:
     revision = lock_revision(session, slug)
     rec = Recorder(session, revision, actor)
     rules.check_not_future(on, today, "--date")
-    stage = rules.pick_stage(stages_of(session, revision), StageKind.forum_approval, stage_key, forum=forum)
-    forum_approval.check_forum_named(stage, forum)
-    rules.require_active(stage)
-    same = session.exec(
-        select(ForumDecision).where(
-            ForumDecision.stage_id == stage.id,
-            ForumDecision.forum_key == forum,
-            ForumDecision.round == stage.round,
-            ForumDecision.outcome == outcome,
-            ForumDecision.decided_on == on,
-        )
-    ).first()
+    forum_approval.check_correction(correct, reason)
+    stage, round_, rows = _target(session, revision, forum, stage_key, correcting=correct)
+    current = forum_approval.forum_tally(stage, rows, round_).latest.get(forum)
     message = f"{forum} {outcome.value} {stage.key!r} on {on}" + (f" (case {case_no})" if case_no else "")
-    if same is None:
-        session.add(ForumDecision(stage_id=stage.id, forum_key=forum, round=stage.round, outcome=outcome, decided_on=on, case_no=case_no))
-        rec.log("forum.decided", f"stage:{stage.key}/forum:{forum}", None, outcome.value, f"round {stage.round}, {on}" + (f", case {case_no}" if case_no else ""))
+    if not forum_approval.forum_decision_changes(current, stage.key, forum, outcome, on, case_no, correct=correct):
+        return done(rec, message)
+    subject, to = f"stage:{stage.key}/forum:{forum}", forum_approval.decision_text(outcome, on, case_no)
+    before = forum_approval.decision_text(current.outcome, current.decided_on, current.case_no) if current else None
+    if correct and current is not None:
+        later = [d for d in rows if d.round == round_ and d.forum_key == forum and d.id != current.id and d.decided_on > on]
+        if later:
+            raise DomainError(
+                f"--date: {forum} postponed {stage.key!r} on {later[-1].decided_on}; a correction of its later decision cannot date it before that",
+                code=ErrorCode.invalid_value, field="date", problem="other", value=str(on),
+            )
+        current.outcome, current.decided_on, current.case_no = outcome, on, case_no
+        session.add(current)
+        rec.log("forum.corrected", subject, before, to, f"round {round_}: {reason}")
+        message = f"corrected: {message} (was {before})"
+    else:
+        session.add(ForumDecision(stage_id=stage.id, forum_key=forum, round=round_, outcome=outcome, decided_on=on, case_no=case_no))
+        rec.log("forum.decided", subject, before, to, f"round {round_}" + (f": {reason}" if reason else ""))
+    if round_ != stage.round:
+        session.flush()
+        _undo_return(session, rec, stage, round_, reason or "")
     return done(rec, message)
+
+
+def withdraw_forum_decision(session: Session, slug: str, *, forum: str, reason: str, stage_key: str | None = None, actor: str) -> Recorded:
+    """Remove `forum`'s current decision, recorded by mistake; the one before it (if any) counts again."""
+    revision = lock_revision(session, slug)
+    rec = Recorder(session, revision, actor)
+    stage, round_, rows = _target(session, revision, forum, stage_key, correcting=True)
+    current = forum_approval.forum_tally(stage, rows, round_).latest.get(forum)
+    if current is None:
+        raise DomainError(
+            f"--forum: {forum} has no decision on {stage.key!r} to withdraw (round {stage.round})",
+            code=ErrorCode.refused, field="forum", why="nothing_to_withdraw", forum=forum, stage=stage.key,
+        )
+    before = forum_approval.decision_text(current.outcome, current.decided_on, current.case_no)
+    session.delete(current)
+    rec.log("forum.withdrawn", f"stage:{stage.key}/forum:{forum}", before, "withdrawn", f"round {round_}: {reason}")
+    if round_ != stage.round:
+        session.flush()
+        _undo_return(session, rec, stage, round_, reason)
+    return done(rec, f"{forum}'s decision on {stage.key!r} withdrawn (was {before})")
 
 
 def _forum_decision(session: Session, c: DecideForum, actor: str, today: dt.date) -> Recorded:
     return record_forum_decision(
-        session, c.revision, forum=c.forum, outcome=c.outcome, on=c.date, today=today, case_no=c.case_no, stage_key=c.stage, actor=actor
+        session, c.revision, forum=c.forum, outcome=c.outcome, on=c.date, today=today, case_no=c.case_no, stage_key=c.stage, actor=actor,
+        correct=c.correct, reason=c.reason,
     )
 
 
-HANDLERS = {DecideForum: _forum_decision}
+def _forum_withdraw(session: Session, c: ForumDecisionWithdraw, actor: str, today: dt.date) -> Recorded:
+    return withdraw_forum_decision(session, c.revision, forum=c.forum, reason=c.reason, stage_key=c.stage, actor=actor)
+
+
+HANDLERS = {DecideForum: _forum_decision, ForumDecisionWithdraw: _forum_withdraw}

@@ -16,7 +16,8 @@ from avtaleflyt.models.enums import EmailEvent, PartyKind, PartyOutcome, StageKi
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import StageFacts, political_treatment
-from avtaleflyt.models.stages.political_treatment import PartyDecision, PartySchedule
+from avtaleflyt.models.stages.forum_approval import check_correction, decision_text
+from avtaleflyt.models.stages.political_treatment import PartyDecision, PartyDecisionWithdraw, PartySchedule
 from avtaleflyt.models.stages.forum_approval import forum_tally
 from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
 
@@ -100,12 +101,11 @@ def revision_completed(session: Session, revision: Revision, today: dt.date) -> 
     )
 
 
-def decision_receipt(revision: Revision, stage: Stage, party: Party, row: PartyObligation) -> OutboxMessage:
+def decision_receipt(revision: Revision, stage: Stage, party: Party, row: PartyObligation, *, correction: int | None = None) -> OutboxMessage:
+    """The receipt of a decision; a corrected decision's receipt has a key of its own (`correction`: the event number)."""
     context = lt.DecisionReceipt(parts.revision_ref(revision), parts.party_ref(party), PartyOutcome(row.status), row.answered_on, row.case_no)
-    return parts.party_message(
-        revision, party, EmailEvent.decision_receipt, context, stage=stage,
-        key=f"{revision.slug}/{stage.key}/{party.id}/decision_receipt/{row.answered_on}", due=None,
-    )
+    key = f"{revision.slug}/{stage.key}/{party.id}/decision_receipt/{row.answered_on}" + (f"/correction-{correction}" if correction else "")
+    return parts.party_message(revision, party, EmailEvent.decision_receipt, context, stage=stage, key=key, due=None)
 
 
 def _treatment(session: Session, revision: Revision, party: str) -> tuple[Stage, Party, PartyObligation]:
@@ -151,23 +151,46 @@ def record_party_decision(
     case_no: str | None = None,
     actor: str,
     self_reported: bool = False,
+    correct: bool = False,
+    reason: str | None = None,
 ) -> Recorded:
     revision = lock_revision(session, slug)
     rec = Recorder(session, revision, actor)
     rules.check_not_future(on, today, "--date")
+    check_correction(correct, reason)
     stage, who, row = _treatment(session, revision, party)
     message = f"{who.name}: {outcome.value} on {on}" + (f" (case {case_no})" if case_no else "")
-    if not political_treatment.decision_changes(row, who, outcome, on, case_no):
+    if not political_treatment.decision_changes(row, who, outcome, on, case_no, correct=correct):
         return done(rec, message)
-    before = row.status
+    corrected = political_treatment.recorded_decision(row)
+    before = corrected or row.status
     row.status, row.answered_on, row.case_no, row.self_reported = political_treatment.treatment_status_for(outcome), on, case_no, self_reported
     if row.meeting_date is None:
         row.meeting_date = on
     session.add(row)
-    rec.log("party.decided", f"stage:{stage.key}/party:{who.name}", before, outcome.value, "self-reported" if self_reported else None)
+    note = "; ".join(n for n in ("self-reported" if self_reported else None, reason) if n) or None
+    rec.log("party.corrected" if corrected else "party.decided", f"stage:{stage.key}/party:{who.name}", before, decision_text(outcome, on, case_no), note)
     links.revoke(session, who, because="the decision is recorded", now=utcnow())
-    outbox.enqueue(session, decision_receipt(revision, stage, who, row))
-    return done(rec, message)
+    outbox.enqueue(session, decision_receipt(revision, stage, who, row, correction=revision.seq if corrected else None))
+    return done(rec, f"corrected: {message} (was {corrected})" if corrected else message)
+
+
+def withdraw_party_decision(session: Session, slug: str, *, party: str, reason: str, actor: str) -> Recorded:
+    """Remove a party's decision recorded by mistake: it owes its decision again (its meeting date is kept)."""
+    revision = lock_revision(session, slug)
+    rec = Recorder(session, revision, actor)
+    stage, who, row = _treatment(session, revision, party)
+    before = political_treatment.recorded_decision(row)
+    if before is None:
+        raise DomainError(
+            f"--party: {who.name} has no decision on {stage.key!r} to withdraw ({row.status})",
+            code=ErrorCode.refused, field="party", why="nothing_to_withdraw", party=who.name, stage=stage.key,
+        )
+    row.status = TreatmentStatus.scheduled if row.meeting_date else TreatmentStatus.sent
+    row.answered_on, row.case_no, row.self_reported = None, None, False
+    session.add(row)
+    rec.log("party.withdrawn", f"stage:{stage.key}/party:{who.name}", before, "withdrawn", reason)
+    return done(rec, f"{who.name}'s decision withdrawn (was {before}); now {row.status.value}")
 
 
 def _party_schedule(session: Session, c: PartySchedule, actor: str, today: dt.date) -> Recorded:
@@ -176,8 +199,13 @@ def _party_schedule(session: Session, c: PartySchedule, actor: str, today: dt.da
 
 def _party_decision(session: Session, c: PartyDecision, actor: str, today: dt.date) -> Recorded:
     return record_party_decision(
-        session, c.revision, party=c.party, outcome=c.outcome, on=c.date, today=today, case_no=c.case_no, actor=actor, self_reported=c.self_reported
+        session, c.revision, party=c.party, outcome=c.outcome, on=c.date, today=today, case_no=c.case_no, actor=actor, self_reported=c.self_reported,
+        correct=c.correct, reason=c.reason,
     )
 
 
-HANDLERS = {PartySchedule: _party_schedule, PartyDecision: _party_decision}
+def _party_withdraw(session: Session, c: PartyDecisionWithdraw, actor: str, today: dt.date) -> Recorded:
+    return withdraw_party_decision(session, c.revision, party=c.party, reason=c.reason, actor=actor)
+
+
+HANDLERS = {PartySchedule: _party_schedule, PartyDecision: _party_decision, PartyDecisionWithdraw: _party_withdraw}
