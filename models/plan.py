@@ -10,7 +10,7 @@ from __future__ import annotations
 import graphlib
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -93,12 +93,17 @@ class Reminders(_Strict):
     overdue_every_days: Annotated[StrictInt, Field(ge=1, le=365)] = 7
 
 
+MilestoneAt = Literal["start", "end", "meeting", "deadline"]
+
+
 class MilestoneSpec(_Strict):
-    date: DateField
+    date: DateField = Field(description="when; a milestone tied to a stage (`stage`, `at`) takes the stage's date instead")
     what: Text
     about: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
     responsible: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
     part: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = Field(default=None, description="the plan part it belongs to (a page of the printed Fremdriftsplan)")
+    stage: Key | None = Field(default=None, description="tie it to this stage: it takes the stage's date and moves with it")
+    at: MilestoneAt | None = Field(default=None, description="which date of `stage`: start (its earliest), end (its latest), meeting, deadline")
 
 
 class Plan(_Strict):
@@ -192,7 +197,7 @@ def parse_plan(text: str, *, dates_in_order: bool = True) -> CheckedPlan:
     errors, warnings = check_plan(plan, dates_in_order=dates_in_order)
     if errors:
         raise PlanInvalid([PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in errors])
-    return CheckedPlan(plan, [PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in warnings])
+    return CheckedPlan(tie_milestones(plan), [PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in warnings])
 
 
 def _error_loc(error: dict[str, Any]) -> tuple[Any, ...]:
@@ -264,8 +269,60 @@ def check_plan(plan: Plan, *, dates_in_order: bool = True) -> tuple[list[PlanPro
         elif dates_in_order:
             errors += _dates_against_predecessors(plan, after)
 
-    warnings += deadline_warnings(plan)
+    milestone_errors, milestone_warnings = _milestone_problems(plan)
+    errors += milestone_errors
+    warnings += deadline_warnings(plan) + milestone_warnings
     return errors, warnings
+
+
+def anchor_date(dates: dict[str, PlanDate | None], at: str) -> PlanDate | None:
+    """The date of a stage a milestone is tied to: `dates` are the stage's (field -> date)."""
+    present = [v for v in dates.values() if v is not None]
+    if at == "start":
+        return min(present, default=None)
+    if at == "end":
+        return max(present, default=None)
+    return dates.get(at)
+
+
+def _anchor(stage: Any, at: str) -> PlanDate | None:
+    return anchor_date({f: getattr(stage, f, None) for f in ("opens", "meeting", "due", "deadline")}, at)
+
+
+def _milestone_problems(plan: Plan) -> tuple[list[PlanProblem], list[PlanProblem]]:
+    """A milestone may be tied to a stage's date (`stage` and `at`); it then takes that date, and a
+    written date that differs is warned about (the stage's date wins: a file edited for a shift
+    moves the stage, and its tied milestones with it, without a second edit)."""
+    errors: list[PlanProblem] = []
+    warnings: list[PlanProblem] = []
+    stages = {s.key: s for s in plan.stages}
+    for i, m in enumerate(plan.milestones):
+        place = f"milestones[{i}]"
+        if m.stage is None:
+            if m.at is not None:
+                errors.append(PlanProblem(f"{place}.at", "only with `stage:` (the stage whose date it is)"))
+            continue
+        stage = stages.get(m.stage)
+        if stage is None:
+            errors.append(PlanProblem(f"{place}.stage", f"unknown stage {m.stage!r}; known: {', '.join(stages)}"))
+        elif m.at is None:
+            errors.append(PlanProblem(f"{place}.at", "required with `stage:`: start, end, meeting or deadline"))
+        elif (anchor := _anchor(stage, m.at)) is None:
+            has = [f for f in ("opens", "meeting", "due", "deadline") if getattr(stage, f, None) is not None]
+            errors.append(PlanProblem(f"{place}.at", f"stage {m.stage!r} has no {m.at} date" + (f" (it has: {', '.join(has)})" if has else "")))
+        elif m.date != anchor:
+            warnings.append(PlanProblem(f"{place}.date", f"{m.date} is not the {m.at} of stage {m.stage!r} ({anchor}); a tied milestone takes its stage's date"))
+    return errors, warnings
+
+
+def tie_milestones(plan: Plan) -> Plan:
+    """The plan with every tied milestone on its stage's date (the plan must have passed `check_plan`)."""
+    stages = {s.key: s for s in plan.stages}
+    tied = [
+        m.model_copy(update={"date": _anchor(stages[m.stage], m.at)}) if m.stage in stages and m.at and _anchor(stages[m.stage], m.at) else m
+        for m in plan.milestones
+    ]
+    return plan if tied == plan.milestones else plan.model_copy(update={"milestones": tied})
 
 
 def stage_dates(stage: Any) -> tuple[PlanDate | None, PlanDate | None]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .dates import PlanDate
 from .enums import StageStatus
-from .plan import MilestoneSpec, PartySpec, Plan, PlanProblem, check_plan, find_cycle
+from .plan import MilestoneSpec, PartySpec, Plan, PlanProblem, check_plan, find_cycle, tie_milestones
 from .rules import DomainError, ErrorCode
 from .stages import KINDS
 
@@ -180,7 +180,7 @@ def shift_plan(given_before: Plan, in_force: Plan, given_now: Plan, statuses: di
                 moves.append(DateMove(key, f, in_force_dates.get(f), dates[f], moved_with.get(key)))
 
     stages = [new_stages[s.key] for s in given_now.stages]
-    effective = given_now.model_copy(update={"stages": stages})
+    effective = tie_milestones(given_now.model_copy(update={"stages": stages}))  # a tied milestone moves with its stage
 
     stages_changed: list[str] = []
     for key, old in current.items():
@@ -199,13 +199,14 @@ def shift_plan(given_before: Plan, in_force: Plan, given_now: Plan, statuses: di
         stages_changed += [f"{key}: {f}" for f in sorted(changed - set(DATE_FIELDS))]
 
     errors, warnings = check_plan(effective)
+    warnings += untied_on_old_dates(effective, moves)
     problems += [f"after moving dates: {p}" for p in errors]
     if problems:
         raise ShiftRefused(problems)
 
     before_parties = {p.org_number: p for p in in_force.parties}
     now_parties = {p.org_number: p for p in given_now.parties}
-    milestones_moved, milestones_added, milestones_removed = _milestone_changes(in_force.milestones, given_now.milestones)
+    milestones_moved, milestones_added, milestones_removed = _milestone_changes(in_force.milestones, effective.milestones)
     return PlanShift(
         effective=effective,
         date_moves=moves,
@@ -221,6 +222,28 @@ def shift_plan(given_before: Plan, in_force: Plan, given_now: Plan, statuses: di
         other=_plan_wide_changes(in_force, given_now),
         warnings=warnings,
     )
+
+
+# The `at:` that ties a milestone to a stage's date field.
+_AT_FOR_FIELD = {"opens": "start", "due": "end", "meeting": "meeting", "deadline": "deadline"}
+
+
+def untied_on_old_dates(effective: Plan, moves: list[DateMove]) -> list[PlanProblem]:
+    """Milestones not tied to a stage that sit on a date the shift moved away: most likely the
+    same event, now shown on two dates (a warning; tying them makes them move along)."""
+    moved = {}
+    for m in moves:
+        if m.before is not None and m.after is not None:
+            moved.setdefault(m.before, m)
+    warnings = []
+    for i, milestone in enumerate(effective.milestones):
+        if milestone.stage is None and (move := moved.get(milestone.date)) is not None:
+            warnings.append(PlanProblem(
+                f"milestones[{i}]",
+                f"{milestone.what!r} stays on {move.before}, the {move.field} of stage {move.stage!r} before the shift (now {move.after}); "
+                f"to move it with the stage, tie it: `stage: {move.stage}, at: {_AT_FOR_FIELD[move.field]}`",
+            ))
+    return warnings
 
 
 def _status_words(status: StageStatus) -> str:

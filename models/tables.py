@@ -148,6 +148,8 @@ class Milestone(SQLModel, table=True):
     about: str | None = None
     responsible: str | None = None
     part: str | None = None
+    stage_key: str | None = Field(default=None, description="the stage it is tied to: its date is that stage's (`at`)")
+    at: str | None = Field(default=None, description="start | end | meeting | deadline of `stage_key`")
 
 
 class PlanVersion(SQLModel, table=True):

@@ -30,16 +30,37 @@ plan_app = typer.Typer(help="Plan files: check them; shift a running revision's 
 
 
 @plan_app.command("check")
-def plan_check(file: Annotated[Path, typer.Argument(help="the plan file (YAML)")]) -> None:
+def plan_check(
+    file: Annotated[Path, typer.Argument(help="the plan file (YAML)")],
+    against: Annotated[str | None, typer.Option("--against", metavar="SLUG", help="check the file as a shift of this running revision, as `plan shift` would (reads the database)")] = None,
+) -> None:
     """Validate a plan file; every error with its place in the file."""
+    source = read_plan_file(file)
+    if against is not None:
+        _check_against(source, against)
+        return
     from avtaleflyt.models.plan import parse_plan
 
-    source = read_plan_file(file)
     with refusals():
         checked = parse_plan(source)
     print_warnings(checked.warnings)
     plan = checked.plan
     say("ok:", "green", f"{plan.revision_slug}: {len(plan.stages)} stages, {len(plan.parties)} parties, {len(plan.forums)} forums, {len(plan.milestones)} milestones")
+
+
+def _check_against(source: str, slug: str) -> None:
+    """The file as `plan shift SLUG FILE` would take it: the same moves, problems and warnings; nothing written."""
+    from avtaleflyt.db import session_scope
+    from avtaleflyt.tasks.shift import preview_shift
+
+    with refusals(), session_scope() as session:
+        preview = preview_shift(session, slug, source)
+    print_warnings(preview.shift.warnings)
+    plan, moves = preview.shift.effective, len(preview.shift.date_moves)
+    if preview.shift.empty:
+        say("ok:", "green", f"{slug}: the file gives the plan in force (v{preview.from_version}); nothing to shift")
+        return
+    say("ok:", "green", f"{slug}: a shift to plan v{preview.to_version} ({moves} dates moved); {len(plan.stages)} stages, {len(plan.parties)} parties, {len(plan.milestones)} milestones")
 
 
 class ExportFormat(str, Enum):
