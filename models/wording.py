@@ -126,6 +126,28 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "returned": ("sendt tilbake", "sendt tilbake"),
         "postponed": ("utsatt", "utsett"),
     },
+    "time": {"zone": ("norsk tid", "norsk tid")},  # a time of day, said where it matters
+    "party_page": {  # a party's own link (/p/{token}), in the party's language
+        "report": ("Meld vedtak", "Meld vedtak"),
+        "decision_in": ("Vedtak i", "Vedtak i"),
+        "date": ("Vedtaksdato", "Vedtaksdato"),
+        "case_no": ("Saksnummer", "Saksnummer"),
+        "case_example": ("f.eks. PS 12/25", "t.d. PS 12/25"),
+        "send": ("Send", "Send"),
+        "once": ("Lenken kan brukes én gang. Spørsmål: kontakt sekretariatet.", "Lenka kan brukast éin gong. Spørsmål: kontakt sekretariatet."),
+        "not_sent": ("Ikke sendt", "Ikkje sendt"),
+        "thanks": ("Takk", "Takk"),
+        "recorded": ("Vedtaket er registrert", "Vedtaket er registrert"),
+        "seen": ("Sekretariatet ser det med en gang, og dere får en kvittering på e-post.", "Sekretariatet ser det med ein gong, og de får ei kvittering på e-post."),
+        "already": ("Vedtaket er allerede registrert", "Vedtaket er allereie registrert"),
+        "case": ("saksnr.", "saksnr."),
+        "wrong": ("Er noe feil, kontakt sekretariatet.", "Er noko feil, kontakt sekretariatet."),
+        "refused": ("Lenken kan ikke brukes", "Lenka kan ikkje brukast"),
+        "no_csrf": (
+            "Skjemaet mangler en gyldig sikkerhetsnøkkel (CSRF). Last siden på nytt og prøv igjen.",
+            "Skjemaet manglar ein gyldig tryggleiksnøkkel (CSRF). Last sida på nytt og prøv igjen.",
+        ),
+    },
     "plan": {
         "the_parties": ("Partene", "Partane"),
         "the_deadline": ("fristen", "fristen"),  # a kind without its own words for it
@@ -250,6 +272,19 @@ def short_date(value: dt.date | PlanDate, language: str = "nb") -> str:
     if day is None:
         return month_year(value, language)
     return f"{day:02d}.{month:02d}.{year:04d}"
+
+
+def local_time(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """`value` in `tz` (Europe/Oslo: avtaleflyt.clock.TZ); a naive time is UTC (as SQLite gives it back)."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(tz)
+
+
+def moment(value: dt.datetime, tz: dt.tzinfo, language: str = "nb", *, zone: bool = False) -> str:
+    """``27.11.2024 14:05`` in `tz` (Norway's time); with `zone`: ``27.11.2024 14:05 (norsk tid)``."""
+    local = local_time(value, tz)
+    text = f"{short_date(local.date(), language)} {local:%H:%M}"
+    return f"{text} ({word('time.zone', language)})" if zone else text
 
 
 def days(n: int, language: str = "nb") -> str:

@@ -65,7 +65,7 @@ def test_a_coordinator_records_a_decision_through_the_form(app, engine):
     answer = client.post(f"/revisions/{SLUG}/record/party-decision", data=decision_form(form_token(page.text)), follow_redirects=False)
     assert answer.status_code == 303
     after = client.get(f"/revisions/{SLUG}").text
-    assert 'class="flash ok"' in after and "Registrert: Malvik kommune: approved on 2025-02-06 (case PS 4/25)" in after
+    assert 'class="flash ok"' in after and "Registrert: Malvik kommune har vedtatt 06.02.2025: godkjent (saksnr. PS 4/25)" in after
     assert treatment(engine, "Malvik kommune") == "approved"
     with session_scope(engine) as s:
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "party.decided")).one().actor == "coordinator"
@@ -376,7 +376,7 @@ def test_a_coordinator_closes_a_hearing_through_the_form(hearing_open):
     answer = client.post(f"/revisions/{SLUG}/record/hearing-close", data={"csrf_token": form_token(page), "stage": "hoering", "reason": "alle har svart"}, follow_redirects=False)
     assert answer.status_code == 303
     after = client.get(f"/revisions/{SLUG}").text
-    assert "Registrert: hearing &#39;hoering&#39; closed: alle har svart" in after, after
+    assert "Registrert: høringen «hoering» er avsluttet (alle har svart)" in after, after
     assert stage_row(engine, "hoering").closed_reason == "alle har svart"
     with session_scope(engine) as s:
         entry = s.exec(select(AuditEntry).where(AuditEntry.action == "hearing.closed")).one()

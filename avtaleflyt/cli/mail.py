@@ -49,11 +49,17 @@ def mail_outbox(
         if status:
             query = query.where(OutboxMessage.status == status)
         rows = session.exec(query).all()
+    from zoneinfo import ZoneInfo
+
     from rich.table import Table
 
-    table = Table("created", "status", "event", "to", "subject", "answer / error / why cancelled")
+    from avtaleflyt.clock import TZ
+    from avtaleflyt.models.wording import local_time
+
+    oslo = ZoneInfo(TZ)  # the secretariat's time, whatever the server's zone: 2025-02-10 00:30 CET
+    table = Table("created (Norway)", "status", "event", "to", "subject", "answer / error / why cancelled")
     for m in rows:
         colour = {"failed": "red", "pending": "yellow", "cancelled": "magenta"}.get(m.status.value, "green")
         why = m.cancelled_reason or m.last_error or m.smtp_response or ""
-        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", f"[{colour}]{m.status.value}[/]", *cells(m.event.value, m.to_address, m.subject, why))
+        table.add_row(f"{local_time(m.created_at, oslo):%Y-%m-%d %H:%M %Z}", f"[{colour}]{m.status.value}[/]", *cells(m.event.value, m.to_address, m.subject, why))
     out.print(table)

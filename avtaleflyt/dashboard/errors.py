@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from avtaleflyt import clock
 from avtaleflyt.models import wording
 from avtaleflyt.models.errors import DomainError, ErrorCode
 
@@ -22,6 +24,7 @@ FIELDS = {
 KINDS = wording.words("stage_kind")  # the one catalogue (models/wording.py)
 STATUSES = wording.words("hearing_status") | wording.words("treatment")
 FORUM_OUTCOMES = wording.words("forum_outcome")
+OSLO = ZoneInfo(clock.TZ)
 MAX_SHOWN = 60  # a value quoted back is cut here: the message travels in a cookie (security.FLASH_MAX)
 
 
@@ -31,8 +34,8 @@ def _q(value: object) -> str:
 
 
 def _day(value: object) -> str:
-    if isinstance(value, dt.datetime):
-        return f"{value:%d.%m.%Y %H:%M}"
+    if isinstance(value, dt.datetime):  # a moment: in Norway's time, with the zone said
+        return wording.moment(value, OSLO, zone=True)
     if isinstance(value, dt.date):
         return f"{value:%d.%m.%Y}"
     return str(value)
@@ -126,12 +129,20 @@ SHORT = {
 }
 
 
-def in_norwegian(err: DomainError) -> str:
-    """`err` in bokmål: "<felt>: <hva som er galt>" when it concerns a field."""
+def in_norwegian(err: DomainError, language: str = "nb") -> str:
+    """`err` in bokmål (or nynorsk, `language="nn"`: errors_nn.py): "<felt>: <hva som er galt>" when it concerns a field.
+
+    A code without a nynorsk wording yet is said in bokmål."""
     code = ErrorCode(err.code)
+    wordings, short, fields = (WORDING, SHORT, FIELDS)
+    if language == "nn":
+        from . import errors_nn
+
+        if code in errors_nn.WORDING:
+            wordings, short, fields = errors_nn.WORDING, errors_nn.SHORT, errors_nn.FIELDS
     try:
-        text = WORDING[code](err.params)
+        text = wordings[code](err.params)
     except (KeyError, TypeError):
-        text = SHORT.get(code) or WORDING[code]({})
-    label = FIELDS.get(err.field or "", err.field)
+        text = short.get(code) or wordings[code]({})
+    label = fields.get(err.field or "", err.field)
     return f"{label}: {text}" if label else text[:1].upper() + text[1:]

@@ -67,10 +67,12 @@ def plan_date(value: PlanDate | str | None) -> str:
     return wording.short_date(d, LANGUAGE) if d.exact else month_label(d.year, d.month)
 
 
-def timestamp(value: dt.datetime) -> str:
-    """``27.11.2024 14:05`` in Oslo's time, whatever the server's zone; a naive time is UTC (as SQLite gives it back)."""
-    local = clock.aware(value).astimezone(ZoneInfo(clock.TZ))
-    return f"{wording.short_date(local.date(), LANGUAGE)} {local:%H:%M}"
+OSLO = ZoneInfo(clock.TZ)
+
+
+def timestamp(value: dt.datetime, language: str = LANGUAGE, *, zone: bool = False) -> str:
+    """``27.11.2024 14:05`` in Oslo's time, whatever the server's zone (``… (norsk tid)`` with `zone`); a naive time is UTC."""
+    return wording.moment(value, OSLO, language, zone=zone)
 
 
 def deadline_what(d: Deadline) -> str:

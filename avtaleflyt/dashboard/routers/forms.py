@@ -21,6 +21,7 @@ from avtaleflyt.tasks.records import Recorded
 from avtaleflyt.tasks.runs import RunOutcome
 
 from .. import security
+from ..confirm import confirmation
 from ..deps import Clock, ClockDep, CoordinatorDep, EngineDep
 from ..errors import in_norwegian
 from ..forms import command_from_form
@@ -38,7 +39,7 @@ def _record(request: Request, engine: Engine, clock: Clock, slug: str, action: s
         if isinstance(command, Refresh):
             security.flash(request, _woken(recorded, outcome), "error" if outcome.error else "ok")
         else:
-            security.flash(request, f"Registrert: {recorded.message}" if recorded.changed else f"Uendret: {recorded.message}")
+            security.flash(request, confirmation(command, recorded.changed))
 
 
 NUDGE_NB = {  # by tasks.runs.Nudge, as the CLI's NUDGE_TEXT
@@ -62,4 +63,5 @@ async def record(request: Request, slug: str, action: str, user: CoordinatorDep,
     form = await request.form()
     security.check_csrf(request, form.get("csrf_token"))
     await run_in_threadpool(_record, request, engine, clock, slug, action, user, form)
-    return RedirectResponse(f"/revisions/{quote(slug)}#registrer", status_code=303)
+    # To the message (the page's top: the recorded state, read afresh), not below it where it is out of sight.
+    return RedirectResponse(f"/revisions/{quote(slug)}#melding", status_code=303)
