@@ -20,6 +20,8 @@ REVISION_DEPLOYMENT = "avtaleflyt"
 DEFAULT_HEARTBEAT_SECONDS = 30
 MIN_HEARTBEAT_SECONDS = 30  # prefect 3.8.8 flow_engine.MINIMUM_HEARTBEAT_INTERVAL
 MISSED_BEATS = 4
+# Written by `avtaleflyt up` into its data folder while its SMTP sink listens (Settings.for_sending).
+SINK_FILE = "smtp-sink.json"
 
 
 def heartbeat_seconds() -> int:
@@ -83,6 +85,23 @@ class Settings(BaseSettings):
         if not create and not path.exists():
             return None
         return _key_file(path, prefix="avtaleflyt:")
+
+    def for_sending(self) -> Settings:
+        """These settings, or, with no SMTP server configured, ones that send to the SMTP sink of the
+        `avtaleflyt up` running on this data folder (it writes `data_dir/smtp-sink.json` while the sink
+        listens): a command run next to `up` delivers the letters it enqueued at once."""
+        if self.smtp_host:
+            return self
+        import json
+        import os
+
+        try:
+            sink = json.loads((self.data_dir / SINK_FILE).resolve().read_text(encoding="utf-8"))
+            os.kill(int(sink["pid"]), 0)  # `up` is gone (killed, so it could not remove the file): no sink
+            host, port = str(sink["host"]), int(sink["port"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return self
+        return self.model_copy(update={"smtp_host": host, "smtp_port": port, "smtp_starttls": False})
 
     @property
     def domain_database_url(self) -> str:

@@ -13,6 +13,19 @@ healthy runs under load (bench/README.md): the trigger service loses events ("da
 locked" while counting them; after four tries the event goes to the dead-letter queue),
 and the whole server stalls for up to a minute (SQLite's busy wait) while a run's first
 heartbeat waits for the answer to its Running state. They are removed when found.
+
+Those automations were also the cause of the `database is locked` errors in the server's
+log of the embedded stack (SQLite): a proactive trigger with `after` states and
+`expect={heartbeat, Running, ...}` writes its bucket (`automation_bucket`, triggers.py
+increment_bucket) for every state change and heartbeat of every revision run, each in a
+DEFERRED transaction that reads, then writes. When another writer commits in between (the
+task-run recorder, the event persister, the API's state writes) SQLite refuses the upgrade
+at once with SQLITE_BUSY, whatever the busy timeout. The data folder of `up` keeps its
+Prefect database across versions, and removing only a list of earlier names missed
+automations never listed there (e.g. "avtaleflyt: check revision runs silent mid-pass"):
+now every automation named `avtaleflyt: …` that this version does not define is removed.
+The one left reacts to `Stalled` alone, which nothing emits unless a run is marked so by
+hand or by an older worker: it writes nothing while runs beat.
 """
 
 from __future__ import annotations
@@ -28,13 +41,7 @@ from avtaleflyt.settings import REVISION_FLOW
 
 STALLED = "Stalled"  # the name of our Crashed state; only these are restarted by the automation
 RESTART_STALLED_RUNS = "avtaleflyt: restart stalled revision runs"
-# Automations of earlier versions, removed when found.
-OBSOLETE = (
-    "avtaleflyt: restart revision runs that stopped mid-pass",
-    "avtaleflyt: restart revision runs a worker claimed but never started",
-    "avtaleflyt: revision runs silent mid-pass are stalled",
-    "avtaleflyt: revision runs claimed but never started are stalled",
-)
+PREFIX = "avtaleflyt: "  # every automation of ours is named so; those this version does not define are removed
 
 _REVISION_RUNS = {"match": {"prefect.resource.id": "prefect.flow-run.*"}, "match_related": {"prefect.resource.role": "flow", "prefect.resource.name": REVISION_FLOW}}
 
@@ -66,12 +73,14 @@ def wanted_automations() -> list[Automation]:
 
 
 def ensure_automations() -> None:
-    """Create the automations, replace one this version defines differently, remove obsolete ones."""
-    for name in OBSOLETE:
-        try:
-            Automation.read(name=name).delete()
-        except ValueError:
-            pass
+    """Create the automations, replace one this version defines differently, remove every other one of ours."""
+    from prefect import get_client
+
+    wanted_names = {wanted.name for wanted in wanted_automations()}
+    with get_client(sync_client=True) as client:
+        for found in client.read_automations():
+            if found.name.startswith(PREFIX) and found.name not in wanted_names:
+                client.delete_automation(found.id)
     for wanted in wanted_automations():
         try:
             existing = Automation.read(name=wanted.name)

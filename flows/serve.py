@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
-from prefect import serve
+from prefect.runner import Runner
 from prefect.schedules import Cron
 
 from avtaleflyt.settings import REVISION_DEPLOYMENT, get_settings, heartbeat_seconds
@@ -50,10 +51,28 @@ def main() -> None:
     # automations' and the watchdog's silence window is derived from (settings.heartbeat_seconds).
     os.environ["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = str(heartbeat_seconds())
     ensure_automations()
-    # Without `limit`, serve() starts every due run at once: 200 revisions started
+    # Without `limit`, the runner starts every due run at once: 200 revisions started
     # together meant 68 flow-run processes on two cores (bench/README.md). Runs over
     # the limit wait their turn; a suspended run holds no slot, so gates cannot starve.
-    serve(*deployments(), limit=get_settings().run_limit)
+    runner = Runner(pause_on_shutdown=True, limit=get_settings().run_limit)
+    for deployment in deployments():
+        runner.add_deployment(deployment)
+    try:
+        asyncio.run(_serve(runner))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    print("worker: stopped; its deployments are paused", flush=True)
+
+
+async def _serve(runner: Runner) -> None:
+    """`serve()`, but SIGTERM (how `up` stops us) ends the runner as Ctrl-C does: its task is
+    cancelled and the runner pauses its deployments on the way out. Prefect 3.8.8's own SIGTERM
+    handler calls the runner's stop() from inside the event loop, where it only makes the
+    coroutine `astop` and drops it ("RuntimeWarning: coroutine 'Runner.astop' was never awaited"),
+    then exits from the signal handler."""
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
+    runner.handle_sigterm = lambda *_: loop.call_soon_threadsafe(task.cancel)  # type: ignore[method-assign,union-attr]
+    await runner.start()
 
 
 if __name__ == "__main__":

@@ -108,9 +108,10 @@ def run_sweep(as_of: dt.date, *, dry_run: bool = False, send: bool = True, engin
         if swept.closed:
             outcome = runs.try_nudge(swept.flow_run_id, swept.seq, wait_seconds=get_settings().resume_wait_seconds)
             report.nudged[swept.slug] = outcome.nudge.value if outcome.nudge else f"not reached: {outcome.error}"
-    if send and get_settings().smtp_host:
+    # No SMTP server here: next to `avtaleflyt up`, its sink (for_sending); the run sends only when it next passes.
+    if send and (sending := get_settings().for_sending()).smtp_host:
         try:
-            report.sent = outbox.send_pending(engine, get_settings())
+            report.sent = outbox.send_pending(engine, sending)
         except Exception as exc:  # noqa: BLE001 - the mail server is down: the outbox keeps everything for the next run
             report.errors.append(f"sending: {exc.__class__.__name__}: {exc}")
     return report

@@ -34,7 +34,8 @@ def reminders_run(
         if report.sent.stopped:
             err.print(f"[yellow]sending stopped:[/] {escape(str(report.sent.stopped))} (the rest waits in the outbox)", highlight=False)
     if report.sent is None and not dry_run and report.enqueued:
-        out.print("[dim]no SMTP server configured here (AVTALEFLYT_SMTP_HOST): the worker sends them[/]")
+        out.print("[dim]not sent: no SMTP server configured here (AVTALEFLYT_SMTP_HOST) and no `avtaleflyt up` running "
+                  "on this data folder; they wait in the outbox for the next sender (a revision's run, the daily sweep)[/]")
     for slug, nudge in report.nudged.items():
         out.print(f"[dim]{escape(f'{slug}: run {nudge}')}[/]", highlight=False)
     for error in report.errors:

@@ -63,6 +63,7 @@ class ManagedProcess:
     env: Mapping[str, str] | None = None
     cwd: Path | None = None
     popen: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    killed: bool = field(default=False, init=False)  # SIGKILLed: by kill(), or by stop() when SIGTERM was not enough
 
     def start(self) -> ManagedProcess:
         if self.is_alive():
@@ -145,6 +146,7 @@ class ManagedProcess:
         """SIGKILL the whole group now (what a crashed machine looks like to Prefect)."""
         if self.popen is None:
             return
+        self.killed = True
         self._signal_group(signal.SIGKILL)
         try:
             self.popen.wait(timeout=10)

@@ -151,6 +151,7 @@ def run_up(
                     sink = start_smtp_sink(data_dir, settings.sink_port)
                     running.callback(_stop, console, sink)
                     smtp_env = sink_env(settings.sink_port)
+                    running.callback(_announce_sink(data_dir, settings.sink_port).unlink, missing_ok=True)
             with console.status("Starting the worker …"):
                 started = clock.utcnow()
                 # Prefect's default poll is 10 s: a resumed run would wait that long for its next pass.
@@ -215,6 +216,24 @@ def run_up(
             ignore_signals()
 
 
+def _announce_sink(data_dir: Path, port: int) -> Path:
+    """Tell commands run beside `up` on this data folder where its SMTP sink listens (Settings.for_sending),
+    so that they deliver what they enqueue at once instead of leaving it to the next run's pass."""
+    import json
+    import os
+
+    from avtaleflyt.settings import SINK_FILE
+
+    path = data_dir / SINK_FILE
+    path.write_text(json.dumps({"host": HOST, "port": port, "pid": os.getpid()}), encoding="utf-8")
+    return path
+
+
 def _stop(console: Console, proc: ManagedProcess) -> None:
     status = proc.stop()
-    console.print(f"{proc.name} stopped (exit status {status}).")
+    # uvicorn (the dashboard, Prefect's server) ends by raising the SIGTERM it shut down on: -15 is clean too.
+    if not proc.killed and status in (0, -signal.SIGTERM):
+        console.print(f"{proc.name} stopped cleanly.")
+    else:
+        how = "killed (it did not end on SIGTERM), " if proc.killed else ""
+        console.print(f"[yellow]{proc.name} stopped: {how}exit status {status}; see {proc.log_path}[/]", highlight=False)
