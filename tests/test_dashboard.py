@@ -340,7 +340,8 @@ def test_revision_page_shows_baseline_against_current_dates_after_a_shift(engine
     text = client.get(f"/revisions/{EXAMPLE_SLUG}").text
     section = text[text.index('id="plan"'):text.index("</section>", text.index('id="plan"'))]
     assert "gjeldende plan er versjon 2" in section
-    assert section.count("+14 dager") == 5  # the ASU meeting and the four dates after it
+    # The ASU meeting and the four dates after it, and the two "Møte i ASU" milestones tied to those meetings.
+    assert section.count("+14 dager") == 7
     assert "ASU-møtet er flyttet" in section and "Kari Nordmann" in section
     assert f"<b>Osen kommune</b> <span class=\"muted\">(utgått {TODAY:%d.%m.%Y})</span>" in text
     osen_api = next(p for p in detail["parties_detail"] if p["name"] == "Osen kommune")
