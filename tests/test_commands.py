@@ -229,7 +229,7 @@ def test_every_error_code_has_a_norwegian_wording():
          "dato: 01.03.2025 er etter i dag (10.02.2025); registrer vedtak når de er fattet"),
         (DomainError("x", code=ErrorCode.no_open_stage, field="stage", kind="hearing", forum=None, pending=["horing"]),
          "trinn: ingen åpne trinn for høring; venter: «horing»"),
-        (DomainError("x", code=ErrorCode.link_spent, reason="expired", on=dt.datetime(2025, 1, 2, 3, 4)), "Lenken utløp 02.01.2025 03:04; be sekretariatet om en ny"),
+        (DomainError("x", code=ErrorCode.link_spent, reason="expired", on=dt.datetime(2025, 1, 2, 3, 4)), "Lenken utløp 02.01.2025 04:04 (norsk tid); be sekretariatet om en ny"),
         (DomainError("x", code=ErrorCode.no_party, field="party", party="x" * 1000, near=[]), "part: ingen part «" + "x" * 59 + "…» i denne revisjonen"),
     ],
 )

@@ -17,11 +17,12 @@ LANGUAGE = "nb"
 def _value(name: str, value: object) -> str:
     if isinstance(value, dt.date):
         return wording.short_date(value, LANGUAGE)
+    text = str(value)
     if name == "outcome":
         for group in ("party_outcome", "forum_outcome"):
-            if str(value) in wording.words(group, LANGUAGE):
-                return wording.label(group, str(value), LANGUAGE)
-    return str(value)
+            if text in wording.words(group, LANGUAGE):
+                return wording.label(group, text, LANGUAGE)
+    return text
 
 
 def _case(c: Command) -> str:

@@ -55,7 +55,8 @@ class Opened:
 
 def _language(party: Party | None) -> str:
     """The party's language: bokmål or nynorsk (bokmål when the link names no party)."""
-    return str(party.language) if party is not None and str(party.language) in wording.LANGUAGES else "nb"
+    language = "nb" if party is None else party.language.value
+    return language if language in wording.LANGUAGES else "nb"
 
 
 def _decided(session: Session, party: Party, language: str) -> Decided | None:
