@@ -49,6 +49,15 @@ class PlanContext:
     forums: frozenset[str]
 
 
+def unknown_documents(place: str, keys: list[str] | None, plan: PlanContext) -> list[PlanProblem]:
+    """A problem for each document a stage names that the plan does not list."""
+    return [
+        PlanProblem(f"{place}.documents[{j}]", f"unknown document {doc!r}; known: {', '.join(sorted(plan.documents))}")
+        for j, doc in enumerate(keys or [])
+        if doc not in plan.documents
+    ]
+
+
 class StageSpecBase(Strict):
     """What every stage of the plan has; each kind adds its own fields (and its `kind` literal)."""
 

@@ -18,8 +18,8 @@ from avtaleflyt.dashboard import create_app
 from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.commands import parse_command
 from avtaleflyt.models.enums import EmailEvent, ForumOutcome, Language
-from avtaleflyt.models.plan import parse_plan
-from avtaleflyt.models.tables import OutboxMessage, Stage
+from avtaleflyt.models.plan import PlanInvalid, parse_plan
+from avtaleflyt.models.tables import OutboxMessage
 from avtaleflyt.tasks import records
 from avtaleflyt.tasks.handlers import handle
 from avtaleflyt.tasks.letters import preview
@@ -52,13 +52,9 @@ def reconcile(engine, today: dt.date = IN_HEARING) -> None:
         reconcile_revision(s, SLUG, today=today)
 
 
-def to_the_hearing(engine, *, forum_documents: list[str] | None = None, plan: str = PLAN) -> None:
+def to_the_hearing(engine, *, plan: str = PLAN) -> None:
     with session_scope(engine) as s:
         store_revision(s, parse_plan(plan), plan, "t")
-        if forum_documents is not None:
-            stage = s.exec(select(Stage).where(Stage.key == "hoeringsforslag")).one()
-            stage.documents = forum_documents
-            s.add(stage)
     reconcile(engine)
     with session_scope(engine) as s:
         records.complete_draft(s, SLUG, stage_key=None, actor="t")
@@ -141,10 +137,21 @@ def _notice_documents(engine) -> str:
 
 
 def test_a_forum_notice_lists_only_its_stage_documents(engine) -> None:
-    to_the_hearing(engine, forum_documents=["retningslinje-9"])
+    forum_stage = "{key: hoeringsforslag, kind: forum_approval, forums: [ASU], meeting: 2024-06-19"
+    assert forum_stage in PLAN
+    to_the_hearing(engine, plan=PLAN.replace(forum_stage, forum_stage + ", documents: [retningslinje-9]"))
     text = _notice_documents(engine)
     assert "Retningslinje om utskrivning" in text
     assert "Overordnet samarbeidsavtale" not in text
+
+
+def test_a_forum_stage_names_only_documents_of_the_plan() -> None:
+    forum_stage = "{key: hoeringsforslag, kind: forum_approval, forums: [ASU], meeting: 2024-06-19"
+    with pytest.raises(PlanInvalid) as refused:
+        parse_plan(PLAN.replace(forum_stage, forum_stage + ", documents: [retningslinje-99]"))
+    assert [(p.place, p.message) for p in refused.value.problems] == [
+        ("stages[1].documents[0]", "unknown document 'retningslinje-99'; known: overordnet, retningslinje-9"),
+    ]
 
 
 def test_a_forum_notice_of_a_stage_without_documents_lists_every_document(engine) -> None:

@@ -19,7 +19,7 @@ from ..enums import DigestKind, ForumOutcome, StageKind, StageStatus
 from ..errors import DomainError, ErrorCode
 from ..command_fields import CaseNo, CommandBase, Day, Reason
 from ..command_fields import Key as KeyText
-from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
+from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase, unknown_documents
 from .base import Gate, Progress, StageFacts, StageRules
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
@@ -37,6 +37,7 @@ class ForumApprovalStage(StageSpecBase):
     forums: list[Key] = Field(min_length=1)
     required: Annotated[Literal["all"] | int, BeforeValidator(_check_required)] = "all"
     meeting: DateField | None = None
+    documents: list[Key] | None = Field(default=None, description="the documents its meeting treats; defaults to every document")
 
     def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
         known = ", ".join(sorted(plan.forums)) or "none declared under forums"
@@ -44,7 +45,7 @@ class ForumApprovalStage(StageSpecBase):
             PlanProblem(f"{place}.forums[{j}]", f"unknown forum {forum!r}; known: {known}")
             for j, forum in enumerate(self.forums)
             if forum not in plan.forums
-        ]
+        ] + unknown_documents(place, self.documents, plan)
         if len(set(self.forums)) != len(self.forums):
             found.append(PlanProblem(f"{place}.forums", "a forum is named twice"))
         if isinstance(self.required, int) and self.required > len(self.forums):
@@ -52,7 +53,10 @@ class ForumApprovalStage(StageSpecBase):
         return found
 
     def columns(self, all_documents: list[str]) -> dict:
-        return {**super().columns(all_documents), "forums": list(self.forums), "required": None if self.required == "all" else self.required}
+        return {
+            **super().columns(all_documents), "forums": list(self.forums), "required": None if self.required == "all" else self.required,
+            "documents": list(self.documents or []),  # none named: its meeting notice lists every document
+        }
 
 
 @dataclass(frozen=True)

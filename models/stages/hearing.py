@@ -16,7 +16,7 @@ from pydantic import Field
 from ..enums import DigestKind, EmailEvent, HearingStatus, StageKind
 from ..command_fields import CommandBase, Day, Note, PartyName, Reason
 from ..command_fields import Key as KeyText
-from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase
+from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase, unknown_documents
 from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, reminder_offset
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
@@ -30,11 +30,7 @@ class HearingStage(StageSpecBase):
     deadline: DateField
 
     def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
-        found = [
-            PlanProblem(f"{place}.documents[{j}]", f"unknown document {doc!r}; known: {', '.join(sorted(plan.documents))}")
-            for j, doc in enumerate(self.documents or [])
-            if doc not in plan.documents
-        ]
+        found = unknown_documents(place, self.documents, plan)
         if self.opens and self.deadline.last_day < self.opens.first_day:
             found.append(PlanProblem(f"{place}.deadline", f"{self.deadline} is before the hearing opens ({self.opens})"))
         return found
