@@ -14,13 +14,15 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlmodel import Session, select
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, select
 
 from avtaleflyt.models.enums import OutboxStatus
 from avtaleflyt.models.tables import OutboxMessage
 
 from .test_migration_kinds_as_text import current_revision
-from .test_migrations import alembic_config, empty_db_url, enum_types, schema_differences  # noqa: F401  (empty_db_url: fixture)
+from .test_migrations import alembic_config, empty_db_url, enum_types  # noqa: F401  (empty_db_url: fixture)
 
 NOW = dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC)
 INSERT_MESSAGE = sa.text(
@@ -29,6 +31,18 @@ INSERT_MESSAGE = sa.text(
     " VALUES (:key, (SELECT id FROM revision), 'hoering', 'hearing_reminder', 'nn', :due, 'Malvik kommune',"
     " 'post@malvik.kommune.no', 'Påminning – «æøå»', 'Hei', '<p>Hei</p>', :status, :attempts, :error, :now)"
 )
+
+
+def outbox_differences(engine: sa.Engine) -> list:
+    """What autogenerate would change about the outbox table at this revision."""
+
+    def only_the_outbox(obj, name, type_, reflected, compare_to) -> bool:
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+        return table == "outboxmessage"
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": only_the_outbox, "compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
 
 
 @pytest.fixture
@@ -85,7 +99,7 @@ def test_0008_adds_cancelled_and_its_reason_and_keeps_every_row_down_and_up(at_0
     assert status_type(engine) == ("varchar(32)" if pg else "VARCHAR(32)")
     assert "outboxstatus" not in enum_types(engine)
     assert contents(engine) == [{**row, "cancelled_reason": None} for row in before]
-    assert schema_differences(engine) == []
+    assert outbox_differences(engine) == []  # the outbox is what 0008 changes (later migrations change other tables)
     with Session(engine) as s:  # the models store and read the new status and its reason
         row = s.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.pending).order_by(OutboxMessage.id)).first()
         row.status, row.cancelled_reason = OutboxStatus.cancelled, "Malvik kommune has answered (responded on 2024-09-01)"
