@@ -236,3 +236,14 @@ def smtp_server() -> Iterator[SmtpServer]:
     """A real aiosmtpd server on 127.0.0.1 (a free port) that records and can be scripted: tests/smtp.py."""
     with SmtpServer() as server:
         yield server
+
+
+@pytest.fixture
+def mail(smtp_server, domain_db_url, monkeypatch):
+    """The settings point the sender at the session's SMTP server (and the test's domain database)."""
+    monkeypatch.setenv("AVTALEFLYT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("AVTALEFLYT_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("AVTALEFLYT_SMTP_STARTTLS", "false")
+    get_settings.cache_clear()
+    yield smtp_server
+    get_settings.cache_clear()

@@ -20,7 +20,7 @@ from avtaleflyt.models.enums import EmailEvent, StageKind
 from avtaleflyt.models.tables import OutboxMessage, Stage
 from sqlmodel import Session, SQLModel, select
 
-from .test_migrations import alembic_config, empty_db_url, enum_types, tables  # noqa: F401  (empty_db_url: fixture)
+from .test_migrations import alembic_config, empty_db_url, enum_types, migrated_to, tables  # noqa: F401  (empty_db_url: fixture)
 
 NOW = dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC)
 # Every value the old types knew, as 0001, 0002 and 0004 made them.
@@ -44,12 +44,8 @@ INSERT_MESSAGE = sa.text(
 
 @pytest.fixture
 def at_0006(empty_db_url: str) -> Iterator[tuple[str, sa.Engine]]:  # noqa: F811  (the imported fixture)
-    command.upgrade(alembic_config(empty_db_url), "0006")
-    engine = sa.create_engine(empty_db_url, poolclass=sa.NullPool)
-    try:
-        yield empty_db_url, engine
-    finally:
-        engine.dispose()
+    with migrated_to(empty_db_url, "0006") as migrated:
+        yield migrated
 
 
 def fill(engine: sa.Engine) -> None:

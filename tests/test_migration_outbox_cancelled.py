@@ -22,7 +22,7 @@ from avtaleflyt.models.enums import OutboxStatus
 from avtaleflyt.models.tables import OutboxMessage
 
 from .test_migration_kinds_as_text import current_revision
-from .test_migrations import alembic_config, empty_db_url, enum_types  # noqa: F401  (empty_db_url: fixture)
+from .test_migrations import alembic_config, empty_db_url, enum_types, migrated_to  # noqa: F401  (empty_db_url: fixture)
 
 NOW = dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC)
 INSERT_MESSAGE = sa.text(
@@ -47,12 +47,8 @@ def outbox_differences(engine: sa.Engine) -> list:
 
 @pytest.fixture
 def at_0007(empty_db_url: str) -> Iterator[tuple[str, sa.Engine]]:  # noqa: F811  (the imported fixture)
-    command.upgrade(alembic_config(empty_db_url), "0007")
-    engine = sa.create_engine(empty_db_url, poolclass=sa.NullPool)
-    try:
-        yield empty_db_url, engine
-    finally:
-        engine.dispose()
+    with migrated_to(empty_db_url, "0007") as migrated:
+        yield migrated
 
 
 def fill(engine: sa.Engine) -> None:

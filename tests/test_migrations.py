@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -41,6 +42,17 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     url = server.create_database(name)  # from template1: nothing in it
     yield url
     server.drop_database(name)
+
+
+@contextmanager
+def migrated_to(url: str, revision: str) -> Iterator[tuple[str, sa.Engine]]:
+    """The empty database at `url` migrated to `revision`, and an engine on it."""
+    command.upgrade(alembic_config(url), revision)
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        yield url, engine
+    finally:
+        engine.dispose()
 
 
 def alembic_config(url: str) -> Config:

@@ -32,16 +32,6 @@ D = dt.date
 MALVIK = "Malvik kommune"
 
 
-@pytest.fixture
-def mail(smtp_server, domain_db_url, monkeypatch):
-    monkeypatch.setenv("AVTALEFLYT_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("AVTALEFLYT_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("AVTALEFLYT_SMTP_STARTTLS", "false")
-    get_settings.cache_clear()
-    yield smtp_server
-    get_settings.cache_clear()
-
-
 def send() -> outbox.SendReport:
     return outbox.send_pending(get_engine(), get_settings())
 

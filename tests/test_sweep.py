@@ -9,7 +9,6 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -18,7 +17,6 @@ from avtaleflyt.db import session_scope
 from avtaleflyt.models.enums import ForumOutcome, OutboxStatus, PartyOutcome
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.models.tables import OutboxMessage, Party
-from avtaleflyt.settings import get_settings
 from avtaleflyt.tasks import records
 from avtaleflyt.tasks.outbox import message_id
 from avtaleflyt.tasks.reconcile import reconcile_revision
@@ -29,16 +27,6 @@ SLUG = "revidering-av-samarbeidsavtalen-2024"
 START, END = dt.date(2024, 6, 10), dt.date(2025, 3, 15)
 runner = CliRunner()
 D = dt.date
-
-
-@pytest.fixture
-def mail(smtp_server, domain_db_url, monkeypatch):
-    monkeypatch.setenv("AVTALEFLYT_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("AVTALEFLYT_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("AVTALEFLYT_SMTP_STARTTLS", "false")
-    get_settings.cache_clear()
-    yield smtp_server
-    get_settings.cache_clear()
 
 
 def record(fn, day, **kwargs):
