@@ -47,6 +47,11 @@ class ErrorCode(StrEnum):
     weak_password = "weak_password"
     user_exists = "user_exists"
     no_user = "no_user"
+    # uploads (models/uploads.py)
+    file_too_large = "file_too_large"
+    bad_file_name = "bad_file_name"
+    bad_url = "bad_url"
+    unreadable_file = "unreadable_file"
 
 
 class DomainError(ValueError):

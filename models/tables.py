@@ -10,7 +10,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, UniqueConstraint
+from sqlalchemy import JSON, Column, Enum, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .enums import (
@@ -58,6 +58,16 @@ class Document(SQLModel, table=True):
     key: str
     title: str
     version: int = 1
+
+
+class StoredFile(SQLModel, table=True):
+    """An uploaded file's bytes, once per content (tasks/files.py); what refers to it keeps its name."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(unique=True, index=True, max_length=64)
+    size: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class Party(SQLModel, table=True):

@@ -113,7 +113,21 @@ WORDING: dict[ErrorCode, Callable[[dict], str]] = {
     ErrorCode.weak_password: lambda p: f"minst {p['minimum']} tegn",
     ErrorCode.user_exists: lambda p: f"{_q(p['username'])} finnes allerede",
     ErrorCode.no_user: lambda p: f"ingen bruker {_q(p['username'])}",
+    ErrorCode.file_too_large: lambda p: f"filen er for stor ({_mb(p['size'])}; høyst {_mb(p['maximum'])}); ingenting ble lagret",
+    ErrorCode.bad_file_name: lambda p: f"filnavnet {_q(p['name'])} kan ikke brukes ({_NAME_PROBLEMS.get(p.get('problem'), 'ugyldig')})",
+    ErrorCode.bad_url: lambda p: f"{_q(p['url'])} er ikke en nettadresse (http:// eller https://)",
+    ErrorCode.unreadable_file: lambda p: f"filen {_q(p['name'])} kan ikke leses",
 }
+
+def _mb(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB".replace(".", ",") if size >= 104_858 else f"{size} byte"
+
+
+_NAME_PROBLEMS = {
+    "empty": "tomt", "nul": "inneholder en NUL-byte", "control": "inneholder kontrolltegn", "path": "inneholder / eller \\",
+    "dots": "er . eller ..", "hidden": "begynner med punktum", "too_long": "for langt",
+}
+
 
 # What each code says when its params are missing.
 SHORT = {
@@ -126,6 +140,8 @@ SHORT = {
     ErrorCode.party_left: "parten har gått ut av revisjonen", ErrorCode.already_answered: "et annet svar er allerede registrert",
     ErrorCode.plan_unchanged: "ingenting å flytte", ErrorCode.link_spent: "lenken kan ikke brukes lenger",
     ErrorCode.weak_password: "for kort passord", ErrorCode.user_exists: "brukeren finnes allerede", ErrorCode.no_user: "ingen slik bruker",
+    ErrorCode.file_too_large: "filen er for stor; ingenting ble lagret", ErrorCode.bad_file_name: "filnavnet kan ikke brukes",
+    ErrorCode.bad_url: "ikke en nettadresse", ErrorCode.unreadable_file: "filen kan ikke leses",
 }
 
 

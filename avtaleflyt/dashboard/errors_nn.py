@@ -9,7 +9,7 @@ from collections.abc import Callable
 from avtaleflyt.models import wording
 from avtaleflyt.models.errors import ErrorCode
 
-from .errors import _day, _forum, _list, _q
+from .errors import _day, _forum, _list, _mb, _q
 
 FIELDS = {
     "action": "handling", "revision": "revisjon", "stage": "steg", "forum": "utval", "party": "part", "outcome": "utfall",
@@ -66,6 +66,10 @@ WORDING: dict[ErrorCode, Callable[[dict], str]] = {
         "expired": f"lenka gjekk ut {_day(p.get('on'))}; be sekretariatet om ei ny",
         "left": "parten har gått ut av revisjonen; lenka verkar ikkje lenger",
     }[p["reason"]],
+    ErrorCode.file_too_large: lambda p: f"fila er for stor ({_mb(p['size'])}; høgst {_mb(p['maximum'])}); ingenting vart lagra",
+    ErrorCode.bad_file_name: lambda p: f"filnamnet {_q(p['name'])} kan ikkje brukast",
+    ErrorCode.bad_url: lambda p: f"{_q(p['url'])} er ikkje ei nettadresse (http:// eller https://)",
+    ErrorCode.unreadable_file: lambda p: f"fila {_q(p['name'])} kan ikkje lesast",
 }
 
 SHORT = {
@@ -75,4 +79,5 @@ SHORT = {
     ErrorCode.no_party: "ingen slik part", ErrorCode.party_not_owing: "parten har ikkje noko å svare på her",
     ErrorCode.party_left: "parten har gått ut av revisjonen", ErrorCode.already_answered: "eit anna svar er alt registrert",
     ErrorCode.link_spent: "lenka kan ikkje brukast lenger",
+    ErrorCode.file_too_large: "fila er for stor; ingenting vart lagra", ErrorCode.bad_file_name: "filnamnet kan ikkje brukast",
 }
