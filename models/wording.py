@@ -108,7 +108,7 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "overdue_notice": ("varsel om forsinkelse", "varsel om forseinking"),
         "decision_receipt": ("kvittering for vedtak", "kvittering for vedtak"),
         "stage_completed": ("trinn fullført", "trinn fullført"),
-        "revision_completed": ("revisjon fullført", "revisjon fullført"),
+        "revision_completed": ("revidering fullført", "revidering fullført"),
         "weekly_digest": ("ukesammendrag", "vekesamandrag"),
         "deadline_moved": ("ny frist", "ny frist"),
     },

@@ -224,13 +224,13 @@ def test_every_error_code_has_a_norwegian_wording():
         (DomainError("x", code=ErrorCode.required, field="party"), "part: må fylles ut"),
         (DomainError("x", code=ErrorCode.too_long, field="case_no", length=65, maximum=64), "saksnr.: for lang (65 tegn; høyst 64)"),
         (DomainError("x", code=ErrorCode.no_party, field="party", party="Malvk", near=["Malvik kommune"]),
-         "part: ingen part «Malvk» i denne revisjonen; mente du «Malvik kommune»?"),
+         "part: ingen part «Malvk» i denne revideringen; mente du «Malvik kommune»?"),
         (DomainError("x", code=ErrorCode.future_date, field="date", day=dt.date(2025, 3, 1), today=dt.date(2025, 2, 10)),
          "dato: 01.03.2025 er etter i dag (10.02.2025); registrer vedtak når de er fattet"),
         (DomainError("x", code=ErrorCode.no_open_stage, field="stage", kind="hearing", forum=None, pending=["horing"]),
          "trinn: ingen åpne trinn for høring; venter: «horing»"),
         (DomainError("x", code=ErrorCode.link_spent, reason="expired", on=dt.datetime(2025, 1, 2, 3, 4)), "Lenken utløp 02.01.2025 04:04 (norsk tid); be sekretariatet om en ny"),
-        (DomainError("x", code=ErrorCode.no_party, field="party", party="x" * 1000, near=[]), "part: ingen part «" + "x" * 59 + "…» i denne revisjonen"),
+        (DomainError("x", code=ErrorCode.no_party, field="party", party="x" * 1000, near=[]), "part: ingen part «" + "x" * 59 + "…» i denne revideringen"),
     ],
 )
 def test_the_dashboard_words_an_error_from_its_code_and_params(error, wording):

@@ -206,13 +206,13 @@ def test_unknown_slug_is_404(client):
     page = client.get("/revisions/finnes-ikke")
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
-    assert "Fant ingen revisjon" in page.text
+    assert "Fant ingen revidering" in page.text
     api = client.get("/api/revisions/finnes-ikke")
     assert api.status_code == 404
-    assert api.json() == {"detail": "Fant ingen revisjon 'finnes-ikke'"}
+    assert api.json() == {"detail": "Fant ingen revidering 'finnes-ikke'"}
     assert client.get("/ingenting-her").status_code == 404
     export = client.get("/revisions/finnes-ikke/plan.csv")  # worded from the error's code, not its English text
-    assert export.status_code == 404 and "revisjon: ingen revisjon «finnes-ikke»" in export.text and "no revision" not in export.text
+    assert export.status_code == 404 and "revidering: ingen revidering «finnes-ikke»" in export.text and "no revision" not in export.text
 
 
 def test_json_has_the_same_data_as_the_pages(client):

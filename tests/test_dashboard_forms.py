@@ -421,6 +421,6 @@ def test_a_coordinator_wakes_the_run_and_nothing_is_recorded(app, engine):
     with session_scope(engine) as s:
         seq = s.exec(select(Revision.seq)).one()
     client.post(f"/revisions/{SLUG}/record/refresh", data={"csrf_token": form_token(page)}, follow_redirects=False)
-    assert "Revisjonen har ingen kjøring ennå" in client.get(f"/revisions/{SLUG}").text
+    assert "Revideringen har ingen kjøring ennå" in client.get(f"/revisions/{SLUG}").text
     with session_scope(engine) as s:
         assert s.exec(select(Revision.seq)).one() == seq

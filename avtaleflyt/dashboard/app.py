@@ -56,8 +56,8 @@ def create_app(
 
     app = FastAPI(
         title="avtaleflyt",
-        summary="Hvor hver revisjon av samarbeidsavtalen står",
-        description="Oversikt over revisjoner: trinn, parter, tidslinje, frister og e-postlogg. JSON under /api/.",
+        summary="Hvor hver revidering av samarbeidsavtalen står",
+        description="Oversikt over revideringer: trinn, parter, tidslinje, frister og e-postlogg. JSON under /api/.",
         version="0.1.0",
         # routers/api.py serves /docs and /openapi.json itself, to logged-in users only.
         docs_url=None, redoc_url=None, openapi_url=None,

@@ -17,7 +17,7 @@ from avtaleflyt.models import wording
 from avtaleflyt.models.errors import DomainError, ErrorCode
 
 FIELDS = {
-    "action": "handling", "revision": "revisjon", "stage": "trinn", "forum": "utvalg", "party": "part", "outcome": "utfall",
+    "action": "handling", "revision": "revidering", "stage": "trinn", "forum": "utvalg", "party": "part", "outcome": "utfall",
     "date": "dato", "meeting": "møtedato", "case_no": "saksnr.", "note": "merknad", "reason": "begrunnelse",
     "self_reported": "egenrapportert", "username": "brukernavn", "password": "passord",
 }
@@ -83,9 +83,9 @@ WORDING: dict[ErrorCode, Callable[[dict], str]] = {
     ErrorCode.invalid_value: _invalid,
     ErrorCode.too_long: lambda p: f"for lang ({p['length']} tegn; høyst {p['maximum']})",
     ErrorCode.future_date: lambda p: f"{_day(p['day'])} er etter i dag ({_day(p['today'])}); registrer vedtak når de er fattet",
-    ErrorCode.no_revision: lambda p: f"ingen revisjon {_q(p['slug'])}",
-    ErrorCode.revision_exists: lambda p: f"revisjonen {_q(p['slug'])} finnes allerede",
-    ErrorCode.revision_completed: lambda p: f"revisjonen {_q(p['slug'])} er fullført; planen kan ikke lenger endres",
+    ErrorCode.no_revision: lambda p: f"ingen revidering {_q(p['slug'])}",
+    ErrorCode.revision_exists: lambda p: f"revideringen {_q(p['slug'])} finnes allerede",
+    ErrorCode.revision_completed: lambda p: f"revideringen {_q(p['slug'])} er fullført; planen kan ikke lenger endres",
     ErrorCode.no_stage: lambda p: f"ingen trinn {_q(p['stage'])}; trinnene er {_list(p['stages'])}",
     ErrorCode.wrong_stage_kind: lambda p: f"{_q(p['stage'])} er et trinn for {KINDS.get(p['kind'], p['kind'])}, ikke {KINDS.get(p['wanted'], p['wanted'])}",
     ErrorCode.no_open_stage: lambda p: f"ingen åpne trinn for {KINDS.get(p['kind'], p['kind'])}{_forum(p)}"
@@ -94,20 +94,20 @@ WORDING: dict[ErrorCode, Callable[[dict], str]] = {
     ErrorCode.stage_not_started: lambda p: f"trinnet {_q(p['stage'])} har ikke startet ennå{_stage_was(p)}",
     ErrorCode.stage_done: lambda p: f"trinnet {_q(p['stage'])} er allerede ferdig",
     ErrorCode.forum_not_in_stage: lambda p: f"{_q(p['forum'])} behandler ikke trinnet {_q(p['stage'])}; utvalgene er {_list(p['forums'])}",
-    ErrorCode.no_party: lambda p: f"ingen part {_q(p['party'])} i denne revisjonen" + (f"; mente du {_list(p['near'])}?" if p.get("near") else ""),
+    ErrorCode.no_party: lambda p: f"ingen part {_q(p['party'])} i denne revideringen" + (f"; mente du {_list(p['near'])}?" if p.get("near") else ""),
     ErrorCode.party_not_owing: lambda p: f"{_q(p['party'])} har ingen {KINDS.get(p['kind'], p['kind'])} i trinnet {_q(p['stage'])}",
-    ErrorCode.party_left: lambda p: f"{_q(p['party'])} gikk ut av revisjonen {_day(p['left_on'])} og kan ikke registreres",
+    ErrorCode.party_left: lambda p: f"{_q(p['party'])} gikk ut av revideringen {_day(p['left_on'])} og kan ikke registreres",
     ErrorCode.already_answered: _already,
     ErrorCode.plan_unchanged: lambda p: f"filen er planen som gjelder (v{p['version']}); ingenting å flytte",
     ErrorCode.shift_refused: lambda p: "planen kan ikke flyttes slik",
     ErrorCode.prefect_unreachable: lambda p: "Prefect svarer ikke; ingenting ble lagret",
-    ErrorCode.run_not_created: lambda p: "planen er lagret, men revisjonens kjøring kunne ikke opprettes",
+    ErrorCode.run_not_created: lambda p: "planen er lagret, men revideringens kjøring kunne ikke opprettes",
     ErrorCode.link_invalid: lambda p: "lenken er ikke gyldig (den er endret eller ufullstendig)" if p.get("reason") == "forged" else "lenken er ukjent her",
     ErrorCode.link_spent: lambda p: {
         "used": f"lenken ble brukt {_day(p.get('on'))}; be sekretariatet om en ny",
         "withdrawn": f"lenken ble trukket tilbake {_day(p.get('on'))}; be sekretariatet om en ny om du trenger det",
         "expired": f"lenken utløp {_day(p.get('on'))}; be sekretariatet om en ny",
-        "left": "parten har gått ut av revisjonen; lenken virker ikke lenger",
+        "left": "parten har gått ut av revideringen; lenken virker ikke lenger",
     }[p["reason"]],
     ErrorCode.bad_username: lambda p: "ett ord, uten mellomrom",
     ErrorCode.weak_password: lambda p: f"minst {p['minimum']} tegn",
@@ -131,13 +131,13 @@ _NAME_PROBLEMS = {
 
 # What each code says when its params are missing.
 SHORT = {
-    ErrorCode.too_long: "for lang", ErrorCode.future_date: "datoen er etter i dag", ErrorCode.no_revision: "ingen slik revisjon",
-    ErrorCode.revision_exists: "revisjonen finnes allerede", ErrorCode.revision_completed: "revisjonen er fullført",
+    ErrorCode.too_long: "for lang", ErrorCode.future_date: "datoen er etter i dag", ErrorCode.no_revision: "ingen slik revidering",
+    ErrorCode.revision_exists: "revideringen finnes allerede", ErrorCode.revision_completed: "revideringen er fullført",
     ErrorCode.no_stage: "intet slikt trinn", ErrorCode.wrong_stage_kind: "trinnet er av feil slag", ErrorCode.no_open_stage: "ingen åpne trinn",
     ErrorCode.several_open_stages: "flere åpne trinn; velg ett", ErrorCode.stage_not_started: "trinnet har ikke startet ennå",
     ErrorCode.stage_done: "trinnet er allerede ferdig", ErrorCode.forum_not_in_stage: "utvalget behandler ikke dette trinnet",
     ErrorCode.no_party: "ingen slik part", ErrorCode.party_not_owing: "parten har ikke noe å svare på her",
-    ErrorCode.party_left: "parten har gått ut av revisjonen", ErrorCode.already_answered: "et annet svar er allerede registrert",
+    ErrorCode.party_left: "parten har gått ut av revideringen", ErrorCode.already_answered: "et annet svar er allerede registrert",
     ErrorCode.plan_unchanged: "ingenting å flytte", ErrorCode.link_spent: "lenken kan ikke brukes lenger",
     ErrorCode.weak_password: "for kort passord", ErrorCode.user_exists: "brukeren finnes allerede", ErrorCode.no_user: "ingen slik bruker",
     ErrorCode.file_too_large: "filen er for stor; ingenting ble lagret", ErrorCode.bad_file_name: "filnavnet kan ikke brukes",

@@ -12,7 +12,7 @@ from avtaleflyt.models.errors import ErrorCode
 from .errors import _day, _forum, _list, _mb, _q
 
 FIELDS = {
-    "action": "handling", "revision": "revisjon", "stage": "steg", "forum": "utval", "party": "part", "outcome": "utfall",
+    "action": "handling", "revision": "revidering", "stage": "steg", "forum": "utval", "party": "part", "outcome": "utfall",
     "date": "dato", "meeting": "møtedato", "case_no": "saksnr.", "note": "merknad", "reason": "grunngjeving",
     "self_reported": "eigenrapportert", "username": "brukarnamn", "password": "passord",
 }
@@ -49,14 +49,14 @@ WORDING: dict[ErrorCode, Callable[[dict], str]] = {
     ErrorCode.invalid_value: _invalid,
     ErrorCode.too_long: lambda p: f"for lang ({p['length']} teikn; høgst {p['maximum']})",
     ErrorCode.future_date: lambda p: f"{_day(p['day'])} er etter i dag ({_day(p['today'])}); registrer vedtak når dei er gjorde",
-    ErrorCode.no_revision: lambda p: f"ingen revisjon {_q(p['slug'])}",
-    ErrorCode.revision_completed: lambda p: f"revisjonen {_q(p['slug'])} er fullført",
+    ErrorCode.no_revision: lambda p: f"inga revidering {_q(p['slug'])}",
+    ErrorCode.revision_completed: lambda p: f"revideringa {_q(p['slug'])} er fullført",
     ErrorCode.no_open_stage: lambda p: f"ingen opne steg for {_kind(p)}{_forum(p)}",
     ErrorCode.stage_not_started: lambda p: f"steget {_q(p['stage'])} har ikkje starta enno",
     ErrorCode.stage_done: lambda p: f"steget {_q(p['stage'])} er alt ferdig",
-    ErrorCode.no_party: lambda p: f"ingen part {_q(p['party'])} i denne revisjonen",
+    ErrorCode.no_party: lambda p: f"ingen part {_q(p['party'])} i denne revideringa",
     ErrorCode.party_not_owing: lambda p: f"{_q(p['party'])} har ingen {_kind(p)} i steget {_q(p['stage'])}",
-    ErrorCode.party_left: lambda p: f"{_q(p['party'])} gjekk ut av revisjonen {_day(p['left_on'])} og kan ikkje registrerast",
+    ErrorCode.party_left: lambda p: f"{_q(p['party'])} gjekk ut av revideringa {_day(p['left_on'])} og kan ikkje registrerast",
     ErrorCode.already_answered: _already,
     ErrorCode.prefect_unreachable: lambda p: "Prefect svarar ikkje; ingenting vart lagra",
     ErrorCode.link_invalid: lambda p: "lenka er ikkje gyldig (ho er endra eller ufullstendig)" if p.get("reason") == "forged" else "lenka er ukjend her",
@@ -64,7 +64,7 @@ WORDING: dict[ErrorCode, Callable[[dict], str]] = {
         "used": f"lenka vart brukt {_day(p.get('on'))}; be sekretariatet om ei ny",
         "withdrawn": f"lenka vart trekt tilbake {_day(p.get('on'))}; be sekretariatet om ei ny om de treng det",
         "expired": f"lenka gjekk ut {_day(p.get('on'))}; be sekretariatet om ei ny",
-        "left": "parten har gått ut av revisjonen; lenka verkar ikkje lenger",
+        "left": "parten har gått ut av revideringa; lenka verkar ikkje lenger",
     }[p["reason"]],
     ErrorCode.file_too_large: lambda p: f"fila er for stor ({_mb(p['size'])}; høgst {_mb(p['maximum'])}); ingenting vart lagra",
     ErrorCode.bad_file_name: lambda p: f"filnamnet {_q(p['name'])} kan ikkje brukast",
@@ -73,11 +73,11 @@ WORDING: dict[ErrorCode, Callable[[dict], str]] = {
 }
 
 SHORT = {
-    ErrorCode.too_long: "for lang", ErrorCode.future_date: "datoen er etter i dag", ErrorCode.no_revision: "ingen slik revisjon",
-    ErrorCode.revision_completed: "revisjonen er fullført", ErrorCode.no_open_stage: "ingen opne steg",
+    ErrorCode.too_long: "for lang", ErrorCode.future_date: "datoen er etter i dag", ErrorCode.no_revision: "inga slik revidering",
+    ErrorCode.revision_completed: "revideringa er fullført", ErrorCode.no_open_stage: "ingen opne steg",
     ErrorCode.stage_not_started: "steget har ikkje starta enno", ErrorCode.stage_done: "steget er alt ferdig",
     ErrorCode.no_party: "ingen slik part", ErrorCode.party_not_owing: "parten har ikkje noko å svare på her",
-    ErrorCode.party_left: "parten har gått ut av revisjonen", ErrorCode.already_answered: "eit anna svar er alt registrert",
+    ErrorCode.party_left: "parten har gått ut av revideringa", ErrorCode.already_answered: "eit anna svar er alt registrert",
     ErrorCode.link_spent: "lenka kan ikkje brukast lenger",
     ErrorCode.file_too_large: "fila er for stor; ingenting vart lagra", ErrorCode.bad_file_name: "filnamnet kan ikkje brukast",
 }

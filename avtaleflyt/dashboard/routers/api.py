@@ -17,14 +17,14 @@ from .revisions import load_detail, load_page
 router = APIRouter(tags=["api"], dependencies=[Depends(require_user)])
 
 
-@router.get("/api/revisions", response_model=views.RevisionPage, summary="Alle revisjoner, 20 per side")
+@router.get("/api/revisions", response_model=views.RevisionPage, summary="Alle revideringer, 20 per side")
 def api_revisions(session: SessionDep, clock: ClockDep, page: int = Query(1, ge=1, description="sidenummer, fra 1")) -> views.RevisionPage:
     return load_page(session, clock, page)
 
 
 @router.get(
-    "/api/revisions/{slug}", response_model=views.RevisionDetail, summary="Én revisjon: trinn, parter, tidslinje, frister, e-post",
-    responses={404: {"description": "ukjent revisjon"}, 401: {"description": "ikke innlogget"}},
+    "/api/revisions/{slug}", response_model=views.RevisionDetail, summary="Én revidering: trinn, parter, tidslinje, frister, e-post",
+    responses={404: {"description": "ukjent revidering"}, 401: {"description": "ikke innlogget"}},
 )
 def api_revision(slug: str, session: SessionDep, clock: ClockDep, prefect_ui: PrefectUiDep) -> views.RevisionDetail:
     return load_detail(session, clock, prefect_ui, slug)

@@ -49,7 +49,7 @@ def _calendar(text: str) -> Response:
 
 
 def _refuse_feed() -> HTTPException:
-    return HTTPException(403, "Kalenderlenken mangler en gyldig nøkkel. Kopier abonnementslenken fra revisjonssiden på nytt.")
+    return HTTPException(403, "Kalenderlenken mangler en gyldig nøkkel. Kopier abonnementslenken fra revideringssiden på nytt.")
 
 
 @router.get("/revisions/{slug}/fremdriftsplan", response_class=HTMLResponse, dependencies=reader)
@@ -75,7 +75,7 @@ def calendars(request: Request, slug: str, session: SessionDep, settings: Settin
     """Every feed of the revision with its subscribe link: its own page, so the revision page makes no extra query."""
     revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
     if revision is None:
-        raise HTTPException(404, f"Fant ingen revisjon {slug!r}")
+        raise HTTPException(404, f"Fant ingen revidering {slug!r}")
     parties = session.exec(select(Party).where(Party.revision_id == revision.id, col(Party.active).is_(True)).order_by(Party.name)).all()
     return render(
         request, "calendars.html", revision=revision, calendar_feed=feed_link(settings, slug),

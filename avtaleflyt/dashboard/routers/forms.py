@@ -51,7 +51,7 @@ NUDGE_NB = {  # by tasks.runs.Nudge, as the CLI's NUDGE_TEXT
 
 def _woken(recorded: Recorded, outcome: RunOutcome) -> str:
     if recorded.flow_run_id is None:
-        return "Revisjonen har ingen kjøring ennå"
+        return "Revideringen har ingen kjøring ennå"
     if outcome.error:
         return f"Kjøringen ble ikke nådd: {outcome.error}"
     text = NUDGE_NB.get(str(outcome.nudge), "kjøringen er vekket")

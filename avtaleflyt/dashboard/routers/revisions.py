@@ -24,7 +24,7 @@ def load_detail(session: Session, clock: Clock, prefect_ui: str, slug: str) -> v
     try:
         return views.revision_detail(session, slug, today=clock.today(), prefect_ui_url=prefect_ui)
     except DomainError:
-        raise HTTPException(404, f"Fant ingen revisjon {slug!r}") from None
+        raise HTTPException(404, f"Fant ingen revidering {slug!r}") from None
 
 
 @router.get("/", response_class=HTMLResponse)
