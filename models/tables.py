@@ -57,7 +57,26 @@ class Document(SQLModel, table=True):
     revision_id: int = Field(foreign_key="revision.id", index=True)
     key: str
     title: str
-    version: int = 1
+    version: int = Field(default=1, description="the latest version's number (DocumentVersion); 1 before any is added")
+
+
+class DocumentVersion(SQLModel, table=True):
+    """One version of a document: a stored file or a web address, with its label and date."""
+
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    number: int
+    label: str
+    date: dt.date = Field(description="the version's own date (as the secretariat dates it)")
+    file_id: int | None = Field(default=None, foreign_key="storedfile.id")
+    file_name: str | None = None
+    url: str | None = None
+    sha256: str | None = Field(default=None, max_length=64, description="of the file; None for a web address")
+    size: int | None = None
+    significant: bool | None = Field(default=None, description="after its hearing closed: a change that needs a new hearing round?")
+    added_by: str
+    added_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class StoredFile(SQLModel, table=True):
@@ -128,6 +147,9 @@ class ForumDecision(SQLModel, table=True):
     decided_on: dt.date
     case_no: str | None = None
     recorded_at: dt.datetime = Field(default_factory=utcnow)
+    approved_versions: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True), description="the document versions it decided on: [{key, number}]"
+    )
 
 
 class PartyObligation(SQLModel, table=True):
@@ -148,6 +170,9 @@ class PartyObligation(SQLModel, table=True):
     case_no: str | None = None
     note: str | None = None
     self_reported: bool = False
+    approved_versions: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True), description="a party decision: the document versions it decided on"
+    )
 
 
 class Milestone(SQLModel, table=True):

@@ -18,6 +18,7 @@ from avtaleflyt.models.stages.forum_approval import ForumDecision as DecideForum
 from avtaleflyt.models.stages.forum_approval import ForumDecisionWithdraw
 from avtaleflyt.models.tables import Forum, ForumDecision, OutboxMessage, Party, Revision, Stage
 
+from .. import documents
 from .. import letter_parts as parts
 from ..recorder import Recorder, lock_revision
 from .base import Recorded, StageEffects, done, stages_of
@@ -141,7 +142,8 @@ def record_forum_decision(
         rec.log("forum.corrected", subject, before, to, f"round {round_}: {reason}")
         message = f"corrected: {message} (was {before})"
     else:
-        session.add(ForumDecision(stage_id=stage.id, forum_key=forum, round=round_, outcome=outcome, decided_on=on, case_no=case_no))
+        approved = documents.approved_now(session, revision, stage.documents)  # the versions on the table (none named: every document)
+        session.add(ForumDecision(stage_id=stage.id, forum_key=forum, round=round_, outcome=outcome, decided_on=on, case_no=case_no, approved_versions=approved))
         rec.log("forum.decided", subject, before, to, f"round {round_}" + (f": {reason}" if reason else ""))
     if round_ != stage.round:
         session.flush()

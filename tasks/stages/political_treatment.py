@@ -21,6 +21,7 @@ from avtaleflyt.models.stages.political_treatment import PartyDecision, PartyDec
 from avtaleflyt.models.stages.forum_approval import forum_tally
 from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
 
+from .. import documents
 from .. import letter_parts as parts
 from .. import links, outbox
 from ..recorder import Recorder, lock_revision
@@ -165,6 +166,7 @@ def record_party_decision(
     corrected = political_treatment.recorded_decision(row)
     before = corrected or row.status
     row.status, row.answered_on, row.case_no, row.self_reported = political_treatment.treatment_status_for(outcome), on, case_no, self_reported
+    row.approved_versions = documents.approved_now(session, revision)  # a party decides on every document
     if row.meeting_date is None:
         row.meeting_date = on
     session.add(row)
@@ -187,7 +189,7 @@ def withdraw_party_decision(session: Session, slug: str, *, party: str, reason: 
             code=ErrorCode.refused, field="party", why="nothing_to_withdraw", party=who.name, stage=stage.key,
         )
     row.status = TreatmentStatus.scheduled if row.meeting_date else TreatmentStatus.sent
-    row.answered_on, row.case_no, row.self_reported = None, None, False
+    row.answered_on, row.case_no, row.self_reported, row.approved_versions = None, None, False, None
     session.add(row)
     rec.log("party.withdrawn", f"stage:{stage.key}/party:{who.name}", before, "withdrawn", reason)
     return done(rec, f"{who.name}'s decision withdrawn (was {before}); now {row.status.value}")
