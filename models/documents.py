@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .enums import StageKind, StageStatus
+from .enums import StageStatus
 from .errors import DomainError, ErrorCode
 from .limits import LINE_BREAKS, MAX_NAME
+from .stages import hearing
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed for the rules
     from .tables import Document, DocumentVersion, Stage
@@ -60,7 +61,7 @@ def next_number(versions: Iterable[DocumentVersion]) -> int:
 
 def hearings_of(document_key: str, stages: Sequence[Stage]) -> list[Stage]:
     """The hearing stages that treat the document (a hearing names its documents; none named: all)."""
-    return [s for s in stages if s.kind == StageKind.hearing and document_key in (s.documents or [])]
+    return [s for s in stages if s.kind == hearing.RULES.kind and document_key in (s.documents or [])]
 
 
 def hearing_closed(stage: Stage) -> bool:

@@ -26,6 +26,7 @@ EXAMPLES = {
     "draft_complete": {"stage": "utkast", "note": "ferdig"},
     "hearing_response": {"party": "Malvik kommune", "date": "2024-09-05", "stage": "horing", "note": "innspill"},
     "hearing_close": {"stage": "horing", "reason": "alle har svart"},
+    "hearing_reopen": {"stage": "horing", "deadline": "2025-03-14", "reason": "ny paragraf 5"},
     "forum_decision": {"forum": "ASU", "outcome": "approved", "date": "19.06.2024", "case_no": "12/24", "stage": "asu"},
     "party_schedule": {"party": "Malvik kommune", "meeting": "2025-03-01"},
     "party_decision": {"party": "Malvik kommune", "outcome": "rejected", "date": "2025-02-01", "case_no": "PS 4/25"},

@@ -31,7 +31,7 @@ ReasonOpt = Annotated[str | None, typer.Option("--reason", help="why the recorde
 
 # The option that gives each command field, for the English error line.
 OPTIONS = {"revision": "SLUG", "stage": "--stage", "note": "--note", "party": "--party", "date": "--date", "meeting": "--meeting",
-           "forum": "--forum", "outcome": "--outcome", "case_no": "--case", "reason": "--reason"}
+           "forum": "--forum", "outcome": "--outcome", "case_no": "--case", "reason": "--reason", "deadline": "--deadline"}
 
 
 def do_record(action: str, slug: str, **fields: object) -> None:
@@ -93,6 +93,18 @@ def hearing_respond(
 def hearing_close(slug: Slug, stage: StageOpt = None, reason: Annotated[str | None, typer.Option(help="why it closes now (default: who closed it, and when)")] = None) -> None:
     """Close a hearing now (the deadline sweep closes it when its deadline passes)."""
     do_record("hearing_close", slug, stage=stage, reason=reason)
+
+
+@hearing_app.command("reopen")
+@talks_to_prefect
+def hearing_reopen(
+    slug: Slug,
+    stage: Annotated[str, typer.Option("--stage", help="the closed hearing to hold again")],
+    deadline: Annotated[str, typer.Option("--deadline", help="the new round's deadline: YYYY-MM-DD or DD.MM.YYYY")],
+    reason: Annotated[str | None, typer.Option("--reason", help="why (default: the documents changed significantly since it closed)")] = None,
+) -> None:
+    """A new round of a closed hearing whose documents changed significantly (document add --significant): the parties are invited again."""
+    do_record("hearing_reopen", slug, stage=stage, deadline=deadline, reason=reason)
 
 
 @party_app.command("schedule")

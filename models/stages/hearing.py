@@ -9,11 +9,13 @@ once it has passed, every invitee is told the hearing is closed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from ..enums import DigestKind, EmailEvent, HearingStatus, StageKind
+from ..enums import DigestKind, EmailEvent, HearingStatus, StageKind, StageStatus
+from ..errors import DomainError, ErrorCode
 from ..command_fields import CommandBase, Day, Note, PartyName, Reason
 from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase, unknown_documents
@@ -53,6 +55,39 @@ class HearingClose(CommandBase):
     reason: Reason | None = None  # None: the handler says who closed it and when
 
 
+class HearingReopen(CommandBase):
+    """A new round of a closed hearing, for a document changed significantly since (see `check_reopen`)."""
+
+    action: Literal["hearing_reopen"] = "hearing_reopen"
+    stage: KeyText
+    deadline: Day
+    reason: Reason | None = None
+
+
+def check_reopen(stage: Stage, after: Sequence[Stage], facts_after: Sequence[StageFacts], deadline: dt.date, today: dt.date, changed: Sequence[str]) -> None:
+    """A closed hearing may start a new round while nothing after it has been decided: no stage
+    after it done, no forum decision or party answer recorded in one (those go back to waiting
+    for the hearing). `changed`: its documents changed significantly since it closed; at least one."""
+    if stage.status != StageStatus.done:
+        raise DomainError(f"--stage: hearing {stage.key!r} is not closed ({stage.status.value}); only a closed hearing is reopened",
+                          code=ErrorCode.refused, field="stage", why="hearing_not_closed", stage=stage.key)
+    if not changed:
+        raise DomainError(
+            f"--stage: no document of hearing {stage.key!r} has changed significantly since it closed "
+            "(`document add ... --significant`); nothing to hear again",
+            code=ErrorCode.refused, field="stage", why="nothing_changed", stage=stage.key,
+        )
+    if deadline <= today:
+        raise DomainError(f"--deadline: {deadline} is not after today ({today})", code=ErrorCode.refused, field="deadline", why="deadline_past", day=deadline)
+    decided = [s.key for s, f in zip(after, facts_after) if s.status == StageStatus.done or f.decisions or any(o.answered_on for o in f.obligations)]
+    if decided:
+        raise DomainError(
+            f"--stage: {', '.join(repr(k) for k in decided)} after hearing {stage.key!r} has already been decided on; a new hearing round "
+            "can no longer change it (correct or withdraw those decisions first)",
+            code=ErrorCode.refused, field="stage", why="decided_after", stage=stage.key, after=decided,
+        )
+
+
 class HearingRules(StageRules):
     kind = StageKind.hearing
     spec = HearingStage
@@ -65,7 +100,7 @@ class HearingRules(StageRules):
     answered = frozenset({HearingStatus.responded})
     digest = {"deadline": DigestKind.hearing_deadline}
     party_column = True
-    commands = (HearingResponse, HearingClose)
+    commands = (HearingResponse, HearingClose, HearingReopen)
     chases = frozenset({EmailEvent.hearing_reminder})
     tells = frozenset({EmailEvent.hearing_invitation, EmailEvent.hearing_deadline_passed})
     date_words = {"deadline": "hearing deadline"}

@@ -10,19 +10,20 @@ from sqlmodel import Session, select
 
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models import rules
-from avtaleflyt.models.enums import EmailEvent, HearingStatus, StageKind
+from avtaleflyt.clock import utcnow
+from avtaleflyt.models.enums import EmailEvent, HearingStatus, StageKind, StageStatus
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import StageFacts, hearing
 from avtaleflyt.models.stages.base import due as due_on
 from avtaleflyt.models.stages.base import exact_deadline
-from avtaleflyt.models.stages.hearing import HearingClose, HearingResponse
+from avtaleflyt.models.stages.hearing import HearingClose, HearingReopen, HearingResponse
 from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Revision, Stage
 
 from .. import letter_parts as parts
 from ..outbox import enqueue
 from ..recorder import Recorder, lock_revision
-from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
+from .base import Recorded, StageEffects, done, facts_of, obligation, parties_of, stages_of
 
 
 class HearingEffects(StageEffects):
@@ -122,6 +123,46 @@ def _tell_the_silent(session: Session, revision: Revision, stage: Stage, today: 
             enqueue(session, EFFECTS.reminder(session, revision, stage, parties[o.party_id], letter))
 
 
+def reopen_hearing(session: Session, slug: str, *, stage_key: str, deadline: dt.date, reason: str | None, actor: str, today: dt.date) -> Recorded:
+    """A new round of a closed hearing whose documents changed significantly: every invitee owes a
+    response again by `deadline`, gets a new invitation (its key names the round), and the
+    stages after it that had started wait for the hearing again."""
+    from .. import documents  # tasks/documents.py reads the stages through this package
+
+    revision = lock_revision(session, slug)
+    rec = Recorder(session, revision, actor)
+    stages = stages_of(session, revision)
+    stage = rules.pick_stage(stages, StageKind.hearing, stage_key)
+    after = [s for s in stages if s.key in rules.downstream(stage.key, stages)]
+    changed = sorted(k for k, hearings in documents.changed_since_hearing(session, revision).items() if stage.key in hearings)
+    hearing.check_reopen(stage, after, [facts_of(session, s) for s in after], deadline, today, changed)
+    was = f"{stage.status.value} (round {stage.round}, deadline {stage.deadline})"
+    stage.round += 1
+    stage.status, stage.closed_reason, stage.completed_at, stage.started_at = StageStatus.active, None, None, utcnow()
+    stage.deadline = deadline.isoformat()
+    session.add(stage)
+    why = reason or f"{', '.join(changed)} changed significantly"
+    rec.log("hearing.reopened", f"stage:{stage.key}", was, f"active (round {stage.round}, deadline {stage.deadline})", why)
+    for s in after:
+        if s.status == StageStatus.active:
+            s.status, s.started_at = StageStatus.pending, None
+            session.add(s)
+            rec.log("stage.waits", f"stage:{s.key}", StageStatus.active.value, StageStatus.pending.value, f"hearing {stage.key!r} reopened (round {stage.round})")
+    parties = [p for p in parties_of(session, revision) if p.active]
+    EFFECTS.enter(session, stage, parties)
+    for row in session.exec(select(PartyObligation).where(PartyObligation.stage_id == stage.id)).all():
+        row.status, row.answered_on, row.note = HearingStatus.invited, None, None
+        session.add(row)
+    session.flush()
+    for message in EFFECTS.started(session, revision, stage, parties):
+        enqueue(session, message)
+    return done(rec, f"hearing {stage.key!r} reopened: round {stage.round}, deadline {deadline}; {len(parties)} parties invited again ({', '.join(changed)})")
+
+
+def _hearing_reopen(session: Session, c: HearingReopen, actor: str, today: dt.date) -> Recorded:
+    return reopen_hearing(session, c.revision, stage_key=c.stage, deadline=c.deadline, reason=c.reason, actor=actor, today=today)
+
+
 def _hearing_response(session: Session, c: HearingResponse, actor: str, today: dt.date) -> Recorded:
     return record_hearing_response(session, c.revision, party=c.party, on=c.date, today=today, stage_key=c.stage, note=c.note, actor=actor)
 
@@ -130,4 +171,4 @@ def _hearing_close(session: Session, c: HearingClose, actor: str, today: dt.date
     return close_hearing(session, c.revision, stage_key=c.stage, reason=c.reason or f"stengt av {actor} {today}", actor=actor, today=today)
 
 
-HANDLERS = {HearingResponse: _hearing_response, HearingClose: _hearing_close}
+HANDLERS = {HearingResponse: _hearing_response, HearingClose: _hearing_close, HearingReopen: _hearing_reopen}
