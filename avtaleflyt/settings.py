@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(default=600, ge=1, description="how long a sending batch holds the rows it claimed; a killed sender's rows wait this long")
     link_valid_days: int = Field(default=120, description="how long a party's decision link works")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="the largest file a document version or a party's minutes may be")
+    template_dir: Path | None = Field(default=None, description="the installation's own email templates: a file here replaces the built-in one of its name (decision_request.nb.txt, _signature.nb.txt)")
 
     def signing_key(self) -> str:
         return self.secret_key or _key_file((self.data_dir / "secret.key").resolve())

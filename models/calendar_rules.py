@@ -54,6 +54,14 @@ def non_working_day(day: dt.date) -> str | None:
     return _norway(day.year).get(day)
 
 
+def working_day_before(day: dt.date) -> dt.date:
+    """`day` if it is a working day, else the last working day before it: a deadline on Saturday
+    1 March 2025 is met by Friday 28 February; Easter Monday 2025's by Wednesday 16 April."""
+    while non_working_day(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
 def deadline_warnings(plan: Plan) -> list[PlanProblem]:
     from .plan import HearingStage, PlanProblem
 

@@ -7,9 +7,11 @@ month (`PlanDate` without a day); recorded facts (a decision's date) are real da
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+from .calendar_rules import working_day_before
 from .dates import PlanDate
 from .enums import DigestKind, EmailEvent, ForumOutcome, Language, PartyKind, PartyOutcome, StageKind
 
@@ -20,12 +22,26 @@ When = dt.date | PlanDate
 
 
 @dataclass(frozen=True)
+class Contact:
+    """The revision's contact person: the plan's `contact`, else its first coordinator."""
+
+    name: str
+    email: str
+    title: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
 class RevisionRef:
     title: str
     helsefellesskap: str
     slug: str
-    coordinator_name: str  # signs the letters; parties write to coordinator_email
+    coordinator_name: str  # the contact person: signs the letters; parties write to coordinator_email
     coordinator_email: str
+    contact: Contact | None = None  # the same person with title and phone (the signature)
+    reference: str | None = None  # the archive reference, "Vår ref." at the top of every letter
+
+
 
 
 @dataclass(frozen=True)
@@ -270,3 +286,32 @@ def proposed_resolution(language: Language, party: PartyRef, health_trust: str, 
         f"{party.body} i {party.name} godkjenner revidert samarbeidsavtale mellom "
         f"{party.name} og {counterpart} med {belonging} retningslinjer."
     )
+
+def written_deadline(value: When) -> When:
+    """A deadline as a letter writes it: one on a weekend or public holiday is written as the
+    working day before (models/calendar_rules.py). The stored deadline stays as planned."""
+    day = value.as_date() if isinstance(value, PlanDate) else value
+    if day is None:
+        return value
+    written = working_day_before(day)
+    return value if written == day else written
+
+
+def as_written(context: object) -> object:
+    """The context with every deadline the recipient must meet as written (`written_deadline`): a field
+    `deadline`, and a party's moved deadlines; `days_left`/`days_overdue` count to the written day."""
+    if not dataclasses.is_dataclass(context) or isinstance(context, type):
+        return context
+    changes: dict[str, object] = {}
+    if isinstance(context, DeadlineMoved) and context.party is not None:  # a forum's moves are meetings, not deadlines
+        moves = tuple(dataclasses.replace(m, before=written_deadline(m.before), after=written_deadline(m.after)) for m in context.moves)
+        if moves != context.moves:
+            changes["moves"] = moves
+    deadline = getattr(context, "deadline", None)
+    if isinstance(deadline, dt.date | PlanDate) and (written := written_deadline(deadline)) is not deadline:
+        changes["deadline"] = written
+        earlier = (deadline.as_date() if isinstance(deadline, PlanDate) else deadline) - written
+        for name, sign in (("days_left", -1), ("days_overdue", 1)):
+            if isinstance(getattr(context, name, None), int):
+                changes[name] = getattr(context, name) + sign * earlier.days
+    return dataclasses.replace(context, **changes) if changes else context

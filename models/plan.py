@@ -55,6 +55,29 @@ class Coordinator(_Strict):
     email: Email
 
 
+_PHONE = re.compile(r"^\+?[0-9 ]+$")
+
+
+def _check_phone(value: Any) -> str:
+    text = str(value).strip() if type(value) in (str, int) else ""
+    digits = sum(c.isdigit() for c in text)
+    if not _PHONE.match(text) or not 5 <= digits <= 15:
+        raise ValueError("not a phone number: digits and spaces, with + in front for a country code (+47 72 54 00 00)")
+    return " ".join(text.split())
+
+
+Phone = Annotated[str, BeforeValidator(_check_phone)]
+
+
+class Contact(_Strict):
+    """The revision's contact person: signs every letter; parties answer to this address."""
+
+    name: Name
+    email: Email
+    title: Name | None = Field(default=None, description="e.g. rådgiver, seniorrådgiver")
+    phone: Phone | None = None
+
+
 class DocumentSpec(_Strict):
     key: Key
     title: Title
@@ -112,6 +135,8 @@ class Plan(_Strict):
     slug: Key | None = Field(default=None, description="derived from `revision` when left out")
     language: Language = Language.nb
     coordinators: list[Coordinator] = Field(min_length=1)
+    contact: Contact | None = Field(default=None, description="signs the letters; default: the first coordinator")
+    reference: Name | None = Field(default=None, description="the archive reference (vår ref.), e.g. 24/01234, at the top of every letter")
     documents: list[DocumentSpec] = Field(min_length=1)
     parties: list[PartySpec] = Field(min_length=1)
     forums: list[ForumSpec] = []

@@ -45,6 +45,8 @@ class Revision(SQLModel, table=True):
     seq: int = Field(default=0, description="event counter: raised by every recorded change")
     plan_version: int = 1
     coordinators: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    contact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # the plan's contact person; None: the first coordinator
+    reference: str | None = None  # the archive reference ("vår ref.") of every letter
     reminders: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     flow_run_id: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)

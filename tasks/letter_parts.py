@@ -5,6 +5,7 @@ attachment). Used by tasks/compose.py and by each stage kind's letters (tasks/st
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,9 +33,17 @@ class CalendarEntry:
     first_event: EmailEvent
 
 
+def contact(revision: Revision) -> lt.Contact:
+    """Who signs the letters and answers the parties: the plan's `contact`, else its first coordinator."""
+    person = revision.contact or revision.coordinators[0]
+    return lt.Contact(person["name"], person["email"], person.get("title"), person.get("phone"))
+
+
 def revision_ref(revision: Revision) -> lt.RevisionRef:
-    coordinator = revision.coordinators[0]
-    return lt.RevisionRef(revision.title, revision.helsefellesskap, revision.slug, coordinator["name"], coordinator["email"])
+    person = contact(revision)
+    return lt.RevisionRef(revision.title, revision.helsefellesskap, revision.slug, person.name, person.email, person, revision.reference)
+
+
 
 
 def party_ref(party: Party) -> lt.PartyRef:
@@ -94,6 +103,8 @@ def message(
     if not entries and due is not None and calendar_title:
         entries = (CalendarEntry(stage_key, due, calendar_title, calendar_event or event),)
     ics = None
+    if entries and party_id is not None:  # a party's deadlines, as its letter writes them (a forum's are meetings)
+        entries = [dataclasses.replace(e, day=lt.written_deadline(e.day)) for e in entries]
     if entries:
         uids = (f"{revision.slug}/{e.stage_key}/{party_id or to_address}/{e.first_event.value.split('_')[0]}" for e in entries)
         ics = deadlines_ics(((uid, e.title, e.day) for uid, e in zip(uids, entries)), f"{revision.title} ({revision.helsefellesskap})")
@@ -107,7 +118,7 @@ def message(
         due=due,
         to_name=to_name,
         to_address=to_address,
-        reply_to=None if event in lt.COORDINATOR_EVENTS else revision.coordinators[0]["email"],
+        reply_to=None if event in lt.COORDINATOR_EVENTS else contact(revision).email,
         subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 import avtaleflyt.templates
@@ -95,10 +95,25 @@ def week(value: dt.date) -> int:
     return value.isocalendar().week
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
+def override_dir() -> Path | None:
+    """The installation's own templates (AVTALEFLYT_TEMPLATE_DIR): each file there is used instead of the built-in one of its name."""
+    from avtaleflyt.settings import get_settings
+
+    return get_settings().template_dir
+
+
+def environment(override: Path | None = None) -> Environment:
+    """The email templates, `override`'s (the installation's own folder) before the built-in ones."""
+    return _environment(str(override) if override else None)
+
+
+@lru_cache(maxsize=4)
+def _environment(override: str | None) -> Environment:
+    loader: BaseLoader = FileSystemLoader(TEMPLATE_DIR)
+    if override:
+        loader = ChoiceLoader([FileSystemLoader(override), loader])
     env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
+        loader=loader,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -135,20 +150,22 @@ def _values(event: EmailEvent, context: object) -> dict[str, Any]:
     raise TypeError(f"context must be a dataclass from models.letters or a mapping, got {type(context).__name__}")
 
 
-def render(event: EmailEvent | str, language: Language | str, context: object) -> Rendered:
+def render(event: EmailEvent | str, language: Language | str, context: object, *, templates: Path | None | bool = True) -> Rendered:
     """Renders one email; `context` is the event's dataclass from models.letters (or a mapping).
+    Deadlines are written as `lt.as_written` says (a Saturday's as the Friday before).
+    `templates`: the override folder (True: AVTALEFLYT_TEMPLATE_DIR's, None/False: the built-in ones only).
 
     Raises jinja2.UndefinedError when the context lacks a value the template uses,
     and ValueError when the subject would not be one line.
     """
     event, language = EmailEvent(event), Language(language)
     values = {
-        **_values(event, context),
+        **_values(event, lt.as_written(context)),
         "lang": language.value,
         "event": event.value,
         "to_coordinators": event in lt.COORDINATOR_EVENTS,  # picks the signature
     }
-    env = environment()
+    env = environment(override_dir() if templates is True else templates or None)
     text = env.get_template(f"{event}.{language}.txt").make_module(values)
     html = env.get_template(f"{event}.{language}.html").make_module(values)
     return Rendered(subject=one_line(str(text.subject)), text=str(text), html=str(html))
@@ -160,8 +177,10 @@ _REVISION = lt.RevisionRef(
     title="Revidering av samarbeidsavtalen 2024",
     helsefellesskap="Helsefellesskapet Søndre Trøndelag",
     slug="revidering-av-samarbeidsavtalen-2024",
-    coordinator_name="Sekretariatet for helsefellesskapet",
+    coordinator_name="Kari Nordmann",
     coordinator_email="sekretariat@example.no",
+    contact=lt.Contact("Kari Nordmann", "sekretariat@example.no", "rådgiver", "+47 72 54 00 00"),
+    reference="24/01234",
 )
 _HEALTH_TRUST = "St. Olavs hospital HF"
 _PARTIES = {

@@ -179,6 +179,7 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
 
     revision.title, revision.helsefellesskap, revision.language = plan.revision, plan.helsefellesskap, plan.language
     revision.coordinators = [c.model_dump() for c in plan.coordinators]
+    revision.contact, revision.reference = (plan.contact.model_dump() if plan.contact else None), plan.reference
     revision.reminders = plan.reminders.model_dump()
     revision.plan_version = preview.to_version
     session.add(revision)

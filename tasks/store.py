@@ -27,6 +27,8 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
         helsefellesskap=plan.helsefellesskap,
         language=plan.language,
         coordinators=[c.model_dump() for c in plan.coordinators],
+        contact=plan.contact.model_dump() if plan.contact else None,
+        reference=plan.reference,
         reminders=plan.reminders.model_dump(),
     )
     session.add(revision)

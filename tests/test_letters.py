@@ -19,20 +19,21 @@ E = EmailEvent
 CASES = [(event, language) for event in EmailEvent for language in Language]
 PARTY_EVENTS = [event for event in EmailEvent if "party" in {f.name for f in dataclasses.fields(lt.CONTEXTS[event])}]
 
-# The date each example letter is about, as its reader sees it (nb, nn).
+# The date each example letter is about, as its reader sees it (nb, nn); a deadline on Saturday
+# 1 (15) March 2025 is written as the Friday before.
 DATES = {
     E.hearing_invitation: ("tirsdag 10. september 2024", "tysdag 10. september 2024"),
     E.hearing_reminder: ("tirsdag 10. september 2024", "tysdag 10. september 2024"),
     E.hearing_deadline_passed: ("tirsdag 10. september 2024", "tysdag 10. september 2024"),
     E.forum_meeting_notice: ("onsdag 27. november 2024", "onsdag 27. november 2024"),
-    E.decision_request: ("lørdag 1. mars 2025", "laurdag 1. mars 2025"),
-    E.decision_reminder: ("lørdag 1. mars 2025", "laurdag 1. mars 2025"),
-    E.overdue_notice: ("lørdag 1. mars 2025", "laurdag 1. mars 2025"),
+    E.decision_request: ("fredag 28. februar 2025", "fredag 28. februar 2025"),
+    E.decision_reminder: ("fredag 28. februar 2025", "fredag 28. februar 2025"),
+    E.overdue_notice: ("fredag 28. februar 2025", "fredag 28. februar 2025"),
     E.decision_receipt: ("torsdag 13. februar 2025", "torsdag 20. februar 2025"),
     E.stage_completed: ("onsdag 27. november 2024", "onsdag 27. november 2024"),
     E.revision_completed: ("torsdag 20. mars 2025", "torsdag 20. mars 2025"),
     E.weekly_digest: ("mandag 10. mars 2025", "måndag 10. mars 2025"),
-    E.deadline_moved: ("lørdag 15. mars 2025", "laurdag 15. mars 2025"),
+    E.deadline_moved: ("fredag 14. mars 2025", "fredag 14. mars 2025"),
 }
 
 # A nynorsk word each nynorsk letter uses and its bokmål twin does not.
@@ -242,4 +243,3 @@ def test_contexts_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         context.deadline = dt.date(2025, 1, 1)  # type: ignore[misc]
     assert isinstance(context.deadline, dt.date)
-

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from avtaleflyt.cli.common import cells, one_of, out, refusals
+from avtaleflyt.cli.common import cells, one_of, out, refusals, say
 from avtaleflyt.models.enums import EmailEvent, Language, OutboxStatus
 
 mail_app = typer.Typer(help="Letters: preview a template, see the outbox.", no_args_is_help=True)
@@ -18,12 +19,29 @@ def mail_preview(
     lang: Annotated[Language, typer.Option("--lang", metavar="LANG", help="nb (bokmål) or nn (nynorsk)")] = Language.nb,
     html: Annotated[bool, typer.Option("--html", help="print the HTML version")] = False,
 ) -> None:
-    """Render a letter with example data."""
+    """Render a letter with example data; with AVTALEFLYT_TEMPLATE_DIR, every template there first (exit 2 on an error)."""
+    from avtaleflyt.settings import get_settings
     from avtaleflyt.tasks.letters import preview
 
+    if (folder := get_settings().template_dir) is not None and not check_template_overrides(folder):
+        raise typer.Exit(2)
     rendered = preview(event, lang)
     typer.echo(f"Subject: {rendered.subject}\n")
     typer.echo(rendered.html if html else rendered.text)
+
+
+def check_template_overrides(folder: Path) -> bool:
+    """The installation's own templates rendered as the sender would (tasks/letter_overrides.py): each
+    problem on stderr with its file and line; False when any is an error."""
+    from avtaleflyt.tasks.letter_overrides import check_overrides
+
+    problems = check_overrides(folder)
+    for problem in problems:
+        say("warning:" if problem.warning else "error:", "yellow" if problem.warning else "red", str(problem), to_err=True)
+    errors = sum(not p.warning for p in problems)
+    if errors:
+        say("error:", "red", f"{errors} problem{'s' if errors != 1 else ''} in the templates of {folder} (AVTALEFLYT_TEMPLATE_DIR)", to_err=True, bold=True)
+    return not errors
 
 
 @mail_app.command("outbox")

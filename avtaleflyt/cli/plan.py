@@ -38,6 +38,7 @@ def plan_check(
     source = read_plan_file(file)
     if against is not None:
         _check_against(source, against)
+        _check_templates()
         return
     from avtaleflyt.models.plan import parse_plan
 
@@ -46,6 +47,20 @@ def plan_check(
     print_warnings(checked.warnings)
     plan = checked.plan
     say("ok:", "green", f"{plan.revision_slug}: {len(plan.stages)} stages, {len(plan.parties)} parties, {len(plan.forums)} forums, {len(plan.milestones)} milestones")
+    _check_templates()
+
+
+def _check_templates() -> None:
+    """The installation's own letter templates (AVTALEFLYT_TEMPLATE_DIR), when it has any: exit 2 on an error."""
+    from avtaleflyt.settings import get_settings
+
+    if (folder := get_settings().template_dir) is None:
+        return
+    from avtaleflyt.cli.mail import check_template_overrides
+
+    if not check_template_overrides(folder):
+        raise typer.Exit(2)
+    say("ok:", "green", f"the templates of {folder} render every letter they take part in")
 
 
 def _check_against(source: str, slug: str) -> None:
