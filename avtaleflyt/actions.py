@@ -132,20 +132,21 @@ def execute(
 
 def report_by_link(
     token: str, *, outcome: PartyOutcome | str | None, on: dt.date | str | None, case_no: str | None, now: dt.datetime,
-    today: dt.date | None = None, engine: Engine | None = None,
+    today: dt.date | None = None, engine: Engine | None = None, returns: dict | None = None,
 ) -> tuple[Recorded, RunOutcome]:
     """A party reports its own decision through the link in its letter: used once, marked self-reported.
 
     The link names the revision and the party, so the command is the same PartyDecision the
     coordinator's form makes, with `self_reported` set here (never from input); the link is
-    marked used in the transaction that records the decision (`before`).
+    marked used in the transaction that records the decision (`before`). `returns`: what the party
+    sends back with it (note, reservations, minutes_text, minutes_file: PartyDecision's fields).
     """
     secret = get_settings().signing_key()
     with session_scope(engine) as session:  # read only: which revision and party; `use` checks again under a lock
         link = links.check(session, secret, token, now)
         revision, party = session.get(Revision, link.revision_id), session.get(Party, link.party_id)
         slug, org_number, name = revision.slug, party.org_number, party.name
-    command = parse_command({"action": "party_decision", "revision": slug, "party": org_number, "outcome": outcome, "date": on, "case_no": case_no})
+    command = parse_command({"action": "party_decision", "revision": slug, "party": org_number, "outcome": outcome, "date": on, "case_no": case_no} | (returns or {}))
     command = command.model_copy(update={"self_reported": True})
     fixed = _FixedClock(now, today or clock.today())
     return execute(command, actor=f"{name} (self-reported)", clock=fixed, engine=engine, before=lambda s: links.use(s, secret, token, now))

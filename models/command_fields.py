@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from .dates import check_year, parse_day
-from .limits import LINE_BREAKS, MAX_CASE_NO, MAX_KEY, MAX_NAME, MAX_NOTE
+from .limits import LINE_BREAKS, MAX_CASE_NO, MAX_KEY, MAX_MINUTES_TEXT, MAX_NAME, MAX_NOTE, MAX_RESERVATIONS
 
 
 def _day(value: object) -> object:
@@ -50,6 +50,21 @@ PartyName = Annotated[str, _text("party", MAX_NAME, one_line=True)]
 CaseNo = Annotated[str, _text("case number", MAX_CASE_NO, one_line=True)]
 Note = Annotated[str, _text("note", MAX_NOTE, one_line=False)]
 Reason = Annotated[str, _text("reason", MAX_NOTE, one_line=False)]
+MinutesText = Annotated[str, _text("minutes text", MAX_MINUTES_TEXT, one_line=False)]
+Reservations = Annotated[str, _text("reservations", MAX_RESERVATIONS, one_line=False)]
+
+
+class Upload(BaseModel):
+    """A file given with a command: its name (already checked with models/uploads.clean_file_name)
+    and its bytes, read by a front end within the installation's size limit. A command takes it
+    as an instance only (`InstanceOf[Upload]`): it is never parsed from text or JSON."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    content: bytes
+
+    def __repr__(self) -> str:
+        return f"Upload({self.name!r}, {len(self.content)} bytes)"
 
 
 class CommandBase(BaseModel):

@@ -11,6 +11,8 @@ MAX_TITLE = 300  # revision, document and stage titles
 MAX_CASE_NO = 64  # a case number (saksnummer)
 MAX_TEXT = 500  # a milestone's `what`, `about`, `responsible`, `part`
 MAX_NOTE = 2000  # notes and reasons given with a recording
+MAX_MINUTES_TEXT = 50_000  # a decision's text or extract of minutes (særutskrift) given as text
+MAX_RESERVATIONS = 10_000  # a conditional approval's reservations (forbehold)
 
 # Characters that end a line somewhere (str.splitlines, email headers, iCalendar) or that no
 # one-line field may hold: refused in names, titles, case numbers, emails and keys.

@@ -175,6 +175,11 @@ class PartyObligation(SQLModel, table=True):
     approved_versions: list[dict[str, Any]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True), description="a party decision: the document versions it decided on"
     )
+    # What a party sends back with its decision (migration 0014); its remarks (merknader) are `note`.
+    reservations: str | None = Field(default=None, description="a conditional approval's reservations (forbehold)")
+    minutes_text: str | None = Field(default=None, description="the decision's text or its extract of minutes (særutskrift), as text")
+    minutes_file_id: int | None = Field(default=None, foreign_key="storedfile.id", description="...or as a file (its bytes)")
+    minutes_file_name: str | None = Field(default=None, description="the file's name as given")
 
 
 class Milestone(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +16,7 @@ from avtaleflyt.cli.common import (
     fail,
     refusals,
     report,
+    say,
     talks_to_prefect,
 )
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
@@ -31,7 +33,8 @@ ReasonOpt = Annotated[str | None, typer.Option("--reason", help="why the recorde
 
 # The option that gives each command field, for the English error line.
 OPTIONS = {"revision": "SLUG", "stage": "--stage", "note": "--note", "party": "--party", "date": "--date", "meeting": "--meeting",
-           "forum": "--forum", "outcome": "--outcome", "case_no": "--case", "reason": "--reason", "deadline": "--deadline"}
+           "forum": "--forum", "outcome": "--outcome", "case_no": "--case", "reason": "--reason", "deadline": "--deadline",
+           "reservations": "--reservations", "minutes_text": "--text", "minutes_file": "--file", "file": "--file"}
 
 
 def do_record(action: str, slug: str, **fields: object) -> None:
@@ -124,9 +127,29 @@ def party_decide(
     case: CaseOpt = None,
     correct: CorrectOpt = False,
     reason: ReasonOpt = None,
+    file: Annotated[Path | None, typer.Option("--file", help="the decision or its extract of minutes (særutskrift) as a file", dir_okay=False)] = None,
+    text: Annotated[str | None, typer.Option("--text", help="the decision or its extract of minutes as text")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="the party's remarks (merknader)")] = None,
+    reservations: Annotated[str | None, typer.Option("--reservations", help="a conditional approval's reservations (forbehold)")] = None,
 ) -> None:
-    """Record a party's decision. A rejection does not stop the others. A different decision than the one recorded needs --correct --reason."""
-    do_record("party_decision", slug, party=party, outcome=outcome.value, date=date, case_no=case, correct=correct, reason=reason)
+    """Record a party's decision, with what it sent back. A rejection does not stop the others. A different decision than the one
+    recorded needs --correct --reason; the same one again with new --file/--text/--note/--reservations adds them."""
+    upload = _upload(file) if file is not None else None
+    do_record("party_decision", slug, party=party, outcome=outcome.value, date=date, case_no=case, correct=correct, reason=reason,
+              minutes_file=upload, minutes_text=text, note=note, reservations=reservations)
+    if outcome == PartyOutcome.approved_with_reservations and not (reservations or "").strip():
+        say("warning:", "yellow", "--reservations: none given with a conditional approval; add them with the same decision and --reservations", to_err=True)
+
+
+def _upload(path: Path) -> object:
+    """The file as a command takes it: its name checked, at most AVTALEFLYT_MAX_UPLOAD_BYTES read."""
+    from avtaleflyt.models.command_fields import Upload
+    from avtaleflyt.settings import get_settings
+    from avtaleflyt.tasks import files
+
+    with refusals():
+        name, content = files.read_path(path, get_settings().max_upload_bytes)
+    return Upload(name=name, content=content)
 
 
 @decision_app.command("withdraw")

@@ -20,7 +20,9 @@ from ..enums import (
     TreatmentStatus,
 )
 from ..errors import DomainError, ErrorCode
-from ..command_fields import CaseNo, CommandBase, Day, PartyName, Reason
+from pydantic import InstanceOf
+
+from ..command_fields import CaseNo, CommandBase, Day, MinutesText, Note, PartyName, Reason, Reservations, Upload
 from ..plan_fields import DateField, StageSpecBase
 from .forum_approval import decision_text
 from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
@@ -68,6 +70,27 @@ def recorded_decision(row: PartyObligation) -> str | None:
     return decision_text(row.status, row.answered_on, row.case_no) if row.status in DECIDED_TREATMENTS else None
 
 
+def check_returns(outcome: PartyOutcome, reservations: str | None, *, require_reservations: bool = False) -> None:
+    """Reservations belong to a conditional approval only. Required with one when `require_reservations`
+    (a party's own link: the party knows them); a coordinator recording one without them is warned, not refused."""
+    if reservations and outcome != PartyOutcome.approved_with_reservations:
+        raise DomainError(
+            f"--reservations: only with --outcome {PartyOutcome.approved_with_reservations.value} (the decision is {outcome.value}); give remarks with --note",
+            code=ErrorCode.invalid_value, field="reservations", problem="not_allowed", value="",
+        )
+    if require_reservations and lacks_reservations(outcome, reservations):
+        raise DomainError("reservations: required with a conditional approval", code=ErrorCode.required, field="reservations")
+
+
+def lacks_reservations(outcome: PartyOutcome, reservations: str | None) -> bool:
+    return outcome == PartyOutcome.approved_with_reservations and not reservations
+
+
+def returns_changed(row: PartyObligation, given: dict[str, str | None]) -> dict[str, tuple[str | None, str | None]]:
+    """What a decision's returns change on `row`: field -> (before, after). A field not given keeps what it holds."""
+    return {k: (getattr(row, k), v) for k, v in given.items() if v is not None and getattr(row, k) != v}
+
+
 def treatment_status_for(outcome: PartyOutcome) -> TreatmentStatus:
     return TreatmentStatus(outcome.value)
 
@@ -86,6 +109,11 @@ class PartyDecision(CommandBase):
     case_no: CaseNo | None = None
     correct: bool = False  # replace the party's recorded decision (with `reason`)
     reason: Reason | None = None
+    # What the party sends back with it (all optional; tasks/party_returns.py).
+    note: Note | None = None  # its remarks (merknader)
+    reservations: Reservations | None = None  # a conditional approval's reservations (forbehold)
+    minutes_text: MinutesText | None = None  # the decision's text or its extract of minutes (særutskrift)...
+    minutes_file: InstanceOf[Upload] | None = None  # ...or as a file, read by the front end (never from text)
     # Set only by the party-link route (actions.report_by_link), never parsed from input: see parse_command.
     self_reported: bool = False
 

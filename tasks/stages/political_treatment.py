@@ -23,7 +23,7 @@ from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyO
 
 from .. import documents
 from .. import letter_parts as parts
-from .. import links, outbox
+from .. import links, outbox, party_returns
 from ..recorder import Recorder, lock_revision
 from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
 from .forum_approval import forum_names
@@ -154,15 +154,21 @@ def record_party_decision(
     self_reported: bool = False,
     correct: bool = False,
     reason: str | None = None,
+    returns: party_returns.Returns = party_returns.Returns(),
 ) -> Recorded:
     revision = lock_revision(session, slug)
     rec = Recorder(session, revision, actor)
     rules.check_not_future(on, today, "--date")
     check_correction(correct, reason)
+    political_treatment.check_returns(outcome, returns.reservations, require_reservations=self_reported)
+    upload = returns.check()
     stage, who, row = _treatment(session, revision, party)
     message = f"{who.name}: {outcome.value} on {on}" + (f" (case {case_no})" if case_no else "")
+    subject = f"stage:{stage.key}/party:{who.name}"
     if not political_treatment.decision_changes(row, who, outcome, on, case_no, correct=correct):
-        return done(rec, message)
+        # The same decision again, with something the party sent back added: recorded (and logged) as a change.
+        added = party_returns.record(session, rec, row, subject, returns, upload, note="self-reported" if self_reported else None)
+        return done(rec, message + (f"; added {', '.join(added)}" if added else ""))
     corrected = political_treatment.recorded_decision(row)
     before = corrected or row.status
     row.status, row.answered_on, row.case_no, row.self_reported = political_treatment.treatment_status_for(outcome), on, case_no, self_reported
@@ -171,7 +177,8 @@ def record_party_decision(
         row.meeting_date = on
     session.add(row)
     note = "; ".join(n for n in ("self-reported" if self_reported else None, reason) if n) or None
-    rec.log("party.corrected" if corrected else "party.decided", f"stage:{stage.key}/party:{who.name}", before, decision_text(outcome, on, case_no), note)
+    rec.log("party.corrected" if corrected else "party.decided", subject, before, decision_text(outcome, on, case_no), note)
+    party_returns.record(session, rec, row, subject, returns, upload, note=note)
     links.revoke(session, who, because="the decision is recorded", now=utcnow())
     outbox.enqueue(session, decision_receipt(revision, stage, who, row, correction=revision.seq if corrected else None))
     return done(rec, f"corrected: {message} (was {corrected})" if corrected else message)
@@ -192,6 +199,7 @@ def withdraw_party_decision(session: Session, slug: str, *, party: str, reason: 
     row.answered_on, row.case_no, row.self_reported, row.approved_versions = None, None, False, None
     session.add(row)
     rec.log("party.withdrawn", f"stage:{stage.key}/party:{who.name}", before, "withdrawn", reason)
+    party_returns.clear(session, rec, row, f"stage:{stage.key}/party:{who.name}", reason)
     return done(rec, f"{who.name}'s decision withdrawn (was {before}); now {row.status.value}")
 
 
@@ -202,7 +210,7 @@ def _party_schedule(session: Session, c: PartySchedule, actor: str, today: dt.da
 def _party_decision(session: Session, c: PartyDecision, actor: str, today: dt.date) -> Recorded:
     return record_party_decision(
         session, c.revision, party=c.party, outcome=c.outcome, on=c.date, today=today, case_no=c.case_no, actor=actor, self_reported=c.self_reported,
-        correct=c.correct, reason=c.reason,
+        correct=c.correct, reason=c.reason, returns=party_returns.Returns(c.note, c.reservations, c.minutes_text, c.minutes_file),
     )
 
 
