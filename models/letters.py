@@ -125,9 +125,10 @@ class DecisionRequest:
     party: PartyRef
     documents: tuple[DocumentRef, ...]
     deadline: When
-    proposed_resolution: str  # see `proposed_resolution()`
+    proposed_resolution: str  # the plan's template for the party's kind, or `proposed_resolution()`
     adopted: tuple[ForumDecisionRef, ...] = ()  # the forum decisions that sent it to the parties
     report_url: str | None = None  # signed link to report the decision
+    case_url: str | None = None  # the party's draft case through its link, without .docx/.html (tasks/papers/party_case.py)
 
 
 @dataclass(frozen=True)
@@ -270,22 +271,22 @@ CONTEXTS: dict[EmailEvent, type] = {
 COORDINATOR_EVENTS = frozenset({EmailEvent.stage_completed, EmailEvent.revision_completed, EmailEvent.weekly_digest})
 
 
-def proposed_resolution(language: Language, party: PartyRef, health_trust: str, helsefellesskap: str) -> str:
-    """The "forslag til vedtak" a party can put in its own case.
-
-    A municipality's agreement is with the health trust; the health trust's is
-    with the municipalities of the helsefellesskap.
+def proposed_resolution(
+    language: Language, party: PartyRef, health_trust: str, helsefellesskap: str, adopted: tuple[ForumDecisionRef, ...] = (), title: str = ""
+) -> str:
+    """The built-in "forslag til vedtak" a party can put in its own case (a plan may give its own:
+    models/papers/party_case.py): «Kommunestyret godkjenner revidert overordnet samarbeidsavtale med
+    tilhørende retningslinjer mellom X kommune og St. Olavs hospital HF, slik vedtatt i ASU 27.11.2024
+    (sak 09-2024). Kommunedirektøren gis fullmakt til å signere avtalen.» A health trust's board
+    approves the agreements with the municipalities of the helsefellesskap.
     """
-    nn = Language(language) is Language.nn
-    if party.kind is PartyKind.health_trust:
-        counterpart = f"{'kommunane' if nn else 'kommunene'} i {helsefellesskap}"
-    else:
-        counterpart = health_trust
-    belonging = "tilhøyrande" if nn else "tilhørende"
-    return (
-        f"{party.body} i {party.name} godkjenner revidert samarbeidsavtale mellom "
-        f"{party.name} og {counterpart} med {belonging} retningslinjer."
+    from .papers import party_case as pc  # the party's draft case words it; imported here, as few letters need it
+
+    facts = pc.Facts(
+        Language(language), party.kind, party.name, party.body, health_trust, helsefellesskap, title, "", "",
+        tuple(pc.Adoption(d.forum_name, d.forum_name, d.decided_on, d.case_no, d.outcome) for d in adopted),
     )
+    return pc.proposed_resolution(facts)
 
 def written_deadline(value: When) -> When:
     """A deadline as a letter writes it: one on a weekend or public holiday is written as the

@@ -154,6 +154,58 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "the_forum": ("utvalget", "utvalet"),  # a forum meeting whose forums the plan does not name
         "round": ("runde", "runde"),
     },
+    "resolution": {  # a party's proposed resolution when the plan gives none (models/papers/party_case.py placeholders)
+        "municipality": (
+            "{body} godkjenner revidert overordnet samarbeidsavtale med tilhørende retningslinjer mellom {party} og {trust}, "
+            "slik vedtatt i {adopted}. Kommunedirektøren gis fullmakt til å signere avtalen.",
+            "{body} godkjenner revidert overordna samarbeidsavtale med tilhøyrande retningslinjer mellom {party} og {trust}, "
+            "slik vedteke i {adopted}. Kommunedirektøren får fullmakt til å signere avtalen.",
+        ),
+        "health_trust": (
+            "{body} godkjenner revidert overordnet samarbeidsavtale med tilhørende retningslinjer mellom {party} og kommunene i "
+            "{helsefellesskap}, slik vedtatt i {adopted}. Administrerende direktør gis fullmakt til å signere avtalene.",
+            "{body} godkjenner revidert overordna samarbeidsavtale med tilhøyrande retningslinjer mellom {party} og kommunane i "
+            "{helsefellesskap}, slik vedteke i {adopted}. Administrerande direktør får fullmakt til å signere avtalane.",
+        ),
+    },
+    "party_case": {  # a party's draft case (saksframlegg; the health trust's board: styresak)
+        "paper_municipality": ("Saksframlegg", "Saksframlegg"),
+        "paper_health_trust": ("Styresak", "Styresak"),
+        "party": ("Part", "Part"),
+        "body": ("Vedtaksorgan", "Vedtaksorgan"),
+        "meeting": ("Møtedato", "Møtedato"),
+        "deadline": ("Frist for vedtak", "Frist for vedtak"),
+        "resolution": ("Forslag til vedtak", "Framlegg til vedtak"),
+        "attachments": ("Vedlegg", "Vedlegg"),
+        "no_attachments": ("Ingen vedlegg.", "Ingen vedlegg."),
+        "background": ("Saksopplysninger", "Saksopplysningar"),
+        "background_municipality": (
+            "{helsefellesskap} har revidert samarbeidsavtalen mellom kommunene og {trust} med tilhørende retningslinjer "
+            "(«{revision}»). Avtalen gjelder mellom hver kommune og helseforetaket, og hver kommune vedtar den for seg. "
+            "Saken legges fram for {body} til politisk behandling.",
+            "{helsefellesskap} har revidert samarbeidsavtalen mellom kommunane og {trust} med tilhøyrande retningslinjer "
+            "(«{revision}»). Avtalen gjeld mellom kvar kommune og helseføretaket, og kvar kommune vedtek han for seg. "
+            "Saka blir lagd fram for {body} til politisk handsaming.",
+        ),
+        "background_health_trust": (
+            "{helsefellesskap} har revidert samarbeidsavtalen mellom {party} og kommunene i helsefellesskapet med tilhørende "
+            "retningslinjer («{revision}»). Saken legges fram for styret som styresak.",
+            "{helsefellesskap} har revidert samarbeidsavtalen mellom {party} og kommunane i helsefellesskapet med tilhøyrande "
+            "retningslinjer («{revision}»). Saka blir lagd fram for styret som styresak.",
+        ),
+        "adopted": ("Saken er behandlet i helsefellesskapet:", "Saka er handsama i helsefellesskapet:"),
+        "not_adopted": ("Saken er ennå ikke behandlet i helsefellesskapets utvalg.", "Saka er enno ikkje handsama i utvala i helsefellesskapet."),
+        "planned": ("skal behandles", "skal handsamast"),
+        "case": ("sak", "sak"),
+        "and": ("og", "og"),
+        "report": ("Melding om vedtaket", "Melding om vedtaket"),
+        "report_text": (
+            "Helsefellesskapet ber om at saken behandles innen {deadline}, og at vedtaket (særutskrift) sendes til "
+            "{coordinator} ({email}) med vedtaksdato og saksnummer.",
+            "Helsefellesskapet ber om at saka blir handsama innan {deadline}, og at vedtaket (særutskrift) blir sendt til "
+            "{coordinator} ({email}) med vedtaksdato og saksnummer.",
+        ),
+    },
 }
 
 _COUNCIL_MEETING = ("{body} behandler {title}", "{body} handsamar {title}")

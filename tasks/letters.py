@@ -222,9 +222,9 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
                 _REVISION, forum, _FINAL, dt.date(2024, 11, 27), all_docs, case_no="09-2024", forum_count=4, required=3
             )
         case EmailEvent.decision_request:
-            resolution = lt.proposed_resolution(language, party, _HEALTH_TRUST, _REVISION.helsefellesskap)
+            resolution = lt.proposed_resolution(language, party, _HEALTH_TRUST, _REVISION.helsefellesskap, _ADOPTED)
             return lt.DecisionRequest(
-                _REVISION, party, all_docs, political_deadline, resolution, _ADOPTED, report_url
+                _REVISION, party, all_docs, political_deadline, resolution, _ADOPTED, report_url, case_url="https://avtaleflyt.example.no/p/3f9a1c/saksframlegg"
             )
         case EmailEvent.decision_reminder:
             return lt.DecisionReminder(

@@ -98,22 +98,24 @@ def test_nynorsk_is_its_own_text(event: EmailEvent) -> None:
 
 
 def test_decision_request_carries_the_proposed_resolution() -> None:
+    adopted = "slik {} i Forhandlingsutvalget 19.11.2024 (sak 14-2024), Fagrådene 25.11.2024 og Administrativt samarbeidsutvalg 27.11.2024 (sak 09-2024)"
     for language, heading, text in [
-        (Language.nb, "Forslag til vedtak", "Bystyret i Trondheim kommune godkjenner revidert samarbeidsavtale mellom "
-         "Trondheim kommune og St. Olavs hospital HF med tilhørende retningslinjer."),
-        (Language.nn, "Framlegg til vedtak", "Kommunestyret i Heim kommune godkjenner revidert samarbeidsavtale mellom "
-         "Heim kommune og St. Olavs hospital HF med tilhøyrande retningslinjer."),
+        (Language.nb, "Forslag til vedtak", "Bystyret godkjenner revidert overordnet samarbeidsavtale med tilhørende retningslinjer mellom "
+         f"Trondheim kommune og St. Olavs hospital HF, {adopted.format('vedtatt')}. Kommunedirektøren gis fullmakt til å signere avtalen."),
+        (Language.nn, "Framlegg til vedtak", "Kommunestyret godkjenner revidert overordna samarbeidsavtale med tilhøyrande retningslinjer mellom "
+         f"Heim kommune og St. Olavs hospital HF, {adopted.format('vedteke')}. Kommunedirektøren får fullmakt til å signere avtalen."),
     ]:
         rendered = preview(E.decision_request, language)
         for body in (rendered.text, rendered.html):
-            assert heading in body and text in body
+            assert heading in body and text in body and "/saksframlegg.docx" in body
 
 
 def test_proposed_resolution_for_the_health_trust() -> None:
     trust = lt.PartyRef("St. Olavs hospital HF", "Styret", "postmottak@stolav.example.no", PartyKind.health_trust)
     assert lt.proposed_resolution(Language.nb, trust, "St. Olavs hospital HF", "Helsefellesskapet Søndre Trøndelag") == (
-        "Styret i St. Olavs hospital HF godkjenner revidert samarbeidsavtale mellom St. Olavs hospital HF "
-        "og kommunene i Helsefellesskapet Søndre Trøndelag med tilhørende retningslinjer."
+        "Styret godkjenner revidert overordnet samarbeidsavtale med tilhørende retningslinjer mellom St. Olavs hospital HF "
+        "og kommunene i Helsefellesskapet Søndre Trøndelag, slik vedtatt i Helsefellesskapet Søndre Trøndelag. "
+        "Administrerende direktør gis fullmakt til å signere avtalene."
     )
     assert "kommunane i" in lt.proposed_resolution(Language.nn, trust, "St. Olavs hospital HF", "Helsefellesskapet")
 

@@ -23,7 +23,9 @@ from ..errors import DomainError, ErrorCode
 from pydantic import InstanceOf
 
 from ..command_fields import CaseNo, CommandBase, Day, MinutesText, Note, PartyName, Reason, Reservations, Upload
-from ..plan_fields import DateField, StageSpecBase
+from ..plan_fields import DateField, PlanContext, PlanProblem, StageSpecBase
+from ..papers.party_case import ResolutionTemplates, resolution_problems
+from pydantic import Field
 from .forum_approval import decision_text
 from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
 
@@ -34,6 +36,11 @@ if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
 class PoliticalTreatmentStage(StageSpecBase):
     kind: Literal[StageKind.political_treatment]
     deadline: DateField
+    resolution: ResolutionTemplates | None = Field(default=None, description="the proposed resolution per party kind, in bokmål (placeholders: models/papers/party_case.py)")
+    resolution_nn: ResolutionTemplates | None = Field(default=None, description="the same in nynorsk, for a nynorsk party")
+
+    def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
+        return resolution_problems(place, {"resolution": self.resolution, "resolution_nn": self.resolution_nn})
 
 
 def check_schedule(row: PartyObligation, party: Party) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from avtaleflyt.clock import utcnow
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models import rules
-from avtaleflyt.models.enums import EmailEvent, PartyKind, PartyOutcome, StageKind, TreatmentStatus
+from avtaleflyt.models.enums import EmailEvent, PartyOutcome, StageKind, TreatmentStatus
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import StageFacts, political_treatment
@@ -60,14 +60,16 @@ class PoliticalTreatmentEffects(StageEffects):
 
     def started(self, session: Session, revision: Revision, stage: Stage, parties: Sequence[Party]) -> list[OutboxMessage]:
         ref, deadline, docs, adopted = parts.revision_ref(revision), parts.plan_date(stage.deadline), parts.documents(session, revision), _adopted(session, stage)
-        trust = next((p.name for p in parties if p.kind == PartyKind.health_trust), "helseforetaket")
+        from ..papers import party_case as papers  # the party's draft case: the same proposed resolution, linked
+
+        plan = papers.plan_of(session, revision)
+        adoptions, templates = papers.adoptions(session, stage, plan), papers.templates(plan, stage.key)
         messages = []
         for p in parties:
             key = f"{revision.slug}/{stage.key}/{p.id}/decision_request/{stage.deadline}"
-            context = lt.DecisionRequest(
-                ref, parts.party_ref(p), docs, deadline, lt.proposed_resolution(p.language, parts.party_ref(p), trust, revision.helsefellesskap),
-                adopted, parts.report_url(session, revision, p, key),
-            )
+            resolution = papers.party_case(papers.facts(session, revision, p, stage, adoptions), templates).proposed_resolution
+            url = parts.report_url(session, revision, p, key)
+            context = lt.DecisionRequest(ref, parts.party_ref(p), docs, deadline, resolution, adopted, url, case_url=f"{url}/{papers.URL_NAME}")
             messages.append(parts.party_message(
                 revision, p, EmailEvent.decision_request, context, stage=stage, key=key,
                 due=deadline.as_date() if deadline else None, calendar_title=self.calendar_title(revision, p),

@@ -1,0 +1,224 @@
+"""A party's draft case (saksframlegg; a health trust's board gets a styresak) with its proposed
+resolution, in the party's language. Pure: tasks/papers/party_case.py gathers the facts from
+the database and renders the `Layout` as Word and HTML.
+
+The proposed resolution is a template, one per party kind, from the plan's political
+treatment stage (`resolution:` in bokmål, `resolution_nn:` in nynorsk) or the built-in one
+(models/wording.py, group ``resolution``). Its placeholders are plain names in braces, filled
+by `fill` (no str.format: ``{party.__class__}`` is an unknown placeholder, refused by
+`template_problems` when the plan is checked); ``{{`` and ``}}`` stand for a brace itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field, StrictStr
+
+from .. import wording
+from ..dates import PlanDate
+from ..enums import ForumOutcome, Language, PartyKind
+from ..plan_fields import PlanProblem, Strict
+from .layout import Bullets, Paper, Paragraph, Section
+
+MAX_RESOLUTION_TEMPLATE = 4000
+
+PLACEHOLDERS: dict[str, str] = {
+    "party": "the party's name (Malvik kommune)",
+    "body": "its deciding body (Kommunestyret, Bystyret, Styret)",
+    "trust": "the health trust's name",
+    "helsefellesskap": "the helsefellesskap's name",
+    "revision": "the revision's title",
+    "deadline": "the deadline for the decision (01.03.2025)",
+    "forum": "the forums that adopted it, by key (ASU)",
+    "forum_name": "the forums that adopted it, by name",
+    "forum_date": "the date of their decision (27.11.2024)",
+    "case_no": "their case number (09-2024)",
+    "adopted": "all of it: ASU 27.11.2024 (sak 09-2024)",
+}
+
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_UNKNOWN = "…"  # a value not known yet (no forum has decided, no case number)
+
+
+# --- the template ------------------------------------------------------------------------
+
+
+def template_problems(text: str) -> list[str]:
+    """What is wrong with a resolution template: unknown placeholders, lone braces."""
+    problems = []
+    for m in _TOKEN.finditer(text):
+        token, name = m.group(0), m.group(1)
+        if token in ("{{", "}}"):
+            continue
+        if name is None:
+            problems.append(f"a lone {token!r} at character {m.start() + 1}; write {token * 2} for the brace itself")
+        elif name not in PLACEHOLDERS:
+            problems.append(f"unknown placeholder {{{name}}}; known: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+    return problems
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """The template with its placeholders filled; anything not a known placeholder is left as written."""
+
+    def one(m: re.Match[str]) -> str:
+        token, name = m.group(0), m.group(1)
+        if token in ("{{", "}}"):
+            return token[0]
+        return values[name] if name is not None and name in values else token
+
+    return _TOKEN.sub(one, text)
+
+
+Resolution = Annotated[StrictStr, Field(min_length=1, max_length=MAX_RESOLUTION_TEMPLATE)]
+
+
+class ResolutionTemplates(Strict):
+    """The proposed resolution per party kind, in one language; a kind left out gets the built-in text."""
+
+    municipality: Resolution | None = None
+    health_trust: Resolution | None = None
+
+    def for_kind(self, kind: PartyKind) -> str | None:
+        return getattr(self, PartyKind(kind).value)
+
+
+def resolution_problems(place: str, templates: Mapping[str, ResolutionTemplates | None]) -> list[PlanProblem]:
+    """A plan problem for each unknown placeholder or lone brace, at its place (`stages[4].resolution_nn.municipality`)."""
+    found = []
+    for field, given in templates.items():
+        for kind in PartyKind:
+            text = given.for_kind(kind) if given else None
+            found += [PlanProblem(f"{place}.{field}.{kind.value}", p) for p in template_problems(text or "")]
+    return found
+
+
+# --- the facts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A forum's approving decision before the political treatment; planned (outcome None) while it has not decided."""
+
+    forum_key: str
+    forum_name: str
+    on: dt.date | PlanDate | None
+    case_no: str | None = None
+    outcome: ForumOutcome | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    title: str
+    url: str | None = None
+    version: str | None = None  # the version's label and date, when documents have versions
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a party's case is made of, before its words."""
+
+    language: Language
+    kind: PartyKind
+    party: str
+    body: str
+    trust: str
+    helsefellesskap: str
+    revision: str  # the revision's title
+    coordinator_name: str
+    coordinator_email: str
+    adopted: tuple[Adoption, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    deadline: dt.date | PlanDate | None = None
+    meeting_date: dt.date | None = None  # the party's council or board meeting, when known
+
+
+def _and(items: Sequence[str], language: str) -> str:
+    items = list(dict.fromkeys(i for i in items if i))
+    if len(items) < 2:
+        return items[0] if items else _UNKNOWN
+    return f"{', '.join(items[:-1])} {wording.word('party_case.and', language)} {items[-1]}"
+
+
+def _adoption(a: Adoption, language: str) -> str:
+    case = f" ({wording.word('party_case.case', language)} {a.case_no})" if a.case_no else ""
+    return f"{a.forum_key} {wording.short_date(a.on, language) if a.on else ''}".strip() + case
+
+
+def values(facts: Facts) -> dict[str, str]:
+    """Each placeholder's value for this party."""
+    lang = facts.language.value
+    adopted = facts.adopted
+    return {
+        "party": facts.party,
+        "body": facts.body,
+        "trust": facts.trust,
+        "helsefellesskap": facts.helsefellesskap,
+        "revision": facts.revision,
+        "deadline": wording.short_date(facts.deadline, lang) if facts.deadline else _UNKNOWN,
+        "forum": _and([a.forum_key for a in adopted], lang),
+        "forum_name": _and([a.forum_name for a in adopted], lang),
+        "forum_date": _and([wording.short_date(a.on, lang) for a in adopted if a.on], lang),
+        "case_no": _and([a.case_no for a in adopted if a.case_no], lang),
+        "adopted": _and([_adoption(a, lang) for a in adopted], lang) if adopted else facts.helsefellesskap,
+    }
+
+
+def proposed_resolution(facts: Facts, templates: Mapping[str, ResolutionTemplates | None] | None = None) -> str:
+    """The party's proposed resolution: the plan's template for its kind in its language, else the built-in one.
+
+    `templates`: the stage's ``{"resolution": …, "resolution_nn": …}``. A nynorsk party never gets the
+    bokmål text: without ``resolution_nn`` it gets the built-in nynorsk one.
+    """
+    given = (templates or {}).get("resolution_nn" if facts.language is Language.nn else "resolution")
+    text = (given.for_kind(facts.kind) if given else None) or wording.word(f"resolution.{PartyKind(facts.kind).value}", facts.language.value)
+    return fill(text, values(facts))
+
+
+# --- the paper ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartyCase:
+    facts: Facts
+    proposed_resolution: str
+
+    def paper(self) -> Paper:
+        """The draft case as the renderers draw it (tasks/papers/word.py, html.py), in the party's language."""
+        f, lang = self.facts, self.facts.language.value
+        w = wording.words("party_case", lang)
+        kind, v = PartyKind(f.kind).value, values(f)
+        adopted = tuple(
+            f"{a.forum_name} ({a.forum_key}): "
+            + (wording.label("forum_outcome", a.outcome, lang) if a.outcome else w["planned"])
+            + (f" {wording.short_date(a.on, lang)}" if a.on else "")
+            + (f" ({w['case']} {a.case_no})" if a.case_no else "")
+            for a in f.adopted
+        )
+        attachments = tuple(a.title + (f" ({a.version})" if a.version else "") + (f": {a.url}" if a.url else "") for a in f.attachments)
+        background: tuple = (Paragraph(fill(w[f"background_{kind}"], v)), Paragraph(w["adopted"] if adopted else w["not_adopted"]))
+        return Paper(
+            w[f"paper_{kind}"],
+            f.revision,
+            (
+                (w["party"], f.party),
+                (w["body"], f.body),
+                (w["meeting"], wording.short_date(f.meeting_date, lang) if f.meeting_date else None),
+                (w["deadline"], wording.short_date(f.deadline, lang) if f.deadline else None),
+            ),
+            (
+                Section(w["resolution"], (Paragraph(self.proposed_resolution),)),
+                Section(w["attachments"], (Bullets(attachments) if attachments else Paragraph(w["no_attachments"]),)),
+                Section(w["background"], background + ((Bullets(adopted),) if adopted else ())),
+                Section(w["report"], (Paragraph(fill(w["report_text"], {**v, "coordinator": f.coordinator_name, "email": f.coordinator_email})),)),
+            ),
+            language=lang,
+        )
+
+
+def party_case(facts: Facts, templates: Mapping[str, ResolutionTemplates | None] | None = None) -> PartyCase:
+    return PartyCase(facts, proposed_resolution(facts, templates))
