@@ -136,7 +136,7 @@ def test_without_a_contact_the_first_coordinator_signs_without_title_or_phone(en
 
 
 def test_a_deadline_on_a_holiday_is_written_as_the_working_day_before_in_letter_and_calendar(engine) -> None:
-    to_political_treatment(engine)
+    to_political_treatment(engine, PLAN.replace(CONTACT, ""))
     hearing = letters(engine, EmailEvent.hearing_invitation)
     assert "Høringsfrist: fredag 6. september 2024" in hearing["Trondheim kommune"].body_text
     assert "fredag 6. september 2024" in hearing["Malvik kommune"].body_text and "søndag" not in hearing["Malvik kommune"].body_text
@@ -209,11 +209,11 @@ def built_in(name: str) -> str:
 
 
 def test_the_sender_uses_an_overridden_template(engine, tmp_path, monkeypatch) -> None:
-    own = built_in("decision_request.nb.txt").replace("Vedtaksorgan: {{ party.body }}", "Vedtaksorgan: {{ party.body }}\nSaksbehandler hos oss: {{ revision.contact.name }}")
+    own = built_in("decision_request.nb.txt").replace("Vedtaksorgan: {{ party.body }}", "Vedtaksorgan: {{ party.body }}\nSaksbehandler hos oss: {{ revision.coordinator_name }}")
     overrides(tmp_path, monkeypatch, {"decision_request.nb.txt": own})
-    to_political_treatment(engine)
+    to_political_treatment(engine, PLAN.replace(CONTACT, ""))
     sent = letters(engine, EmailEvent.decision_request)
-    assert "Saksbehandler hos oss: Kari Nordmann" in sent["Trondheim kommune"].body_text
+    assert "Saksbehandler hos oss: Sekretariatet" in sent["Trondheim kommune"].body_text
     assert "Saksbehandler hos oss" not in sent["Malvik kommune"].body_text  # nn is not overridden
     assert "Saksbehandler hos oss" not in sent["Trondheim kommune"].body_html
 
