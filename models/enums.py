@@ -18,6 +18,7 @@ class StageKind(StrEnum):
     hearing = "hearing"
     forum_approval = "forum_approval"
     political_treatment = "political_treatment"
+    signing = "signing"
 
 
 class StageStatus(StrEnum):
@@ -80,6 +81,9 @@ class EmailEvent(StrEnum):
     revision_completed = "revision_completed"
     weekly_digest = "weekly_digest"
     deadline_moved = "deadline_moved"  # a shifted plan moved the party's deadline
+    signing_request = "signing_request"  # a party that approved is asked to sign
+    signing_reminder = "signing_reminder"  # before the signing deadline, and after it
+    signing_receipt = "signing_receipt"
 
 
 class DigestKind(StrEnum):
@@ -90,6 +94,7 @@ class DigestKind(StrEnum):
     decision_deadline = "decision_deadline"
     party_meeting = "party_meeting"  # a party's council/board meeting
     milestone = "milestone"
+    signing_deadline = "signing_deadline"
 
 
 class OutboxStatus(StrEnum):

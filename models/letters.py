@@ -160,6 +160,34 @@ class DecisionReceipt:
     case_no: str | None = None
 
 
+@dataclass(frozen=True)
+class SigningRequest:
+    revision: RevisionRef
+    party: PartyRef
+    documents: tuple[DocumentRef, ...]  # the agreement to sign
+    deadline: When
+    decided_on: dt.date | None = None  # the party's approving decision
+    case_no: str | None = None
+
+
+@dataclass(frozen=True)
+class SigningReminder:
+    revision: RevisionRef
+    party: PartyRef
+    documents: tuple[DocumentRef, ...]
+    deadline: dt.date
+    days_left: int  # negative when overdue
+
+
+@dataclass(frozen=True)
+class SigningReceipt:
+    revision: RevisionRef
+    party: PartyRef
+    signed_on: dt.date  # the agreement is in force for the party from this day
+    signer: str
+    signer_title: str | None = None
+
+
 # --- to a forum ----------------------------------------------------------------
 
 
@@ -266,6 +294,9 @@ CONTEXTS: dict[EmailEvent, type] = {
     EmailEvent.revision_completed: RevisionCompleted,
     EmailEvent.weekly_digest: WeeklyDigest,
     EmailEvent.deadline_moved: DeadlineMoved,
+    EmailEvent.signing_request: SigningRequest,
+    EmailEvent.signing_reminder: SigningReminder,
+    EmailEvent.signing_receipt: SigningReceipt,
 }
 
 COORDINATOR_EVENTS = frozenset({EmailEvent.stage_completed, EmailEvent.revision_completed, EmailEvent.weekly_digest})

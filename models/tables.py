@@ -180,6 +180,9 @@ class PartyObligation(SQLModel, table=True):
     minutes_text: str | None = Field(default=None, description="the decision's text or its extract of minutes (særutskrift), as text")
     minutes_file_id: int | None = Field(default=None, foreign_key="storedfile.id", description="...or as a file (its bytes)")
     minutes_file_name: str | None = Field(default=None, description="the file's name as given")
+    # A signature (a signing stage, migration 0013): its date is `answered_on`.
+    signer: str | None = Field(default=None, description="who signed for the party")
+    signer_title: str | None = None
 
 
 class Milestone(SQLModel, table=True):

@@ -30,6 +30,7 @@ class KindWords:
     calendar_field: str  # the date its letters' calendar entry is for
     counts: Pair | None = None  # what its progress counts ("2/3 svar"); None: it counts nothing
     the_deadline: Pair | None = None  # its parties' deadline in a sentence ("høringsfristen er flyttet")
+    not_yet: Pair | None = None  # a party that still owes its answer, after its name ("har ikke signert ennå")
 
 
 KINDS: dict[str, KindWords] = {
@@ -51,6 +52,13 @@ KINDS: dict[str, KindWords] = {
         "deadline",
         counts=("vedtatt", "vedteke"),
         the_deadline=("fristen for politisk behandling", "fristen for politisk handsaming"),
+        not_yet=("har ikke vedtatt avtalen ennå", "har ikkje vedteke avtalen enno"),
+    ),
+    "signing": KindWords(
+        ("signering", "signering"), {"deadline": ("Frist for signering", "Frist for signering")}, "deadline",
+        counts=("signert", "signert"),
+        the_deadline=("fristen for signering", "fristen for signering"),
+        not_yet=("har ikke signert ennå", "har ikkje signert enno"),
     ),
 }
 
@@ -87,6 +95,7 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "decision_deadline": ("Frist for vedtak", "Frist for vedtak"),
         "party_meeting": ("Behandlingsmøte", "Handsamingsmøte"),
         "milestone": ("Milepæl", "Milepæl"),
+        "signing_deadline": ("Frist for signering", "Frist for signering"),
     },
     "date_field": {  # a stage's date, named on its own
         "opens": ("åpner", "opnar"),
@@ -111,6 +120,9 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "revision_completed": ("revidering fullført", "revidering fullført"),
         "weekly_digest": ("ukesammendrag", "vekesamandrag"),
         "deadline_moved": ("ny frist", "ny frist"),
+        "signing_request": ("anmodning om signering", "oppmoding om signering"),
+        "signing_reminder": ("påminnelse om signering", "påminning om signering"),
+        "signing_receipt": ("kvittering for signering", "kvittering for signering"),
     },
     "calendar_file": {  # a letter's calendar attachment is named `<stage>-<this word>-<date>.ics`
         "hearing_invitation": ("frist", "frist"),
@@ -119,6 +131,8 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "decision_reminder": ("frist", "frist"),
         "forum_meeting_notice": ("møte", "møte"),
         "deadline_moved": ("ny dato", "ny dato"),
+        "signing_request": ("frist", "frist"),
+        "signing_reminder": ("frist", "frist"),
     },
     "progress": {  # a stage's progress, as the dashboard words it
         "waits_for": ("venter på", "ventar på"),

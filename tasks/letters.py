@@ -91,6 +91,18 @@ def the_deadline(context: Context, kind: str) -> str:
     return wording.the_deadline(kind, _lang(context))
 
 
+@pass_context
+def stage_kind(context: Context, kind: str) -> str:
+    """A stage kind's name: `høring`, `signering`."""
+    return wording.word(f"stage_kind.{kind}", _lang(context))
+
+
+@pass_context
+def progress_done(context: Context, kind: str) -> str:
+    """What a kind's progress counts: `svar`, `signert`."""
+    return wording.label("progress_done", str(kind), _lang(context))
+
+
 def week(value: dt.date) -> int:
     return value.isocalendar().week
 
@@ -120,7 +132,7 @@ def _environment(override: str | None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    filters = (long_date, short_date, month, days, in_days, party_outcome, forum_outcome, digest_kind, the_deadline, week)
+    filters = (long_date, short_date, month, days, in_days, party_outcome, forum_outcome, digest_kind, the_deadline, stage_kind, progress_done, week)
     env.filters.update({f.__name__: f for f in filters})
     return env
 
@@ -279,6 +291,12 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
                 lt.MovedDeadline(_POLITICAL, political_treatment.RULES.kind, political_deadline, dt.date(2025, 3, 15)),
             )
             return lt.DeadlineMoved(_REVISION, party, moves, "ASU-møtet 25.09 er flyttet til 09.10")
+        case EmailEvent.signing_request:
+            return lt.SigningRequest(_REVISION, party, all_docs, dt.date(2025, 6, 30), _MEETINGS[language], "PS 12/25")
+        case EmailEvent.signing_reminder:
+            return lt.SigningReminder(_REVISION, party, all_docs, dt.date(2025, 6, 30), 14)
+        case EmailEvent.signing_receipt:
+            return lt.SigningReceipt(_REVISION, party, dt.date(2025, 5, 6), "Kari Nordmann", "ordfører")
     raise AssertionError(event)  # every EmailEvent has a case above
 
 

@@ -34,6 +34,9 @@ DATES = {
     E.revision_completed: ("torsdag 20. mars 2025", "torsdag 20. mars 2025"),
     E.weekly_digest: ("mandag 10. mars 2025", "måndag 10. mars 2025"),
     E.deadline_moved: ("fredag 14. mars 2025", "fredag 14. mars 2025"),
+    E.signing_request: ("mandag 30. juni 2025", "måndag 30. juni 2025"),
+    E.signing_reminder: ("mandag 30. juni 2025", "måndag 30. juni 2025"),
+    E.signing_receipt: ("tirsdag 6. mai 2025", "tysdag 6. mai 2025"),
 }
 
 # A nynorsk word each nynorsk letter uses and its bokmål twin does not.
@@ -50,6 +53,9 @@ NYNORSK = {
     E.revision_completed: "partane",
     E.weekly_digest: "veke",
     E.deadline_moved: "flytta frå",
+    E.signing_request: "signerast",
+    E.signing_reminder: "påminninga",
+    E.signing_receipt: "i kraft for Heim kommune frå",
 }
 
 
@@ -167,6 +173,9 @@ DATE_FIELD = {
     E.revision_completed: "completed_on",
     E.weekly_digest: "as_of",
     E.deadline_moved: "moves",
+    E.signing_request: "deadline",
+    E.signing_reminder: "deadline",
+    E.signing_receipt: "signed_on",
 }
 
 

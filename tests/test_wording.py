@@ -32,8 +32,8 @@ def test_words_by_key_in_both_languages():
     assert wording.word("treatment.rejected", Language.nn) == "ikkje godkjend"
     assert wording.label("stage_status", StageStatus.pending, "nn") == "ventar"
     assert wording.label("stage_status", "paused", "nb") == "paused"  # unknown values show raw
-    with pytest.raises(KeyError, match="no wording for 'stage_kind.signing'"):
-        wording.word("stage_kind.signing", "nb")
+    with pytest.raises(KeyError, match="no wording for 'stage_kind.audit'"):
+        wording.word("stage_kind.audit", "nb")
     with pytest.raises(ValueError, match="unknown language 'se'"):
         wording.word("stage_kind.hearing", "se")
 

@@ -124,6 +124,10 @@ class StageRules:
     # meeting, date and case number, and the revision's tally: the political treatment).
     party_column: ClassVar[bool] = False
     party_decision: ClassVar[bool] = False
+    # What a party's answer says of the agreement (models/in_force.py): `approves` (the agreement is in force
+    # for the party from its answer, when the kind is the revision's last to ask it), `rejects` (it is not).
+    approves: ClassVar[frozenset[str]] = frozenset()
+    rejects: ClassVar[frozenset[str]] = frozenset()
     commands: ClassVar[tuple[type, ...]] = ()  # its recordings (models/command_fields.CommandBase), one model each
     # Its letters to a party that the sender drops (cancels) when their reason has gone before they go
     # out (letter_reason_gone): `asks` (a request for the answer) once the stage is closed or the party
