@@ -63,7 +63,10 @@ class ForumRef:
 class DocumentRef:
     key: str
     title: str
-    url: str | None = None  # where to read it, if published
+    url: str | None = None  # where to read its current version: its web address, or the dashboard's link to the file
+    version: int | None = None  # the current version's number (None: no version added yet)
+    label: str | None = None  # the current version's label and date
+    date: dt.date | None = None
 
 
 @dataclass(frozen=True)

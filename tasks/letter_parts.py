@@ -70,10 +70,33 @@ def forum_meeting_title(forum_key: str, stage: Stage) -> str:
     return f"{forum_key}: {title(stage)}"
 
 
-def documents(session: Session, revision: Revision, keys: Iterable[str] | None = None) -> tuple[lt.DocumentRef, ...]:
+def documents(session: Session, revision: Revision, keys: Iterable[str] | None = None, *, link: str | None = None) -> tuple[lt.DocumentRef, ...]:
+    """The documents (`keys`; None: every one) with their current version. A web address version
+    links to itself; a file links to `link` + `/documents/KEY/vN`: `link` is a party's own link
+    (`party_url`) or `coordinator_link(revision)` (the dashboard, after login); None: no link."""
+    from .documents import current_versions
+
     docs = session.exec(select(Document).where(Document.revision_id == revision.id).order_by(Document.id)).all()
     wanted = set(keys) if keys else None
-    return tuple(lt.DocumentRef(d.key, d.title) for d in docs if wanted is None or d.key in wanted)
+    versions = current_versions(session, revision, wanted)
+    refs = []
+    for d in docs:
+        if wanted is not None and d.key not in wanted:
+            continue
+        v = versions.get(d.key)
+        if v is None:
+            refs.append(lt.DocumentRef(d.key, d.title))
+            continue
+        url = v.url or (f"{link.rstrip('/')}/documents/{d.key}/v{v.number}" if link else None)
+        refs.append(lt.DocumentRef(d.key, d.title, url, v.number, v.label, v.date))
+    return tuple(refs)
+
+
+def coordinator_link(revision: Revision) -> str:
+    """The revision's page on the dashboard: a document's file under it is served after login."""
+    from avtaleflyt.settings import get_settings
+
+    return f"{get_settings().public_url.rstrip('/')}/revisions/{revision.slug}"
 
 
 def plan_date(value: str | None) -> PlanDate | None:

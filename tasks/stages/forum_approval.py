@@ -36,7 +36,7 @@ class ForumApprovalEffects(StageEffects):
         if meeting is None:
             return []
         forums = session.exec(select(Forum).where(Forum.revision_id == revision.id, col(Forum.key).in_(stage.forums))).all()
-        ref, docs = parts.revision_ref(revision), parts.documents(session, revision, stage.documents)  # none named: every document
+        ref, docs = parts.revision_ref(revision), parts.documents(session, revision, stage.documents, link=parts.coordinator_link(revision))  # none named: every document
         return [
             parts.message(
                 revision, EmailEvent.forum_meeting_notice, revision.language,

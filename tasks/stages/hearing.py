@@ -31,16 +31,18 @@ class HearingEffects(StageEffects):
     calendar_event = EmailEvent.hearing_invitation
 
     def started(self, session: Session, revision: Revision, stage: Stage, parties: Sequence[Party]) -> list[OutboxMessage]:
-        ref, deadline, docs = parts.revision_ref(revision), parts.plan_date(stage.deadline), parts.documents(session, revision, stage.documents)
-        return [
-            parts.party_message(
+        ref, deadline = parts.revision_ref(revision), parts.plan_date(stage.deadline)
+        messages = []
+        for p in parties:
+            key = f"{revision.slug}/{stage.key}/{p.id}/hearing_invitation/{stage.deadline}/r{stage.round}"
+            # the party's own link opens the documents' files (the dashboard's documents router)
+            docs = parts.documents(session, revision, stage.documents, link=parts.report_url(session, revision, p, key))
+            messages.append(parts.party_message(
                 revision, p, EmailEvent.hearing_invitation,
                 lt.HearingInvitation(ref, parts.party_ref(p), parts.title(stage), docs, deadline, parts.plan_date(stage.opens)),
-                stage=stage, key=f"{revision.slug}/{stage.key}/{p.id}/hearing_invitation/{stage.deadline}/r{stage.round}",
-                due=deadline.as_date() if deadline else None, calendar_title=self.calendar_title(revision, p),
-            )
-            for p in parties
-        ]
+                stage=stage, key=key, due=deadline.as_date() if deadline else None, calendar_title=self.calendar_title(revision, p),
+            ))
+        return messages
 
     def completed(self, session: Session, revision: Revision, stage: Stage, facts: StageFacts) -> dict:
         return {"responses": self.rules.answered_count(facts), "invited": len(facts.obligations)}

@@ -69,6 +69,7 @@ class PoliticalTreatmentEffects(StageEffects):
             key = f"{revision.slug}/{stage.key}/{p.id}/decision_request/{stage.deadline}"
             resolution = papers.party_case(papers.facts(session, revision, p, stage, adoptions), templates).proposed_resolution
             url = parts.report_url(session, revision, p, key)
+            docs = parts.documents(session, revision, link=url)  # the files through the party's own link
             context = lt.DecisionRequest(ref, parts.party_ref(p), docs, deadline, resolution, adopted, url, case_url=f"{url}/{papers.URL_NAME}")
             messages.append(parts.party_message(
                 revision, p, EmailEvent.decision_request, context, stage=stage, key=key,
