@@ -13,6 +13,9 @@ MAX_TEXT = 500  # a milestone's `what`, `about`, `responsible`, `part`
 MAX_NOTE = 2000  # notes and reasons given with a recording
 MAX_MINUTES_TEXT = 50_000  # a decision's text or extract of minutes (særutskrift) given as text
 MAX_RESERVATIONS = 10_000  # a conditional approval's reservations (forbehold)
+MAX_RESOLUTION = 4000  # a case paper's proposed resolution (forslag til vedtak)
+MAX_CASE_TEXT = 20_000  # a case paper's Markdown section (background, facts, assessment)
+MAX_EARLIER_CASES = 20  # the earlier cases a case paper links to
 
 # Characters that end a line somewhere (str.splitlines, email headers, iCalendar) or that no
 # one-line field may hold: refused in names, titles, case numbers, emails and keys.

@@ -65,6 +65,7 @@ def test_commands_without_a_database_do_not_import_prefect(tmp_path):
         ("plan", "import", str(csv_file), "--into", str(EXAMPLE), "--output", str(tmp_path / "plan.yaml")),
         ("mail", "preview", "decision_request"),
         ("mail", "preview", "hearing_invitation", "--lang", "nn", "--html"),
+        ("papers", "preview", str(EXAMPLE), "--stage", "sluttbehandling", "--output", str(tmp_path / "sak.docx")),
     ):
         status, prefect, output = run_fresh(*args)
         assert status == 0, f"{args}: {output}"
@@ -92,6 +93,7 @@ def test_commands_on_the_database_do_not_import_prefect(domain_db_url, tmp_path)
         (("revision", "show", SLUG, "--json"), None),
         (("plan", "export", SLUG, "--format", "csv", "--output", str(tmp_path / "m.csv")), None),
         (("mail", "outbox"), None),
+        (("papers", "forum", SLUG, "--stage", "sluttbehandling", "--output", str(tmp_path / "sak.docx")), None),
         (("user", "add", "kari", "--role", "coordinator", "--password-stdin"), password),
         (("user", "role", "kari", "--role", "reader"), None),
         (("user", "disable", "kari"), None),

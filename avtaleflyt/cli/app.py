@@ -24,6 +24,7 @@ SUB_APPS = {
     "document": ("avtaleflyt.cli.document", "document_app"),
     "reminders": ("avtaleflyt.cli.reminders", "reminders_app"),
     "mail": ("avtaleflyt.cli.mail", "mail_app"),
+    "papers": ("avtaleflyt.cli.papers", "papers_app"),
     "user": ("avtaleflyt.cli.user", "user_app"),
     "db": ("avtaleflyt.cli.db", "db_app"),
 }

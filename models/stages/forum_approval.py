@@ -13,13 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, StrictStr, model_validator
 
+from .. import limits
 from ..enums import DigestKind, ForumOutcome, StageKind, StageStatus
 from ..errors import DomainError, ErrorCode
 from ..command_fields import CaseNo, CommandBase, Day, Reason
 from ..command_fields import Key as KeyText
-from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase, unknown_documents
+from ..plan_fields import DateField, Key, Name, PlanContext, PlanProblem, StageSpecBase, Strict, Title, unknown_documents
 from .base import Gate, Progress, StageFacts, StageRules
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
@@ -32,12 +33,49 @@ def _check_required(value: Any) -> Any:
     raise ValueError("expected `all` or a whole number of forums (1 or more)")
 
 
+def _case_number(value: Any) -> Any:
+    return str(value) if type(value) is int else value  # `number: 12` in YAML is a number
+
+
+CaseNumber = Annotated[StrictStr, BeforeValidator(_case_number), Field(min_length=1, max_length=limits.MAX_CASE_NO), AfterValidator(limits.one_line)]
+Markdown = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_CASE_TEXT, description="Markdown; HTML in it is shown as text")]
+
+
+class CaseOfficer(Strict):
+    name: Name
+    title: Title | None = None
+
+
+class EarlierCase(Strict):
+    number: CaseNumber
+    title: Title | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_alone(cls, value: Any) -> Any:
+        return {"number": value} if isinstance(value, str | int) and type(value) is not bool else value  # `- 49-2023`
+
+
+class ForumCase(Strict):
+    """The case paper (saksframstilling) the forums get for the stage's meeting (models/papers/forum_case.py)."""
+
+    number: CaseNumber | None = Field(default=None, description="the forum's case number, e.g. 09-2024")
+    officer: CaseOfficer | None = Field(default=None, description="saksbehandler: name and title")
+    title: Title | None = Field(default=None, description="sakstittel; defaults to the stage's title")
+    proposed_resolution: Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_RESOLUTION)] = Field(description="forslag til vedtak (Markdown)")
+    background: Markdown | None = None
+    facts: Markdown | None = None
+    assessment: Markdown | None = None
+    earlier_cases: list[EarlierCase] = Field(default=[], max_length=limits.MAX_EARLIER_CASES, description="the cases this one follows up")
+
+
 class ForumApprovalStage(StageSpecBase):
     kind: Literal[StageKind.forum_approval]
     forums: list[Key] = Field(min_length=1)
     required: Annotated[Literal["all"] | int, BeforeValidator(_check_required)] = "all"
     meeting: DateField | None = None
     documents: list[Key] | None = Field(default=None, description="the documents its meeting treats; defaults to every document")
+    case: ForumCase | None = Field(default=None, description="its case paper (saksframstilling)")
 
     def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
         known = ", ".join(sorted(plan.forums)) or "none declared under forums"

@@ -1,8 +1,8 @@
 """A `Paper` as an HTML page (templates/papers/): every value escaped; Markdown rendered with
 raw HTML escaped (tasks/papers/markdown.py).
 
-The API: html_page(paper, template="paper.html") -> str. A paper kind with its own page extends
-templates/papers/_base.html.
+The API: html_page(paper, template="paper.html") -> str, the page; paper_fragment(paper) -> Markup, the
+paper inside a letter. A paper kind with its own page extends templates/papers/_base.html.
 """
 
 from __future__ import annotations
@@ -52,3 +52,8 @@ def environment() -> Environment:
 
 def html_page(paper: Paper, template: str = "paper.html") -> str:
     return environment().get_template(template).render(paper=paper)
+
+
+def paper_fragment(paper: Paper) -> Markup:
+    """The paper without its page (no <html>, no style): to put inside a letter."""
+    return Markup(environment().get_template("_fragment.html").render(paper=paper))

@@ -37,10 +37,13 @@ class ForumApprovalEffects(StageEffects):
             return []
         forums = session.exec(select(Forum).where(Forum.revision_id == revision.id, col(Forum.key).in_(stage.forums))).all()
         ref, docs = parts.revision_ref(revision), parts.documents(session, revision, stage.documents, link=parts.coordinator_link(revision))  # none named: every document
+        from ..papers.forum_case import notice_paper
+
+        with_paper = notice_paper(session, revision, stage)  # its case number and case paper, if the plan gives one
         return [
             parts.message(
                 revision, EmailEvent.forum_meeting_notice, revision.language,
-                lt.ForumMeetingNotice(ref, lt.ForumRef(f.key, f.name, f.email), parts.title(stage), meeting, docs, None, len(stage.forums), stage.required),
+                with_paper(lt.ForumMeetingNotice(ref, lt.ForumRef(f.key, f.name, f.email), parts.title(stage), meeting, docs, None, len(stage.forums), stage.required)),
                 key=f"{revision.slug}/{stage.key}/forum:{f.key}/forum_meeting_notice/{stage.meeting}/r{stage.round}",
                 to_name=f.name, to_address=f.email, stage_key=stage.key,
                 due=meeting.as_date(), calendar_title=parts.forum_meeting_title(f.key, stage),
