@@ -200,7 +200,8 @@ class PartyCase:
             for a in f.adopted
         )
         attachments = tuple(a.title + (f" ({a.version})" if a.version else "") + (f": {a.url}" if a.url else "") for a in f.attachments)
-        background: tuple = (Paragraph(fill(w[f"background_{kind}"], v)), Paragraph(w["adopted"] if adopted else w["not_adopted"]))
+        lowered = {**v, "body": f.body[:1].lower() + f.body[1:]}  # mid-sentence: "legges fram for bystyret"
+        background: tuple = (Paragraph(fill(w[f"background_{kind}"], lowered)), Paragraph(w["adopted"] if adopted else w["not_adopted"]))
         return Paper(
             w[f"paper_{kind}"],
             f.revision,

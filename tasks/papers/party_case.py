@@ -8,8 +8,12 @@ party's own link (/p/{token}/saksframlegg.docx|html).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import Session, col, select
 
+from avtaleflyt.models import letters as lt
+from avtaleflyt.models import rules, wording
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import Language, PartyKind
 from avtaleflyt.models.errors import DomainError, ErrorCode
@@ -18,8 +22,7 @@ from avtaleflyt.models.papers.party_case import Adoption, Attachment, Facts, Par
 from avtaleflyt.models.plan import Plan
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.stages.forum_approval import forum_tally
-from avtaleflyt.models import rules
-from avtaleflyt.models.tables import Forum, ForumDecision, Party, PartyObligation, Revision, Stage
+from avtaleflyt.models.tables import Document, Forum, ForumDecision, Party, PartyObligation, Revision, Stage
 
 from .. import letter_parts as parts
 from . import html, word
@@ -69,19 +72,43 @@ def adoptions(session: Session, stage: Stage, plan: Plan | None = None) -> tuple
     return tuple(found)
 
 
-def facts(session: Session, revision: Revision, party: Party, stage: Stage, adopted: tuple[Adoption, ...]) -> Facts:
+def attachments(session: Session, revision: Revision, link: str | None) -> tuple[Attachment, ...]:
+    """Every document with its current version (label and date); a web address links to itself, a stored
+    file to `link` + /documents/KEY/vN (`link`: the party's own link, or the revision on the dashboard)."""
+    from ..documents import current_versions
+
+    versions = current_versions(session, revision)
+    found = []
+    for d in session.exec(select(Document).where(Document.revision_id == revision.id).order_by(col(Document.id))):
+        v = versions.get(d.key)
+        if v is None:
+            found.append(Attachment(d.title))
+            continue
+        url = v.url or (f"{link.rstrip('/')}/documents/{d.key}/v{v.number}" if link else None)
+        found.append(Attachment(d.title, url, f"{v.label}, {wording.short_date(v.date)}"))  # a day is written alike in nb and nn
+    return tuple(found)
+
+
+def facts(session: Session, revision: Revision, party: Party, stage: Stage, adopted: tuple[Adoption, ...], *, link: str | None = None) -> Facts:
     trust = session.exec(select(Party).where(Party.revision_id == revision.id, Party.kind == PartyKind.health_trust).order_by(col(Party.id))).first()
     row = session.exec(select(PartyObligation).where(PartyObligation.stage_id == stage.id, PartyObligation.party_id == party.id)).first()
     coordinator = revision.coordinators[0]
     return Facts(
         Language(party.language), PartyKind(party.kind), party.name, party.body, trust.name if trust else "helseforetaket",
         revision.helsefellesskap, revision.title, coordinator["name"], coordinator["email"],
-        adopted, tuple(Attachment(d.title, d.url) for d in parts.documents(session, revision)),
-        parts.plan_date(stage.deadline), row.meeting_date if row else None,
+        adopted, attachments(session, revision, link),
+        _deadline(stage), row.meeting_date if row else None,
     )
 
 
-def build(session: Session, revision: Revision, party: Party, stage: Stage | None = None) -> PartyCase:
+def _deadline(stage: Stage) -> dt.date | PlanDate | None:
+    """As the letters write it: one on a weekend or public holiday is the working day before."""
+    planned = parts.plan_date(stage.deadline)
+    return lt.written_deadline(planned) if planned is not None else None
+
+
+def build(session: Session, revision: Revision, party: Party, stage: Stage | None = None, *, link: str | None = None) -> PartyCase:
+    """`link`: where the paper's files are fetched (the party's own link; default: the revision on the dashboard)."""
     stage = stage or treatment_stage(session, revision)
     if stage is None:
         raise DomainError(
@@ -89,7 +116,15 @@ def build(session: Session, revision: Revision, party: Party, stage: Stage | Non
             code=ErrorCode.refused, field="revision", why="no_party_decision", slug=revision.slug,
         )
     plan = plan_of(session, revision)
-    return party_case(facts(session, revision, party, stage, adoptions(session, stage, plan)), templates(plan, stage.key))
+    link = link or dashboard_link(revision)
+    return party_case(facts(session, revision, party, stage, adoptions(session, stage, plan), link=link), templates(plan, stage.key))
+
+
+def dashboard_link(revision: Revision) -> str:
+    """The revision's page on the dashboard: a document's file under it is served to coordinators."""
+    from avtaleflyt.settings import get_settings
+
+    return f"{get_settings().public_url.rstrip('/')}/revisions/{revision.slug}"
 
 
 def for_party(session: Session, slug: str, party: str) -> PartyCase:
