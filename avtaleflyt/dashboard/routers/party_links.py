@@ -156,3 +156,22 @@ def _party_report(request: Request, engine: Engine, settings: Settings, clock: C
         return _form(request, _open(engine, settings, clock, token), token, error=in_norwegian(exc, opened.language), status_code=422)
     outcome = wording.label("party_outcome", str(form.get("outcome")).strip(), opened.language)
     return render(request, "party_done.html", lang=opened.language, w=_words(opened.language), revision=opened.revision, party=opened.party, outcome=outcome)
+
+
+@router.get("/p/{token}/saksframlegg.{fmt}")
+def party_case_paper(request: Request, token: str, fmt: str, engine: EngineDep, settings: SettingsDep, clock: ClockDep) -> Response:
+    """The party's draft case (saksframlegg; a health trust's styresak) as Word or HTML, for a link that may be used now."""
+    from avtaleflyt.tasks.papers import party_case as papers
+
+    from .papers import party_case_response
+
+    if fmt not in papers.FORMATS:
+        raise HTTPException(status_code=404)
+    opened = _open(engine, settings, clock, token)
+    if opened.refused is not None:
+        return _refusal(request, opened, opened.refused)
+    with Session(engine) as session:
+        revision, party = session.get(Revision, opened.revision.id), session.get(Party, opened.party.id)
+        case = papers.build(session, revision, party, link=f"{settings.public_url.rstrip('/')}/p/{token}")  # its files through the same link
+    return party_case_response(case, fmt)
+
