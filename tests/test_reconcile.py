@@ -142,7 +142,8 @@ def test_whole_revision_with_return_quorum_and_rejection(engine, revision):
     assert ("hearing_invitation", "postmottak@trondheim.example.no", "nb") in sent
     assert "Framlegg til vedtak" in malvik_request.body_text
     assert "Kommunestyret i Malvik kommune" in malvik_request.body_text
-    assert malvik_request.ics and "DTSTART;VALUE=DATE:20250301" in malvik_request.ics
+    # the deadline, Saturday 1 March 2025, as the letter writes it: the Friday before
+    assert malvik_request.ics and "DTSTART;VALUE=DATE:20250228" in malvik_request.ics
 
 
 def test_recordings_are_idempotent_and_corrections_refused(engine, revision):

