@@ -344,9 +344,14 @@ def as_written(context: object) -> object:
             changes["moves"] = moves
     deadline = getattr(context, "deadline", None)
     if isinstance(deadline, dt.date | PlanDate) and (written := written_deadline(deadline)) is not deadline:
-        changes["deadline"] = written
-        earlier = (deadline.as_date() if isinstance(deadline, PlanDate) else deadline) - written
-        for name, sign in (("days_left", -1), ("days_overdue", 1)):
-            if isinstance(getattr(context, name, None), int):
-                changes[name] = getattr(context, name) + sign * earlier.days
+        earlier = ((deadline.as_date() if isinstance(deadline, PlanDate) else deadline) - written).days
+        left = getattr(context, "days_left", None)
+        # A reminder sent on its planned day after the day written (3 days before Easter Monday is Good
+        # Friday, after Wednesday's written deadline) names the planned deadline: never "om -2 dager".
+        if not (isinstance(left, int) and left >= 0 > left - earlier):
+            changes["deadline"] = written
+            if isinstance(left, int):
+                changes["days_left"] = left - earlier
+            if isinstance(overdue := getattr(context, "days_overdue", None), int):
+                changes["days_overdue"] = overdue + earlier
     return dataclasses.replace(context, **changes) if changes else context

@@ -5,6 +5,7 @@ and an installation's own templates (AVTALEFLYT_TEMPLATE_DIR) used by the sender
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 from email import policy
@@ -103,6 +104,20 @@ def test_a_deadline_off_a_working_day_is_written_as_the_working_day_before(deadl
     assert working_day_before(dt.date.fromisoformat(deadline)) == dt.date.fromisoformat(written)
     assert lt.written_deadline(PlanDate.parse(deadline)) in (PlanDate.parse(deadline), dt.date.fromisoformat(written))
     assert lt.written_deadline(PlanDate(2025, 3)) == PlanDate(2025, 3)  # a month-only deadline is left as it is
+
+
+def test_a_reminder_sent_after_the_day_written_names_the_planned_deadline() -> None:
+    """The 3-day reminder before Easter Monday 2025 goes out on Good Friday, after the Wednesday
+    the letters write: it names Monday with "om 3 dager", not Wednesday "om -2 dager"."""
+    from avtaleflyt.tasks.letters import example_context, render
+
+    base = example_context(EmailEvent.decision_reminder, "nb")
+    easter = dataclasses.replace(base, deadline=dt.date(2025, 4, 21), days_left=3)
+    assert "går ut om 3 dager, mandag 21. april 2025" in render(EmailEvent.decision_reminder, "nb", easter).text
+    two_weeks = dataclasses.replace(base, deadline=dt.date(2025, 4, 21), days_left=14)
+    assert "går ut om 9 dager, onsdag 16. april 2025" in render(EmailEvent.decision_reminder, "nb", two_weeks).text
+    overdue = dataclasses.replace(example_context(EmailEvent.overdue_notice, "nb"), deadline=dt.date(2025, 4, 21), days_overdue=7)
+    assert "var onsdag 16. april 2025, for 12 dager siden" in render(EmailEvent.overdue_notice, "nb", overdue).text
 
 
 # --------------------------------------------------------------------------- real letters
