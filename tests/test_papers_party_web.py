@@ -129,3 +129,27 @@ def test_the_cli_writes_a_partys_draft(engine, tmp_path, monkeypatch):
     assert result.exit_code == 2 and "no party named 'Malvk kommune'" in result.stderr and "Malvik kommune" in result.stderr
     result = runner.invoke(cli_app, ["papers", "party", "ukjent", "--party", TRONDHEIM])
     assert result.exit_code == 2 and "no revision 'ukjent'" in result.stderr
+
+
+@pytest.mark.backends("sqlite")
+def test_papers_party_does_not_import_prefect_and_reads_the_examples_templates(domain_db_url, tmp_path):
+    """On the example stored (nothing decided yet): the planned forums, meeting and case number fill its
+    resolution_nn for Heim kommune; the forums of one day and case are named together."""
+    from avtaleflyt.models.plan import parse_plan
+    from avtaleflyt.tasks.store import store_revision
+
+    from .test_cli_start import EXAMPLE, SLUG as EXAMPLE_SLUG, run_fresh
+
+    source = EXAMPLE.read_text(encoding="utf-8")
+    with session_scope() as s:
+        store_revision(s, parse_plan(source), source, "t")
+    output = tmp_path / "heim.docx"
+    status, prefect, said = run_fresh("papers", "party", EXAMPLE_SLUG, "--party", "Heim kommune", "--output", str(output))
+    assert status == 0 and prefect == [], said
+    text = docx_text(output.read_bytes())
+    assert "Framlegg til vedtak" in text and "Kommunestyret godkjenner revidert overordna samarbeidsavtale" in text
+    assert "slik vedteke i ASU, FU, PSU og fagråd 27.11.2024 (sak 09-2024)." in text and "skal handsamast" in text
+    from avtaleflyt.tasks.papers import party_case as papers
+
+    with session_scope() as s:  # the example's own template for the board (the built-in one ends "avtalene.")
+        assert papers.for_party(s, EXAMPLE_SLUG, TRUST).proposed_resolution.endswith("gis fullmakt til å signere avtalene med kommunene.")

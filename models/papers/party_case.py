@@ -144,9 +144,17 @@ def _and(items: Sequence[str], language: str) -> str:
     return f"{', '.join(items[:-1])} {wording.word('party_case.and', language)} {items[-1]}"
 
 
-def _adoption(a: Adoption, language: str) -> str:
-    case = f" ({wording.word('party_case.case', language)} {a.case_no})" if a.case_no else ""
-    return f"{a.forum_key} {wording.short_date(a.on, language) if a.on else ''}".strip() + case
+def _adopted(adopted: Sequence[Adoption], language: str) -> str:
+    """``ASU 27.11.2024 (sak 09-2024)``; forums that decided on one day in one case are named together
+    (``ASU, FU og PSU 27.11.2024 (sak 09-2024)``)."""
+    groups: dict[tuple[dt.date | PlanDate | None, str | None], list[str]] = {}
+    for a in adopted:
+        groups.setdefault((a.on, a.case_no), []).append(a.forum_key)
+    return _and([
+        f"{_and(keys, language)} {wording.short_date(on, language) if on else ''}".strip()
+        + (f" ({wording.word('party_case.case', language)} {case_no})" if case_no else "")
+        for (on, case_no), keys in groups.items()
+    ], language)
 
 
 def values(facts: Facts) -> dict[str, str]:
@@ -164,7 +172,7 @@ def values(facts: Facts) -> dict[str, str]:
         "forum_name": _and([a.forum_name for a in adopted], lang),
         "forum_date": _and([wording.short_date(a.on, lang) for a in adopted if a.on], lang),
         "case_no": _and([a.case_no for a in adopted if a.case_no], lang),
-        "adopted": _and([_adoption(a, lang) for a in adopted], lang) if adopted else facts.helsefellesskap,
+        "adopted": _adopted(adopted, lang) if adopted else facts.helsefellesskap,
     }
 
 
