@@ -78,7 +78,10 @@ def check_overrides(folder: Path) -> list[TemplateProblem]:
     problems: list[TemplateProblem] = []
     letters: set[tuple[EmailEvent, Language]] = set()
     env = environment(folder)
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        if path.is_dir():
+            problems.append(TemplateProblem(path, None, "a folder: only the files directly in the template folder are used", warning=True))
+            continue
         if path.name not in built_in:
             problems.append(TemplateProblem(path, None, "named like no built-in template, so never used (e.g. decision_request.nb.txt, _signature.nb.html)", warning=True))
             continue

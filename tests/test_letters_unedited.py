@@ -245,12 +245,14 @@ BROKEN = {
 def test_mail_preview_and_plan_check_name_an_undefined_variable_with_its_file_and_line(tmp_path, monkeypatch) -> None:
     assert BROKEN["decision_request.nb.txt"].splitlines()[5].count("revision.titel") == 1  # line 6
     folder = overrides(tmp_path, monkeypatch, BROKEN)
+    (folder / "email").mkdir()
     for args in (["mail", "preview", "hearing_invitation"], ["plan", "check", str(EXAMPLE)]):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.stdout, result.stderr)
         assert f"error: {folder}/decision_request.nb.txt:6: 'revision.titel' is undefined" in result.stderr
         assert f"error: {folder}/_signature.nn.txt:3: " in result.stderr
         assert f"warning: {folder}/decision_requst.nb.txt: named like no built-in template" in result.stderr
+        assert f"warning: {folder}/email: a folder" in result.stderr
         assert "Traceback" not in result.stderr + result.stdout
     assert "Subject:" not in runner.invoke(app, ["mail", "preview", "hearing_invitation"]).stdout  # nothing previewed
 
