@@ -137,7 +137,7 @@ def notice_paper(session: Session, revision: Revision, stage: Stage) -> Callable
     for all its forums); the notice unchanged when the plan gives the stage no case."""
     try:
         paper = _paper(session, revision, stage.key, revision.language.value)
-    except DomainError:  # no case: block (or a plan stored before there were any)
+    except ValueError:  # no case: block (DomainError), or a stored plan that no longer reads: the notice goes out as before
         return lambda notice: notice
     laid = fc.layout(paper)
     text, html = paper_text(laid), paper_fragment(laid)
