@@ -141,7 +141,7 @@ def test_whole_revision_with_return_quorum_and_rejection(engine, revision):
     assert ("hearing_invitation", "postmottak@malvik.example.no", "nn") in sent
     assert ("hearing_invitation", "postmottak@trondheim.example.no", "nb") in sent
     assert "Framlegg til vedtak" in malvik_request.body_text
-    assert "Kommunestyret i Malvik kommune" in malvik_request.body_text
+    assert "Kommunestyret godkjenner revidert overordna samarbeidsavtale med tilhøyrande retningslinjer mellom Malvik kommune" in malvik_request.body_text
     # the deadline, Saturday 1 March 2025, as the letter writes it: the Friday before
     assert malvik_request.ics and "DTSTART;VALUE=DATE:20250228" in malvik_request.ics
 
