@@ -106,17 +106,21 @@ class Approval:
     decided_on: dt.date | None
 
 
-def approvals(session: Session, revision: Revision) -> dict[tuple[str, int], list[Approval]]:
-    """(document key, version number) -> the decisions that recorded it among their approved versions."""
-    stages = {s.id: s.key for s in session.exec(select(Stage).where(Stage.revision_id == revision.id))}
-    parties = {p.id: p.name for p in session.exec(select(Party).where(Party.revision_id == revision.id))}
+def approvals(session: Session, stages: list[Stage]) -> dict[tuple[str, int], list[Approval]]:
+    """(document key, version number) -> the decisions (of `stages`) that recorded it among their approved versions. Two queries."""
+    keys = {s.id: s.key for s in stages}
     found: dict[tuple[str, int], list[Approval]] = {}
-    for d in session.exec(select(ForumDecision).where(col(ForumDecision.stage_id).in_(stages)).order_by(ForumDecision.id)):
+    decisions = select(ForumDecision).where(col(ForumDecision.stage_id).in_(keys), col(ForumDecision.approved_versions).is_not(None))
+    for d in session.exec(decisions.order_by(ForumDecision.id)):
         for v in d.approved_versions or []:
-            found.setdefault((v["key"], v["number"]), []).append(Approval(d.forum_key, stages[d.stage_id], d.decided_on))
-    for o in session.exec(select(PartyObligation).where(col(PartyObligation.stage_id).in_(stages)).order_by(PartyObligation.id)):
+            found.setdefault((v["key"], v["number"]), []).append(Approval(d.forum_key, keys[d.stage_id], d.decided_on))
+    obligations = (
+        select(PartyObligation, Party.name).join(Party, col(Party.id) == PartyObligation.party_id)
+        .where(col(PartyObligation.stage_id).in_(keys), col(PartyObligation.approved_versions).is_not(None))
+    )
+    for o, name in session.exec(obligations.order_by(PartyObligation.id)):
         for v in o.approved_versions or []:
-            found.setdefault((v["key"], v["number"]), []).append(Approval(parties.get(o.party_id, "?"), stages[o.stage_id], o.answered_on))
+            found.setdefault((v["key"], v["number"]), []).append(Approval(name, keys[o.stage_id], o.answered_on))
     return found
 
 
@@ -132,14 +136,28 @@ def version_file(session: Session, revision: Revision, key: str, number: int) ->
 
 
 def listing(session: Session, slug: str) -> list[dict[str, object]]:
-    """Every document of the revision with its versions and who approved each (for `document list` and the API)."""
-    revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
-    if revision is None:
-        lock_revision(session, slug)  # raises: no such revision, naming the known ones
-    versions, approved, changed = versions_by_document(session, revision), approvals(session, revision), changed_since_hearing(session, revision)
+    """Every document of the revision with its versions and who approved each (`document list`, the dashboard):
+    five queries however many documents, versions and decisions."""
+    in_revision = (Revision.slug == slug)
+    rows = session.exec(
+        select(Document, DocumentVersion).join(Revision, col(Revision.id) == Document.revision_id)
+        .outerjoin(DocumentVersion, col(DocumentVersion.document_id) == Document.id).where(in_revision)
+        .order_by(Document.id, DocumentVersion.number)
+    ).all()
+    if not rows:
+        lock_revision(session, slug)  # raises for an unknown revision, naming the known ones
+        return []
+    docs = list({d.id: d for d, _ in rows}.values())
+    versions: dict[int, list[DocumentVersion]] = {}
+    for d, v in rows:
+        if v is not None:
+            versions.setdefault(d.id, []).append(v)
+    # the stages and decisions only matter once a version exists: a revision without one costs one query
+    stages = list(session.exec(select(Stage).join(Revision, col(Revision.id) == Stage.revision_id).where(in_revision))) if versions else []
+    approved = approvals(session, stages) if versions else {}
     return [
         {
-            "key": d.key, "title": d.title, "changed_since_hearing": changed.get(d.key, []),
+            "key": d.key, "title": d.title, "changed_since_hearing": rules.changed_since_hearing(d.key, versions.get(d.id, []), stages),
             "versions": [
                 {
                     "number": v.number, "label": v.label, "date": v.date.isoformat(), "file_name": v.file_name, "url": v.url,
@@ -150,5 +168,5 @@ def listing(session: Session, slug: str) -> list[dict[str, object]]:
                 for v in versions.get(d.id, [])
             ],
         }
-        for d in documents_of(session, revision)
+        for d in docs
     ]

@@ -135,3 +135,34 @@ def test_a_used_or_withdrawn_link_still_reads_an_expired_one_does_not(engine, cl
         link.expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
         s.add(link)
     assert client.get(f"{path}/documents/overordnet/v1").status_code == 410
+
+
+def test_the_revision_page_shows_a_significant_change_and_offers_a_new_hearing_round(engine, client):
+    from .web import form_token
+
+    add(engine, content=PDF, label="Utkast til høring")
+    do(engine, "draft_complete", stage="utkast")
+    do(engine, "forum_decision", forum="ASU", outcome="approved", date="2024-06-19", stage="hoeringsforslag")
+    do(engine, "hearing_close", stage="hoering", reason="fristen er ute")
+    log_in(client, engine, Role.reader)
+    page = client.get(f"/revisions/{SLUG}").text
+    assert 'id="dokumenter"' in page and "v1 Utkast til høring" in page and "ASU 19.06.2024" in page
+    assert f'href="/revisions/{SLUG}/documents/overordnet/v1"' in page and "endret etter høringen" not in page
+    add(engine, label="Ny paragraf 5", url="https://example.no/v2", significant=True)
+    page = client.get(f"/revisions/{SLUG}").text
+    assert "endret etter høringen" in page and "vesentlig endring" in page
+    assert "form-hearing-reopen-overordnet" not in page  # a reader sees the change, not the form
+    api = client.get(f"/api/revisions/{SLUG}").json()
+    assert api["documents"][0]["changed_since_hearing"] == ["hoering"] and api["documents"][0]["versions"][1]["url"] == "https://example.no/v2"
+
+    client.post("/logout", data={"csrf_token": form_token(page)})
+    coordinator = TestClient(client.app)
+    log_in(coordinator, engine, Role.coordinator)
+    page = coordinator.get(f"/revisions/{SLUG}").text
+    assert 'action="/revisions/testrevisjon-2024/record/hearing-reopen"' in page
+    answer = coordinator.post(f"/revisions/{SLUG}/record/hearing-reopen", data={
+        "csrf_token": form_token(page), "stage": "hoering", "deadline": "2025-03-14", "reason": "ny paragraf 5"}, follow_redirects=False)
+    assert answer.status_code == 303
+    page = coordinator.get(f"/revisions/{SLUG}").text
+    assert "Registrert" in page and "endret etter høringen" not in page
+    assert len([m for m in letters(engine, "hearing_invitation") if m.key.endswith("/2025-03-14/r2")]) == 3

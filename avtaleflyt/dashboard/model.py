@@ -143,6 +143,25 @@ class EmailOut(BaseModel):
     attempts: int
 
 
+class DocumentVersionOut(BaseModel):
+    number: int
+    label: str
+    date: dt.date
+    file_name: str | None = Field(description="a stored file's name; None for a web address")
+    url: str = Field(description="where to open it: the web address, or the dashboard's link to the file (after login)")
+    sha256: str | None
+    size: int | None
+    significant: bool | None = Field(description="added after its hearing closed: a significant change (True) or not (False)")
+    approved_by: list[str] = Field(description="the decisions that approved this version: 'ASU 27.11.2024'")
+
+
+class DocumentOut(BaseModel):
+    key: str
+    title: str
+    versions: list[DocumentVersionOut]
+    changed_since_hearing: list[str] = Field(description="closed hearings a significant later version has not been heard in")
+
+
 class PlanVersionOut(BaseModel):
     version: int
     created_by: str
@@ -178,4 +197,4 @@ class RevisionDetail(RevisionSummary):
     plan_dates: list[PlanDateOut] = Field(description="every stage date, then the milestones that moved since the baseline")
     emails: list[EmailOut]
     emails_truncated: bool
-
+    documents: list[DocumentOut] = Field(default_factory=list, description="the plan's documents, their versions and who approved each")

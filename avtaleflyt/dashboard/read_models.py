@@ -23,6 +23,8 @@ from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView
 from . import labels
 from .model import (
     DeadlineOut,
+    DocumentOut,
+    DocumentVersionOut,
     EmailOut,
     HearingCell,
     PartyOut,
@@ -190,7 +192,25 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
             for e in emails[:EMAIL_LOG_LIMIT]
         ],
         emails_truncated=len(emails) > EMAIL_LOG_LIMIT,
+        documents=_documents(session, slug),
     )
+
+
+def _documents(session: Session, slug: str) -> list[DocumentOut]:
+    """The plan's documents with their versions (tasks/documents.listing), each linked as the letters link it."""
+    from avtaleflyt.tasks.documents import listing
+
+    return [
+        DocumentOut(key=d["key"], title=d["title"], changed_since_hearing=d["changed_since_hearing"], versions=[
+            DocumentVersionOut(
+                **{k: v[k] for k in ("number", "label", "date", "file_name", "sha256", "size", "significant")},
+                url=v["url"] or f"/revisions/{slug}/documents/{d['key']}/v{v['number']}",
+                approved_by=[f"{a['who']} {dt.date.fromisoformat(a['on']):%d.%m.%Y}" if a["on"] else a["who"] for a in v["approved_by"]],
+            )
+            for v in d["versions"]
+        ])
+        for d in listing(session, slug)
+    ]
 
 
 def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict:  # noqa: ANN001 - a SQL condition
