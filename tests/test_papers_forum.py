@@ -300,3 +300,24 @@ def test_the_dashboard_serves_the_paper_to_coordinators_only(revision, domain_db
     assert coordinator.get(f"/revisions/{revision}/papers/politisk.docx").status_code == 404
     missing = coordinator.get(f"/revisions/{revision}/papers/utkast-ovrige.html")
     assert missing.status_code == 404
+
+
+def test_a_running_revision_takes_a_case_block_through_plan_shift(domain_db_url):
+    """A revision stored without case papers gets one for a forum stage that has not started."""
+    from avtaleflyt.tasks.shift import apply_shift
+
+    slug = "testrevisjon-2024"
+    with session_scope() as s:
+        store_revision(s, parse_plan(SMALL_PLAN), SMALL_PLAN, "t")
+    with session_scope() as s:
+        reconcile_revision(s, slug, today=TODAY)
+    with_case = SMALL_PLAN.replace(
+        "required: 3, meeting: 2024-11-27}",
+        "required: 3, meeting: 2024-11-27, case: {number: 09-2024, proposed_resolution: Avtalen vedtas., assessment: 'Klar for **vedtak**.'}}",
+    )
+    with session_scope() as s:
+        apply_shift(s, slug, with_case, actor="t", reason="saksframstilling", today=TODAY)
+    result = run("papers", "forum", slug, "--stage", "sluttbehandling", "--format", "html")
+    assert result.exit_code == 0, result.output
+    assert "<td>09-2024</td>" in result.stdout and "<strong>vedtak</strong>" in result.stdout
+    assert "Testrevisjon 2024" in result.stdout  # the footer names the revision
