@@ -81,7 +81,7 @@ def test_every_field_of_the_example_in_word_read_back(language):
     assert paragraphs[:2] == [kind, NORWEGIAN]
     for heading in (resolution, attachments, background, facts, assessment):
         assert heading in paragraphs
-    after = lambda heading: paragraphs[paragraphs.index(heading) + 1]  # noqa: E731
+    after = lambda heading: paragraphs[paragraphs.index(heading) + 1]
     assert after(resolution).startswith("Revidert overordnet samarbeidsavtale med tilhørende retningslinjer vedtas, justert for ev. innspill i møtet")
     assert paragraphs[paragraphs.index(attachments) + 1: paragraphs.index(attachments) + 4] == [
         "Overordnet samarbeidsavtale", "Retningslinje 1", "Øvrige retningslinjer",

@@ -12,7 +12,7 @@ def _block(b: object) -> str:
             return text.strip()
         case Bullets(items=items):
             return "\n".join(f"- {i}" for i in items)
-        case Table(header=header, rows=rows):
+        case Table(rows=rows):
             return "\n".join(f"- {': '.join(c for c in row if c)}" for row in rows)
     raise TypeError(f"not a paper block: {type(b).__name__}")
 
