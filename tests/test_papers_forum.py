@@ -321,3 +321,20 @@ def test_a_running_revision_takes_a_case_block_through_plan_shift(domain_db_url)
     assert result.exit_code == 0, result.output
     assert "<td>09-2024</td>" in result.stdout and "<strong>vedtak</strong>" in result.stdout
     assert "Testrevisjon 2024" in result.stdout  # the footer names the revision
+
+
+def test_the_attachments_are_the_documents_current_versions(revision):
+    from avtaleflyt.tasks.documents import add_version
+
+    with session_scope() as s:
+        add_version(
+            s, revision, "overordnet", label="Høringsutkast", on=dt.date(2024, 6, 20), today=TODAY, actor="t", max_bytes=1000,
+            url="https://example.no/overordnet-v1.pdf",
+        )
+    with session_scope() as s:
+        paper = forum_case.for_revision(s, revision, "sluttbehandling")
+    paragraphs, _, _ = read_docx(forum_case.render(paper, "docx"))
+    start = paragraphs.index("Vedlegg") + 1
+    assert paragraphs[start:start + 3] == [
+        "Overordnet samarbeidsavtale (versjon 1: Høringsutkast, 20.06.2024): https://example.no/overordnet-v1.pdf", "Retningslinje 1", "Øvrige retningslinjer",
+    ]

@@ -52,7 +52,7 @@ class Attachment:
     title: str
     version: str | None = None  # its label ("versjon 2", "høringsutkast")
     dated: dt.date | None = None
-    url: str | None = None
+    url: str | None = None  # a version that is a web address (public): shown after it
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _officer(case: ForumCase) -> str | None:
 
 def _attachment(a: Attachment, language: str) -> str:
     extra = [x for x in (a.version, _date(a.dated, language)) if x]
-    return a.title + (f" ({', '.join(extra)})" if extra else "")
+    return a.title + (f" ({', '.join(extra)})" if extra else "") + (f": {a.url}" if a.url else "")
 
 
 def _background_heading(case: ForumCase, language: str) -> str:

@@ -120,10 +120,10 @@ def _attachments(session: Session, revision: Revision, keys: Iterable[str], lang
     for d in documents(session, revision, keys):
         v = versions.get(d.key)
         if v is None:
-            found.append(fc.Attachment(d.title, url=d.url))
+            found.append(fc.Attachment(d.title))
             continue
         label = f"{wording.word('papers.version', language)} {v.number}" + (f": {v.label}" if v.label else "")
-        found.append(fc.Attachment(d.title, version=label, dated=v.date, url=v.url or d.url))
+        found.append(fc.Attachment(d.title, version=label, dated=v.date, url=v.url))  # a web address; a stored file's link needs a login
     return tuple(found)
 
 
