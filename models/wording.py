@@ -156,6 +156,17 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "already": ("Vedtaket er allerede registrert", "Vedtaket er allereie registrert"),
         "case": ("saksnr.", "saksnr."),
         "wrong": ("Er noe feil, kontakt sekretariatet.", "Er noko feil, kontakt sekretariatet."),
+        # what the party sends back with its decision (tasks/party_returns.py)
+        "minutes_file": ("Vedtaket eller særutskrift av møteboka (fil)", "Vedtaket eller særutskrift av møteboka (fil)"),
+        "minutes_text": ("…eller vedtaksteksten", "…eller vedtaksteksten"),
+        "note": ("Merknader", "Merknader"),
+        "reservations": ("Forbehold", "Atterhald"),
+        "reservations_hint": ("må fylles ut når vedtaket er godkjent med merknader", "må fyllast ut når vedtaket er godkjend med merknader"),
+        "file_limit": ("Høyst {size}.", "Høgst {size}."),
+        "received": ("Mottatt", "Motteke"),
+        "got_note": ("merknadene", "merknadene"),
+        "got_reservations": ("forbeholdene", "atterhalda"),
+        "got_minutes_text": ("vedtaksteksten", "vedtaksteksten"),
         "refused": ("Lenken kan ikke brukes", "Lenka kan ikkje brukast"),
         "no_csrf": (
             "Skjemaet mangler en gyldig sikkerhetsnøkkel (CSRF). Last siden på nytt og prøv igjen.",

@@ -226,6 +226,7 @@ def test_a_party_reports_through_its_link_once(page: Page, base_url: str, engine
     form.locator("select[name=outcome]").select_option(value="approved_with_reservations")
     form.locator("input[name=date]").fill("2025-02-05")
     form.locator("input[name=case_no]").fill("BY 7/25")
+    form.locator("textarea[name=reservations]").fill("Forutsatt finansiering")  # required with a conditional approval
     with page.expect_navigation():
         form.locator("button[type=submit], input[type=submit]").first.click()
     expect(page.locator("body")).to_contain_text(re.compile(r"takk", re.I))

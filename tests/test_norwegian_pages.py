@@ -92,7 +92,7 @@ def test_a_nynorsk_party_is_refused_in_nynorsk_and_thanked_in_nynorsk(app, engin
     assert "er ikke en dato" not in bad.text and "has" not in bad.text
     future = client.post(f"/p/{token}", data={"csrf_token": csrf, "outcome": "rejected", "date": "2025-02-11"})
     assert future.status_code == 422 and "registrer vedtak når dei er gjorde" in future.text
-    done = client.post(f"/p/{token}", data={"csrf_token": csrf, "outcome": "approved_with_reservations", "date": "2025-02-06"})
+    done = client.post(f"/p/{token}", data={"csrf_token": csrf, "outcome": "approved_with_reservations", "date": "2025-02-06", "reservations": "Forutset midlar"})
     assert done.status_code == 200 and "Vedtaket er registrert: <b>godkjend med merknader</b>" in done.text
     assert "Sekretariatet ser det med ein gong" in done.text
 

@@ -20,6 +20,7 @@ FIELDS = {
     "action": "handling", "revision": "revidering", "stage": "trinn", "forum": "utvalg", "party": "part", "outcome": "utfall",
     "date": "dato", "meeting": "møtedato", "case_no": "saksnr.", "note": "merknad", "reason": "begrunnelse",
     "self_reported": "egenrapportert", "username": "brukernavn", "password": "passord",
+    "reservations": "forbehold", "minutes_text": "vedtaksteksten", "minutes_file": "fil", "file": "fil",
 }
 KINDS = wording.words("stage_kind")  # the one catalogue (models/wording.py)
 STATUSES = wording.words("hearing_status") | wording.words("treatment")

@@ -15,6 +15,7 @@ FIELDS = {
     "action": "handling", "revision": "revidering", "stage": "steg", "forum": "utval", "party": "part", "outcome": "utfall",
     "date": "dato", "meeting": "møtedato", "case_no": "saksnr.", "note": "merknad", "reason": "grunngjeving",
     "self_reported": "eigenrapportert", "username": "brukarnamn", "password": "passord",
+    "reservations": "atterhald", "minutes_text": "vedtaksteksten", "minutes_file": "fil", "file": "fil",
 }
 KINDS = wording.words("stage_kind", "nn")
 STATUSES = wording.words("hearing_status", "nn") | wording.words("treatment", "nn")

@@ -75,6 +75,23 @@ class HearingCell(BaseModel):
     responded_on: dt.date | None = None
 
 
+class MinutesFileOut(BaseModel):
+    name: str
+    size: int
+    sha256: str
+    url: str = Field(description="the file, for logged-in users: /revisions/{slug}/parties/{party_id}/minutes")
+
+
+class PartyReturnsOut(BaseModel):
+    """What the party sent back with its decision."""
+
+    note: str | None = Field(default=None, description="its remarks (merknader)")
+    reservations: str | None = Field(default=None, description="a conditional approval's reservations (forbehold)")
+    minutes_text: str | None = Field(default=None, description="the decision's text or its extract of minutes (særutskrift)")
+    minutes_file: MinutesFileOut | None = Field(default=None, description="...or as a file")
+    reservations_missing: bool = Field(default=False, description="approved with reservations, but none recorded")
+
+
 class PartyOut(BaseModel):
     name: str
     kind: str
@@ -90,6 +107,7 @@ class PartyOut(BaseModel):
     self_reported: bool
     joined_on: dt.date | None = Field(default=None, description="set when the party joined after the revision started")
     left_on: dt.date | None = Field(default=None, description="set when the party has left; its history stays")
+    returns: PartyReturnsOut | None = Field(default=None, description="what it sent back with its decision, when anything")
 
 
 class TimelineItem(BaseModel):

@@ -28,6 +28,7 @@ from .model import (
     EmailOut,
     HearingCell,
     PartyOut,
+    PartyReturnsOut,
     PlanDateOut,
     PlanVersionOut,
     RevisionDetail,
@@ -35,6 +36,7 @@ from .model import (
     RevisionSummary,
     StageOut,
 )
+from .party_returns import returns_by_party
 from .timeline import timeline
 
 PER_PAGE = 20
@@ -118,7 +120,7 @@ def _stage(s: StageView, title: str | None, forums: list[str] | None, *, level: 
     return out
 
 
-def _party(p: PartyView, hearing_keys: list[str], closed: set[str]) -> PartyOut:
+def _party(p: PartyView, hearing_keys: list[str], closed: set[str], returns: PartyReturnsOut | None = None) -> PartyOut:
     """`closed`: the hearings that are over; who was invited to one and never answered did not answer."""
     hearings = {
         key: HearingCell(status="unanswered" if key in closed and answer.status == "invited" else answer.status, responded_on=answer.responded_on)
@@ -126,7 +128,7 @@ def _party(p: PartyView, hearing_keys: list[str], closed: set[str]) -> PartyOut:
         if (answer := p.hearings.get(key)) is not None
     }
     shown = ("name", "kind", "body", "language", "active", "joined_on", "left_on", "treatment", "meeting", "decided_on", "case_no", "self_reported")
-    return PartyOut(**{name: getattr(p, name) for name in shown}, hearings=hearings, treatment_label=labels.treatment(p.treatment))
+    return PartyOut(**{name: getattr(p, name) for name in shown}, hearings=hearings, treatment_label=labels.treatment(p.treatment), returns=returns)
 
 
 def _email(e: OutboxMessage) -> EmailOut:
@@ -173,6 +175,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         for s in v.stages
     ]
     hearing_keys = v.column_stages
+    returns = returns_by_party(session, slug)  # one query: what each party sent back with its decision
     summary = _summary(v, today)
     return RevisionDetail(
         **summary.model_dump(),
@@ -180,7 +183,9 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         flow_run_id=v.flow_run_id,
         prefect_run_url=f"{prefect_ui_url.rstrip('/')}/runs/flow-run/{v.flow_run_id}" if prefect_ui_url and v.flow_run_id else None,
         stages=stages,
-        parties_detail=[_party(p, hearing_keys, {s.key for s in v.stages if s.key in hearing_keys and s.status == "done"}) for p in v.parties],
+        parties_detail=[
+            _party(p, hearing_keys, {s.key for s in v.stages if s.key in hearing_keys and s.status == "done"}, returns.get(p.name)) for p in v.parties
+        ],
         hearing_stages=hearing_keys,
         upcoming=[_deadline(d) for d in v.deadlines if not d.overdue and d.day >= today][:10],
         behind_plan=[_deadline(d) for d in v.deadlines if not d.overdue and d.day < today],

@@ -20,18 +20,18 @@ from avtaleflyt.models.errors import DomainError
 from avtaleflyt.tasks.records import Recorded
 from avtaleflyt.tasks.runs import RunOutcome
 
-from .. import security
+from .. import security, uploads
 from ..confirm import confirmation
-from ..deps import Clock, ClockDep, CoordinatorDep, EngineDep
+from ..deps import Clock, ClockDep, CoordinatorDep, EngineDep, SettingsDep
 from ..errors import in_norwegian
 from ..forms import command_from_form
 
 router = APIRouter(include_in_schema=False)
 
 
-def _record(request: Request, engine: Engine, clock: Clock, slug: str, action: str, user: security.CurrentUser, form) -> None:
+def _record(request: Request, engine: Engine, clock: Clock, slug: str, action: str, user: security.CurrentUser, form, max_upload: int) -> None:  # noqa: ANN001
     try:
-        command = command_from_form(action, slug, form)
+        command = command_from_form(action, slug, uploads.form_values(form, max_upload))
         recorded, outcome = actions.execute(command, actor=user.username, clock=clock, engine=engine)
     except DomainError as exc:
         security.flash(request, f"Ikke registrert: {in_norwegian(exc)}", "error")
@@ -59,9 +59,16 @@ def _woken(recorded: Recorded, outcome: RunOutcome) -> str:
 
 
 @router.post("/revisions/{slug}/record/{action}")
-async def record(request: Request, slug: str, action: str, user: CoordinatorDep, engine: EngineDep, clock: ClockDep) -> RedirectResponse:
-    form = await request.form()
-    security.check_csrf(request, form.get("csrf_token"))
-    await run_in_threadpool(_record, request, engine, clock, slug, action, user, form)
+async def record(request: Request, slug: str, action: str, user: CoordinatorDep, engine: EngineDep, clock: ClockDep, settings: SettingsDep) -> RedirectResponse:
+    try:  # a party's minutes may come as a file: the request's size is limited as it is read
+        form = await uploads.limited_form(request, settings.max_upload_bytes)
+    except DomainError as exc:
+        security.flash(request, f"Ikke registrert: {in_norwegian(exc)}", "error")  # nothing read, nothing written
+        return RedirectResponse(f"/revisions/{quote(slug)}#melding", status_code=303)
+    try:
+        security.check_csrf(request, form.get("csrf_token"))
+        await run_in_threadpool(_record, request, engine, clock, slug, action, user, form, settings.max_upload_bytes)
+    finally:
+        await form.close()
     # To the message (the page's top: the recorded state, read afresh), not below it where it is out of sight.
     return RedirectResponse(f"/revisions/{quote(slug)}#melding", status_code=303)

@@ -24,12 +24,13 @@ from avtaleflyt.models.tables import Party, PartyLink, PartyObligation, Revision
 from avtaleflyt.settings import Settings
 from avtaleflyt.tasks import links
 
-from .. import security
+from .. import security, uploads
 from ..deps import Clock, ClockDep, EngineDep, SettingsDep
 from ..errors import in_norwegian
 from ..pages import render
 
 router = APIRouter(include_in_schema=False)
+RETURNS = ("note", "reservations", "minutes_text", "minutes_file")  # what a party may send back with its decision
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,18 @@ def _refusal(request: Request, opened: Opened, exc: DomainError) -> Response:
     )
 
 
-def _form(request: Request, opened: Opened, token: str, *, error: str | None = None, status_code: int = 200) -> Response:
+def _form(request: Request, opened: Opened, token: str, *, error: str | None = None, status_code: int = 200, given: dict | None = None) -> Response:
+    """The party's form; after a refusal with the texts it had given (`given`), so nothing typed is lost."""
     language = opened.language
     return render(
         request, "party_link.html", status_code=status_code, lang=language, w=_words(language), outcomes=wording.words("party_outcome", language),
-        revision=opened.revision, party=opened.party, token=token, error=error, decided=opened.decided,
+        revision=opened.revision, party=opened.party, token=token, error=error, decided=opened.decided, given=given or {},
+        file_limit=_size(request.app.state.settings.max_upload_bytes),
     )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB".replace(".0 ", " ").replace(".", ",") if n >= 1_048_576 else f"{n} byte"
 
 
 @router.get("/p/{token}", response_class=HTMLResponse)
@@ -131,11 +138,20 @@ def party_link(request: Request, token: str, engine: EngineDep, settings: Settin
 
 @router.post("/p/{token}", response_class=HTMLResponse)
 async def party_report(request: Request, token: str, engine: EngineDep, settings: SettingsDep, clock: ClockDep) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_party_report, request, engine, settings, clock, token, form)
+    try:  # a multipart form with the minutes' file: its size limited as it is read
+        form = await uploads.limited_form(request, settings.max_upload_bytes)
+    except DomainError as exc:
+        opened = await run_in_threadpool(_open, engine, settings, clock, token)
+        if opened.refused is not None:
+            return _refusal(request, opened, opened.refused)
+        return _form(request, opened, token, error=in_norwegian(exc, opened.language), status_code=413)
+    try:
+        return await run_in_threadpool(_party_report, request, engine, settings, clock, token, form)
+    finally:
+        await form.close()
 
 
-def _party_report(request: Request, engine: Engine, settings: Settings, clock: Clock, token: str, form) -> Response:
+def _party_report(request: Request, engine: Engine, settings: Settings, clock: Clock, token: str, form) -> Response:  # noqa: ANN001
     opened = _open(engine, settings, clock, token)
     try:
         security.check_csrf(request, form.get("csrf_token"))
@@ -146,16 +162,21 @@ def _party_report(request: Request, engine: Engine, settings: Settings, clock: C
     if opened.refused is not None:
         return _refusal(request, opened, opened.refused)
     try:
+        values = uploads.form_values(form, settings.max_upload_bytes)
         actions.report_by_link(
             token, outcome=form.get("outcome"), on=form.get("date"), case_no=form.get("case_no"),
-            now=clock.now(), today=clock.today(), engine=engine,
+            now=clock.now(), today=clock.today(), engine=engine, returns={f: values.get(f) for f in RETURNS},
         )
     except links.LinkRefused as exc:
         return _refusal(request, _open(engine, settings, clock, token), exc)
     except DomainError as exc:
-        return _form(request, _open(engine, settings, clock, token), token, error=in_norwegian(exc, opened.language), status_code=422)
+        given = {f: form.get(f) for f in RETURNS if isinstance(form.get(f), str)}
+        return _form(request, _open(engine, settings, clock, token), token, error=in_norwegian(exc, opened.language), status_code=422, given=given)
     outcome = wording.label("party_outcome", str(form.get("outcome")).strip(), opened.language)
-    return render(request, "party_done.html", lang=opened.language, w=_words(opened.language), revision=opened.revision, party=opened.party, outcome=outcome)
+    words = _words(opened.language)
+    received = [values[f].name if f == "minutes_file" else words[f"got_{f}"] for f in RETURNS if values.get(f)]
+    return render(request, "party_done.html", lang=opened.language, w=words, revision=opened.revision, party=opened.party, outcome=outcome,
+                  received=received)
 
 
 @router.get("/p/{token}/saksframlegg.{fmt}")
