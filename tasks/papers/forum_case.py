@@ -20,7 +20,6 @@ from avtaleflyt.models.tables import Forum, ForumDecision, Party, PartyObligatio
 
 from .html import html_page, paper_fragment
 from .text import paper_text
-from .word import docx_bytes
 
 FORMATS = ("docx", "html")
 
@@ -28,6 +27,8 @@ FORMATS = ("docx", "html")
 def render(paper: Paper, fmt: str) -> bytes:
     """The paper as a file's bytes: .docx, or HTML in UTF-8."""
     if fmt == "docx":
+        from .word import docx_bytes  # python-docx (lxml): loaded only for a Word file, not for a meeting notice
+
         return docx_bytes(paper)
     if fmt == "html":
         return html_page(paper).encode("utf-8")
