@@ -14,6 +14,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from .command_fields import CommandBase
 from .errors import DomainError, ErrorCode
+from .followups import COMMANDS as FOLLOWUP_COMMANDS
 from .stages import KINDS
 from .stages.draft import DraftComplete
 from .stages.forum_approval import ForumDecision
@@ -30,7 +31,7 @@ class Refresh(CommandBase):
 
 
 # Each stage kind brings its own commands (models/stages/<kind>.py, `StageRules.commands`).
-_ALL: tuple[type[CommandBase], ...] = (*(c for rules in KINDS.values() for c in rules.commands), Refresh)
+_ALL: tuple[type[CommandBase], ...] = (*(c for rules in KINDS.values() for c in rules.commands), *FOLLOWUP_COMMANDS, Refresh)
 Command = Annotated[Union[_ALL], Field(discriminator="action")]  # noqa: UP007
 COMMANDS: dict[str, type[CommandBase]] = {c.model_fields["action"].default: c for c in _ALL}
 ACTIONS = tuple(COMMANDS)

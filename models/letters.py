@@ -231,6 +231,8 @@ class RevisionCompleted:
     tally: Tally
     with_reservations: tuple[str, ...] = ()  # party names
     rejected: tuple[str, ...] = ()  # party names
+    in_force: str | None = None  # for whom the agreement is in force, worded (wording.in_force_summary)
+    followups: tuple[str, ...] = ()  # the parties the coordinators must follow up (they rejected it)
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,22 @@ class PartyObligation(SQLModel, table=True):
     signer_title: str | None = None
 
 
+class FollowUp(SQLModel, table=True):
+    """Something the coordinators must follow up (a party that rejected the agreement: a dialogue
+    meeting, say), shown until one of them closes it (tasks/followups.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    party_id: int | None = Field(default=None, foreign_key="party.id")
+    forum_key: str | None = None
+    reason: str = Field(max_length=32, description="models/followups.FollowUpReason")
+    opened_at: dt.datetime = Field(default_factory=utcnow)
+    opened_on: dt.date
+    closed_at: dt.datetime | None = None
+    closed_by: str | None = None
+    note: str | None = None
+
+
 class Milestone(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     revision_id: int = Field(foreign_key="revision.id", index=True)

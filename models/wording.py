@@ -140,6 +140,16 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "returned": ("sendt tilbake", "sendt tilbake"),
         "postponed": ("utsatt", "utsett"),
     },
+    "followup_reason": {"rejected": ("vedtok ikke avtalen", "vedtok ikkje avtalen")},  # why a follow-up item was opened
+    "in_force": {
+        "in_force_for": ("i kraft for {count} av {of} {parties}", "i kraft for {count} av {of} {parties}"),
+        "party": ("part", "part"),
+        "parties": ("parter", "partar"),
+        "and": ("og", "og"),
+        "signed": ("signert", "signert"),
+        "since": ("i kraft fra", "i kraft frå"),
+        "not": ("ikke i kraft", "ikkje i kraft"),
+    },
     "time": {"zone": ("norsk tid", "norsk tid")},  # a time of day, said where it matters
     "party_page": {  # a party's own link (/p/{token}), in the party's language
         "report": ("Meld vedtak", "Meld vedtak"),
@@ -328,6 +338,31 @@ def calendar_title(kind: str, language: str, title: str, forums: list[str] | tup
 def council_meeting_title(language: str, body: str, title: str) -> str:
     """A party's own council or board meeting: ``Bystyret behandler {title}`` (nn ``… handsamar …``)."""
     return _COUNCIL_MEETING[_index(language)].format(body=body, title=title)
+
+
+def names(items: list[str] | tuple[str, ...], language: str = "nb") -> str:
+    """``A``, ``A og B``, ``A, B og C``."""
+    items = list(items)
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {word('in_force.and', language)} {items[-1]}"
+
+
+def in_force_summary(count: int, of: int, rejected: list[str], pending: list[tuple[str, str]], language: str = "nb") -> str:
+    """``i kraft for 20 av 21 parter; Kvam herad vedtok ikke avtalen`` (nn ``… partar; … vedtok ikkje avtalen``).
+    `pending`: (party, the kind of the stage it still owes), said with the kind's `not_yet`."""
+    parties = word("in_force.party" if of == 1 else "in_force.parties", language)
+    parts = [word("in_force.in_force_for", language).format(count=count, of=of, parties=parties)]
+    if rejected:
+        parts.append(f"{names(rejected, language)} {word('followup_reason.rejected', language)}")
+    by_kind: dict[str, list[str]] = {}
+    for name, kind in pending:
+        by_kind.setdefault(kind, []).append(name)
+    for kind, waiting in by_kind.items():
+        not_yet = KINDS[kind].not_yet if kind in KINDS and KINDS[kind].not_yet else None
+        if not_yet:
+            parts.append(f"{names(waiting, language)} {not_yet[_index(language)]}")
+    return "; ".join(parts)
 
 
 # --- dates -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from avtaleflyt.models.commands import Command, Refresh
 
+from .followups import HANDLERS as FOLLOWUP_HANDLERS
 from .recorder import lock_revision
 from .stages import HANDLERS as KIND_HANDLERS
 from .stages.base import Recorded
@@ -27,7 +28,7 @@ def _refresh(session: Session, c: Refresh, actor: str, today: dt.date) -> Record
 
 
 # Each stage kind's commands are recorded by its own module (tasks/stages/<kind>.py).
-HANDLERS: dict[type, Handler] = {**KIND_HANDLERS, Refresh: _refresh}
+HANDLERS: dict[type, Handler] = {**KIND_HANDLERS, **FOLLOWUP_HANDLERS, Refresh: _refresh}
 
 
 def handle(session: Session, command: Command, *, actor: str, today: dt.date) -> Recorded:

@@ -263,6 +263,8 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
                 lt.Tally(parties=21, decided=21, approved=18, approved_with_reservations=2, rejected=1),
                 with_reservations=("Hitra kommune", "Osen kommune"),
                 rejected=("Tydal kommune",),
+                in_force=wording.in_force_summary(20, 21, ["Tydal kommune"], [], language),
+                followups=("Tydal kommune",),
             )
         case EmailEvent.weekly_digest:
             digest = lt.DigestRevision(

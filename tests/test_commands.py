@@ -32,6 +32,9 @@ EXAMPLES = {
     "party_decision": {"party": "Malvik kommune", "outcome": "rejected", "date": "2025-02-01", "case_no": "PS 4/25"},
     "forum_withdraw": {"forum": "ASU", "reason": "registrert ved en feil", "stage": "asu"},
     "party_withdraw": {"party": "Malvik kommune", "reason": "registrert ved en feil"},
+    "party_signing": {"party": "Malvik kommune", "date": "2025-05-02", "signer": "Kari Nordmann", "signer_title": "ordførar"},
+    "signing_withdraw": {"party": "Malvik kommune", "reason": "registrert ved en feil"},
+    "followup_close": {"id": "3", "note": "dialogmøte 12.03.2025"},
     "refresh": {},
 }
 

@@ -21,6 +21,8 @@ SUB_APPS = {
     "hearing": ("avtaleflyt.cli.recordings", "hearing_app"),
     "party": ("avtaleflyt.cli.recordings", "party_app"),
     "decision": ("avtaleflyt.cli.recordings", "decision_app"),
+    "signing": ("avtaleflyt.cli.signing", "signing_app"),
+    "followup": ("avtaleflyt.cli.followup", "followup_app"),
     "document": ("avtaleflyt.cli.document", "document_app"),
     "reminders": ("avtaleflyt.cli.reminders", "reminders_app"),
     "mail": ("avtaleflyt.cli.mail", "mail_app"),

@@ -115,12 +115,21 @@ def revision_show(slug: Slug, as_json: JsonOpt = False) -> None:
     from avtaleflyt.db import session_scope
     from avtaleflyt.tasks.status import revision_views
 
+    from avtaleflyt.tasks.followups import followups_of
+    from avtaleflyt.tasks.in_force import in_force_by_slug
+
     with refusals(), session_scope() as session:
         (view,) = revision_views(session, slug=slug, today=today())
+        revision, standing = in_force_by_slug(session, slug)
+        summary, followups = standing.summary(revision.language.value), followups_of(session, revision, open_only=True)
     if as_json:
-        typer.echo(json.dumps(_plain(view), default=str, ensure_ascii=False, indent=2))
+        in_force = {"summary": summary, "count": standing.count, "of": standing.of, "parties": _plain(list(standing.parties))}
+        typer.echo(json.dumps({**_plain(view), "in_force": in_force, "followups": _plain(followups)}, default=str, ensure_ascii=False, indent=2))
     else:
         print_view(view)
+        out.print(f"[bold]In force:[/] {escape(summary)}", highlight=False)
+        for f in followups:
+            out.print(f"[yellow]follow-up {f.id}:[/] {escape(f.party or f.forum or '-')} ({escape(f.reason)}, opened {f.opened_on})", highlight=False)
 
 
 def _hearing_cell(answer: HearingAnswer | None) -> str:

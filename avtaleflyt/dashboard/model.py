@@ -200,6 +200,37 @@ class PlanDateOut(BaseModel):
     slipped_days: int | None = Field(description="current minus baseline in days; positive is later")
 
 
+class InForcePartyOut(BaseModel):
+    party: str
+    standing: Literal["in_force", "rejected", "pending"]
+    standing_label: str
+    since: dt.date | None = Field(description="in force from (its signing, or its approving decision without a signing stage); rejected: the decision's date")
+
+
+class InForceOut(BaseModel):
+    """For whom the agreement is in force (models/in_force.py)."""
+
+    summary: str = Field(description="'i kraft for 20 av 21 parter; Kvam herad vedtok ikke avtalen'")
+    count: int
+    of: int
+    parties: list[InForcePartyOut]
+
+
+class FollowUpOut(BaseModel):
+    """An item the coordinators must follow up (a party that rejected the agreement), shown until closed."""
+
+    id: int
+    reason: str
+    reason_label: str
+    party: str | None
+    forum: str | None
+    opened_on: dt.date
+    open: bool
+    closed_at: dt.datetime | None
+    closed_by: str | None
+    note: str | None
+
+
 class RevisionDetail(RevisionSummary):
     seq: int
     flow_run_id: str | None
@@ -215,4 +246,6 @@ class RevisionDetail(RevisionSummary):
     plan_dates: list[PlanDateOut] = Field(description="every stage date, then the milestones that moved since the baseline")
     emails: list[EmailOut]
     emails_truncated: bool
+    in_force: InForceOut | None = None
+    followups: list[FollowUpOut] = Field(default_factory=list, description="every follow-up item, open first")
     documents: list[DocumentOut] = Field(default_factory=list, description="the plan's documents, their versions and who approved each")

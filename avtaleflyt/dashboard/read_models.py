@@ -8,6 +8,7 @@ queries here (milestones, stage metadata, forums, the outbox, a count).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -26,6 +27,9 @@ from .model import (
     DocumentOut,
     DocumentVersionOut,
     EmailOut,
+    FollowUpOut,
+    InForceOut,
+    InForcePartyOut,
     HearingCell,
     PartyOut,
     PartyReturnsOut,
@@ -40,6 +44,7 @@ from .party_returns import returns_by_party
 from .timeline import timeline
 
 PER_PAGE = 20
+LANGUAGE = "nb"  # the dashboard's
 EMAIL_LOG_LIMIT = 200
 
 
@@ -197,6 +202,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
             for e in emails[:EMAIL_LOG_LIMIT]
         ],
         emails_truncated=len(emails) > EMAIL_LOG_LIMIT,
+        **_in_force(session, v),
         documents=_documents(session, slug),
     )
 
@@ -215,6 +221,38 @@ def _documents(session: Session, slug: str) -> list[DocumentOut]:
             for v in d["versions"]
         ])
         for d in listing(session, slug)
+    ]
+
+
+def _in_force(session: Session, v: RevisionView) -> dict:
+    """For whom the agreement is in force (from the read model: no query), and the follow-up items (one query), open first."""
+    from avtaleflyt.models import wording
+    from avtaleflyt.tasks.followups import followups_by_slug
+    from avtaleflyt.tasks.in_force import in_force_of_view
+
+    standing = in_force_of_view(v)
+    words = {"in_force": wording.word("in_force.since", LANGUAGE), "rejected": wording.word("followup_reason.rejected", LANGUAGE),
+             "pending": wording.word("in_force.not", LANGUAGE)}
+    items = sorted(followups_by_slug(session, v.slug), key=lambda f: (not f.open, f.id))
+    return {
+        "in_force": InForceOut(
+            summary=standing.summary(LANGUAGE), count=standing.count, of=standing.of,
+            parties=[InForcePartyOut(party=p.party, standing=p.standing.value, standing_label=words[p.standing.value], since=p.since) for p in standing.parties],
+        ),
+        "followups": [
+            FollowUpOut(**dataclasses.asdict(f), reason_label=wording.label("followup_reason", f.reason, LANGUAGE)) for f in items
+        ],
+    }
+
+
+def _alternatives(plan, versions: list[PlanVersion], stages: list[StageOut]) -> list[AlternativeOut]:  # noqa: ANN001 - a Plan
+    statuses = {s.key: StageStatus(s.status) for s in stages}
+    return [
+        AlternativeOut(
+            key=a.key, title=a.title, chosen=a.chosen, open=a.open,
+            dates=[AlternativeDateOut(**dataclasses.asdict(d), field_label=labels.date_field(d.field)) for d in a.dates],
+        )
+        for a in alternatives.shown(plan, statuses, alternatives.chosen(versions))
     ]
 
 

@@ -145,6 +145,8 @@ class PoliticalTreatmentRules(StageRules):
     answered = DECIDED_TREATMENTS
     digest = {"deadline": DigestKind.decision_deadline}
     party_decision = True
+    approves = frozenset({TreatmentStatus.approved, TreatmentStatus.approved_with_reservations})
+    rejects = frozenset({TreatmentStatus.rejected})
     commands = (PartySchedule, PartyDecision, PartyDecisionWithdraw)
     asks = frozenset({EmailEvent.decision_request})  # not dropped for a moved deadline: the shift's letter names the new one
     chases = frozenset({EmailEvent.decision_reminder, EmailEvent.overdue_notice})

@@ -24,6 +24,7 @@ from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyO
 from .. import documents
 from .. import letter_parts as parts
 from .. import links, outbox, party_returns
+from .. import followups, in_force
 from ..recorder import Recorder, lock_revision
 from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
 from .forum_approval import forum_names
@@ -102,6 +103,8 @@ def revision_completed(session: Session, revision: Revision, today: dt.date) -> 
         parts.revision_ref(revision), today, tally(rows, len(rows)),
         tuple(sorted(names[r.party_id] for r in rows if r.status == TreatmentStatus.approved_with_reservations)),
         tuple(sorted(names[r.party_id] for r in rows if r.status == TreatmentStatus.rejected)),
+        in_force=in_force.in_force_of(session, revision).summary(revision.language.value),
+        followups=tuple(f.party for f in followups.followups_of(session, revision, open_only=True) if f.party),
     )
 
 
@@ -184,6 +187,7 @@ def record_party_decision(
     party_returns.record(session, rec, row, subject, returns, upload, note=note)
     links.revoke(session, who, because="the decision is recorded", now=utcnow())
     outbox.enqueue(session, decision_receipt(revision, stage, who, row, correction=revision.seq if corrected else None))
+    followups.sync_rejection(session, rec, who, row, RULES.rejects, today)
     return done(rec, f"corrected: {message} (was {corrected})" if corrected else message)
 
 
@@ -203,6 +207,7 @@ def withdraw_party_decision(session: Session, slug: str, *, party: str, reason: 
     session.add(row)
     rec.log("party.withdrawn", f"stage:{stage.key}/party:{who.name}", before, "withdrawn", reason)
     party_returns.clear(session, rec, row, f"stage:{stage.key}/party:{who.name}", reason)
+    followups.sync_rejection(session, rec, who, row, RULES.rejects, None)
     return done(rec, f"{who.name}'s decision withdrawn (was {before}); now {row.status.value}")
 
 
