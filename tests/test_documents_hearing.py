@@ -4,18 +4,16 @@ for it), the parties respond, it closes, and the document is no longer "changed 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlmodel import select
 
+from avtaleflyt.cli.app import app
 from avtaleflyt.db import session_scope
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.tables import OutboxMessage, PartyObligation, Revision, Stage
 from avtaleflyt.tasks import documents
 
 from .test_documents import SLUG, add, do, engine, runner  # noqa: F401 - engine is a fixture
-from avtaleflyt.cli.app import app
 
 PARTIES = ("St. Olavs hospital HF", "Trondheim kommune", "Malvik kommune")
 
