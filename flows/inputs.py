@@ -30,3 +30,6 @@ class RevisionInput(RunInput):
     note: str | None = Field(default=None, description="a note (draft_complete, hearing_response), or the reason for hearing_close")
     correct: bool | None = Field(default=None, description="forum_decision, party_decision: replace the decision recorded before (give a reason)")
     reason: str | None = Field(default=None, description="why a decision is corrected (with correct) or withdrawn (forum_withdraw, party_withdraw)")
+    signer: str | None = Field(default=None, description="party_signing: who signed for the party (name); date is the signing date")
+    signer_title: str | None = Field(default=None, description="party_signing: the signer's title, e.g. ordfører")
+    id: int | None = Field(default=None, description="followup_close: the follow-up item's number (note: what was done)")
