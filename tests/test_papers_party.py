@@ -211,3 +211,16 @@ def test_the_decision_request_quotes_the_plans_resolution(engine):
     resolution = FROM_THE_PLAN[0][3]
     assert resolution in text and "/saksframlegg.docx" in text and "/saksframlegg.html" in text
     assert "/saksframlegg.docx" in html
+
+
+@pytest.mark.backends("sqlite")
+def test_a_stored_plan_that_no_longer_reads_gives_the_built_in_text_not_a_failure(engine):
+    from avtaleflyt.models.tables import PlanVersion
+
+    drive(engine, plan_text())
+    with session_scope(engine) as s:
+        for version in s.exec(select(PlanVersion)).all():
+            version.effective, version.source = {"stages": "not a list"}, "not: [a plan"
+            s.add(version)
+    case, data = paper_of(engine, TRONDHEIM)
+    assert case.proposed_resolution == BUILT_IN[0][2] and BUILT_IN[0][2] in docx_text(data)
