@@ -28,6 +28,7 @@ from .dates import PlanDate
 from .enums import Language, PartyKind
 from .plan_fields import KEY_PATTERN, DateField, Key, Name, PlanContext, PlanProblem, Strict, Text, Title
 from .stages import StageSpec, draft, forum_approval, hearing, kind_names, political_treatment
+from .alternatives import AlternativeSpec, order_problems, structure_problems
 from .identifiers import is_valid_org_number, slugify
 from .plan_yaml import line_index, line_of, load, loc_of, place
 
@@ -144,6 +145,7 @@ class Plan(_Strict):
     reminders: Reminders = Reminders()
     moves_with_after: StrictBool = Field(default=False, description="the default for every stage's `moves_with_after`")
     milestones: list[MilestoneSpec] = []
+    alternatives: list[AlternativeSpec] = Field(default=[], max_length=20, description="named alternative dates for some stages; `plan choose` applies one")
 
     @property
     def revision_slug(self) -> str:
@@ -220,6 +222,8 @@ def parse_plan(text: str, *, dates_in_order: bool = True) -> CheckedPlan:
             [PlanProblem(place(_error_loc(e)), _message(e), line_of(lines, _error_loc(e))) for e in exc.errors()]
         ) from None
     errors, warnings = check_plan(plan, dates_in_order=dates_in_order)
+    if dates_in_order and not errors:
+        errors = order_problems(plan)  # each alternative chosen keeps the stages in order
     if errors:
         raise PlanInvalid([PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in errors])
     return CheckedPlan(tie_milestones(plan), [PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in warnings])
@@ -295,7 +299,7 @@ def check_plan(plan: Plan, *, dates_in_order: bool = True) -> tuple[list[PlanPro
             errors += _dates_against_predecessors(plan, after)
 
     milestone_errors, milestone_warnings = _milestone_problems(plan)
-    errors += milestone_errors
+    errors += milestone_errors + structure_problems(plan)
     warnings += deadline_warnings(plan) + milestone_warnings
     return errors, warnings
 
@@ -372,4 +376,3 @@ def _dates_against_predecessors(plan: Plan, after: dict[str, list[str]]) -> list
                     PlanProblem(f"stages[{i}]", f"starts {start}, before stage {pred!r} it comes after ends ({pred_end})")
                 )
     return problems
-

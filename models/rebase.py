@@ -51,6 +51,8 @@ def plan_dates(value: Any, loc: Loc = ()) -> list[tuple[Loc, PlanDate]]:
         ]
     if isinstance(value, (list, tuple)):
         return [found for i, item in enumerate(value) for found in plan_dates(item, loc + (i,))]
+    if isinstance(value, dict):  # an alternative's stages: key -> dates
+        return [found for key, item in value.items() for found in plan_dates(item, loc + (key,))]
     return []
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from .dates import PlanDate
 from .enums import StageStatus
 from .plan import MilestoneSpec, PartySpec, Plan, PlanProblem, check_plan, find_cycle, tie_milestones
+from .alternatives import stale
 from .rules import DomainError, ErrorCode
 from .stages import KINDS
 
@@ -199,7 +200,7 @@ def shift_plan(given_before: Plan, in_force: Plan, given_now: Plan, statuses: di
         stages_changed += [f"{key}: {f}" for f in sorted(changed - set(DATE_FIELDS))]
 
     errors, warnings = check_plan(effective)
-    warnings += untied_on_old_dates(effective, moves)
+    warnings += untied_on_old_dates(effective, moves) + stale(effective)
     problems += [f"after moving dates: {p}" for p in errors]
     if problems:
         raise ShiftRefused(problems)
@@ -284,7 +285,7 @@ def _milestone_changes(before: list[MilestoneSpec], after: list[MilestoneSpec]):
 
 def _plan_wide_changes(before: Plan, after: Plan) -> list[str]:
     out = []
-    for name in ("revision", "helsefellesskap", "language", "coordinators", "contact", "reference", "reminders", "moves_with_after"):
+    for name in ("revision", "helsefellesskap", "language", "coordinators", "contact", "reference", "reminders", "moves_with_after", "alternatives"):
         if getattr(before, name) != getattr(after, name):
             out.append(f"{name} changed")
     for name, attr in (("documents", "key"), ("forums", "key")):

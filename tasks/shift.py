@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
 from avtaleflyt.clock import utcnow
+from avtaleflyt.models.alternatives import choice
 from avtaleflyt.models.dates import PlanDate, plan_date_text
 from avtaleflyt.models.enums import RevisionStatus, StageStatus
 from avtaleflyt.models.plan import Plan, parse_plan
@@ -97,14 +98,19 @@ def preview_shift(session: Session, slug: str, source: str) -> ShiftPreview:
     return _preview(session, revision, source)
 
 
-def _preview(session: Session, revision: Revision, source: str) -> ShiftPreview:
+def _preview(session: Session, revision: Revision, source: str, alternative: str | None = None) -> ShiftPreview:
+    """`alternative`: choose this alternative of the plan in force instead of reading `source` (models/alternatives.choice)."""
     if revision.status == RevisionStatus.completed:
         raise DomainError(f"revision {revision.slug!r} is completed; its plan can no longer move", code=ErrorCode.revision_completed, slug=revision.slug)
-    given_now = parse_plan(source, dates_in_order=False).plan
+    given_now = parse_plan(source, dates_in_order=False).plan if alternative is None else None
     last = latest_version(session, revision)
     stages = {s.key: s for s in session.exec(select(Stage).where(Stage.revision_id == revision.id))}
     in_force = plan_in_force(last)
-    shift = shift_plan(_as_written(last, in_force), in_force, given_now, {k: s.status for k, s in stages.items()})
+    statuses = {k: s.status for k, s in stages.items()}
+    given_before = _as_written(last, in_force)
+    if alternative is not None:
+        given_before, given_now = choice(given_before, in_force, alternative, statuses)
+    shift = shift_plan(given_before, in_force, given_now, statuses)
     _check_rows(session, revision, shift, stages)
     return ShiftPreview(
         revision.slug, last.version, last.version + 1, shift, tuple(_notices(session, revision, shift, stages)), tuple(_forum_notices(session, revision, shift, stages)),
@@ -168,14 +174,17 @@ def _owing(session: Session, stage: Stage) -> set[int]:
     return effects_for(stage.kind).rules.owing(facts_of(session, stage))
 
 
-def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason: str | None, today: dt.date) -> ShiftApplied:
+def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason: str | None, today: dt.date, alternative: str | None = None) -> ShiftApplied:
+    """`alternative`: choose it (`source` is then the file as given last, stored again as the new version's)."""
     revision = lock_revision(session, slug)
-    preview = _preview(session, revision, source)
+    preview = _preview(session, revision, source, alternative)
     shift, plan = preview.shift, preview.shift.effective
     if shift.empty:
         raise DomainError(f"the file gives the plan in force (v{preview.from_version}); nothing to shift", code=ErrorCode.plan_unchanged, version=preview.from_version)
     rec = Recorder(session, revision, actor)
     rec.log("plan.shifted", f"plan:{slug}", f"v{preview.from_version}", f"v{preview.to_version}", reason)
+    if alternative is not None:
+        rec.log("plan.alternative_chosen", f"plan:{slug}", None, alternative, reason)
 
     revision.title, revision.helsefellesskap, revision.language = plan.revision, plan.helsefellesskap, plan.language
     revision.coordinators = [c.model_dump() for c in plan.coordinators]
@@ -195,7 +204,7 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
     session.add(
         PlanVersion(
             revision_id=revision.id, version=preview.to_version, source=source, effective=plan.model_dump(mode="json"),
-            changes=describe(shift), created_by=actor, reason=reason,
+            changes=describe(shift) + ([{"kind": "alternative_chosen", "alternative": alternative}] if alternative else []), created_by=actor, reason=reason,
         )
     )
     session.flush()
@@ -299,4 +308,3 @@ def describe(shift: PlanShift) -> list[dict]:
     rows += [{"kind": "milestone_removed", "what": m.what, "date": str(m.date)} for m in shift.milestones_removed]
     rows += [{"kind": "other", "what": w} for w in shift.other]
     return rows
-

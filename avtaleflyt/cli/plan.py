@@ -26,7 +26,7 @@ from avtaleflyt.cli.common import (
     write_output,
 )
 
-plan_app = typer.Typer(help="Plan files: check them; shift a running revision's plan; export it (calendar, Fremdriftsplan, CSV); import milestones from a spreadsheet.", no_args_is_help=True)
+plan_app = typer.Typer(help="Plan files: check them; shift a running revision's plan or choose one of its alternatives; export it (calendar, Fremdriftsplan, CSV); import milestones from a spreadsheet.", no_args_is_help=True)
 
 
 @plan_app.command("check")
@@ -177,6 +177,31 @@ def plan_shift(
     with refusals():
         applied, outcome = actions.shift_plan(slug, source, reason=reason)
     recorded = records.Recorded(slug, True, f"plan v{applied.preview.to_version} of {slug}; {applied.enqueued} letters queued", applied.seq, applied.flow_run_id)
+    report(recorded, outcome)
+
+
+@plan_app.command("choose")
+@talks_to_prefect
+def plan_choose(
+    slug: Slug,
+    alternative: Annotated[str, typer.Argument(metavar="ALT", help="the key of one of the plan's alternatives (alternatives: in the plan file)")],
+    reason: Annotated[str, typer.Option("--reason", help="why this alternative, kept with the new version and told to the parties")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="apply without asking")] = False,
+) -> None:
+    """Choose one of the plan's alternatives: its dates applied as `plan shift` applies a file (what moves, who is told, then asks)."""
+    from avtaleflyt.db import session_scope
+    from avtaleflyt.tasks import alternatives, records
+
+    with refusals(), session_scope() as session:
+        preview = alternatives.preview_choice(session, slug, alternative)
+    print_shift(preview)
+    print_warnings(preview.shift.warnings)
+    if not yes and not typer.confirm(f"Choose {alternative}: store this as plan v{preview.to_version} and send the notices?", default=False):
+        err.print("nothing changed")
+        raise typer.Exit(1)
+    with refusals():
+        applied, outcome = alternatives.choose(slug, alternative, reason=reason)
+    recorded = records.Recorded(slug, True, f"plan v{applied.preview.to_version} of {slug} ({alternative} chosen); {applied.enqueued} letters queued", applied.seq, applied.flow_run_id)
     report(recorded, outcome)
 
 

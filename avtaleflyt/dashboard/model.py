@@ -188,6 +188,25 @@ class PlanVersionOut(BaseModel):
     changes: int = Field(description="how many differences from the version before")
 
 
+class AlternativeDateOut(BaseModel):
+    stage: str
+    title: str
+    field: str = Field(description="opens | due | meeting | deadline")
+    field_label: str
+    date: str = Field(description="the stage's date in this alternative")
+    in_force: str | None = Field(description="the stage's date in the plan in force")
+
+
+class AlternativeOut(BaseModel):
+    """One of the plan's alternatives: the one chosen, or one still open to choose (shown greyed)."""
+
+    key: str
+    title: str
+    chosen: bool
+    open: bool = Field(description="no stage it concerns has started: `plan choose` may still choose it")
+    dates: list[AlternativeDateOut]
+
+
 class PlanDateOut(BaseModel):
     """A date of the plan: as in the baseline (version 1), as now, and how far it slipped."""
 
@@ -244,6 +263,7 @@ class RevisionDetail(RevisionSummary):
     timeline: Timeline
     plan_versions: list[PlanVersionOut]
     plan_dates: list[PlanDateOut] = Field(description="every stage date, then the milestones that moved since the baseline")
+    alternatives: list[AlternativeOut] = Field(default_factory=list, description="the alternative chosen, and those not chosen while their stages have not started")
     emails: list[EmailOut]
     emails_truncated: bool
     in_force: InForceOut | None = None

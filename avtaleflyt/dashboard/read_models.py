@@ -18,11 +18,15 @@ from sqlmodel import Session, col, select
 from avtaleflyt.models.shift import slips
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersion, Revision, Stage
+from avtaleflyt.models.enums import StageStatus
+from avtaleflyt.tasks import alternatives
 from avtaleflyt.tasks.shift import plan_in_force
 from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView, revision_views
 
 from . import labels
 from .model import (
+    AlternativeDateOut,
+    AlternativeOut,
     DeadlineOut,
     DocumentOut,
     DocumentVersionOut,
@@ -256,6 +260,17 @@ def _alternatives(plan, versions: list[PlanVersion], stages: list[StageOut]) -> 
     ]
 
 
+def _alternatives(plan, versions: list[PlanVersion], stages: list[StageOut]) -> list[AlternativeOut]:  # noqa: ANN001 - a Plan
+    statuses = {s.key: StageStatus(s.status) for s in stages}
+    return [
+        AlternativeOut(
+            key=a.key, title=a.title, chosen=a.chosen, open=a.open,
+            dates=[AlternativeDateOut(**dataclasses.asdict(d), field_label=labels.date_field(d.field)) for d in a.dates],
+        )
+        for a in alternatives.shown(plan, statuses, alternatives.chosen(versions))
+    ]
+
+
 def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict:  # noqa: ANN001 - a SQL condition
     versions = list(
         session.exec(
@@ -264,7 +279,7 @@ def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict
         ).all()
     )
     if not versions:
-        return {"plan_versions": [], "plan_dates": []}
+        return {"plan_versions": [], "plan_dates": [], "alternatives": []}
     baseline, current = plan_in_force(versions[0]), plan_in_force(versions[-1])
     moved, milestones_moved = slips(baseline, current)
     base_dates = {(s.key, f): getattr(s, f, None) for s in baseline.stages for f in rules_for(s.kind).dates}
@@ -284,6 +299,7 @@ def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict
         for m in milestones_moved
     ]
     return {
+        "alternatives": _alternatives(current, versions, stages),
         "plan_versions": [PlanVersionOut(version=v.version, created_by=v.created_by, created_at=v.created_at, reason=v.reason, changes=len(v.changes)) for v in versions],
         "plan_dates": rows,
     }
