@@ -260,17 +260,6 @@ def _alternatives(plan, versions: list[PlanVersion], stages: list[StageOut]) -> 
     ]
 
 
-def _alternatives(plan, versions: list[PlanVersion], stages: list[StageOut]) -> list[AlternativeOut]:  # noqa: ANN001 - a Plan
-    statuses = {s.key: StageStatus(s.status) for s in stages}
-    return [
-        AlternativeOut(
-            key=a.key, title=a.title, chosen=a.chosen, open=a.open,
-            dates=[AlternativeDateOut(**dataclasses.asdict(d), field_label=labels.date_field(d.field)) for d in a.dates],
-        )
-        for a in alternatives.shown(plan, statuses, alternatives.chosen(versions))
-    ]
-
-
 def _plan_history(session: Session, in_revision, stages: list[StageOut]) -> dict:  # noqa: ANN001 - a SQL condition
     versions = list(
         session.exec(
