@@ -166,3 +166,16 @@ def test_the_revision_page_shows_a_significant_change_and_offers_a_new_hearing_r
     page = coordinator.get(f"/revisions/{SLUG}").text
     assert "Registrert" in page and "endret etter høringen" not in page
     assert len([m for m in letters(engine, "hearing_invitation") if m.key.endswith("/2025-03-14/r2")]) == 3
+
+
+def test_a_refused_new_round_is_said_in_norwegian_on_the_page(engine, client):
+    from .web import form_token
+
+    add(engine, content=PDF, label="Utkast til høring")
+    do(engine, "draft_complete", stage="utkast")
+    do(engine, "forum_decision", forum="ASU", outcome="approved", date="2024-06-19", stage="hoeringsforslag")
+    do(engine, "hearing_close", stage="hoering", reason="fristen er ute")
+    log_in(client, engine, Role.coordinator)
+    page = client.get(f"/revisions/{SLUG}").text
+    page = client.post(f"/revisions/{SLUG}/record/hearing-reopen", data={"csrf_token": form_token(page), "stage": "hoering", "deadline": "2025-03-14"}).text
+    assert "Ikke registrert: trinn: ingen av dokumentene i høringen «hoering» er endret vesentlig etter at den ble avsluttet" in page

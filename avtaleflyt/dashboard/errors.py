@@ -21,6 +21,7 @@ FIELDS = {
     "date": "dato", "meeting": "møtedato", "case_no": "saksnr.", "note": "merknad", "reason": "begrunnelse",
     "self_reported": "egenrapportert", "username": "brukernavn", "password": "passord",
     "reservations": "forbehold", "minutes_text": "vedtaksteksten", "minutes_file": "fil", "file": "fil",
+    "deadline": "frist", "document": "dokument", "label": "betegnelse", "significant": "vesentlig endring",
 }
 KINDS = wording.words("stage_kind")  # the one catalogue (models/wording.py)
 STATUSES = wording.words("hearing_status") | wording.words("treatment")
@@ -77,9 +78,17 @@ def _already(p: dict) -> str:
     return f"{_q(who)} har allerede registrert {said} {_day(p.get('date') or p['on'])}" + (f" (saksnr. {p['case_no']})" if p.get("case_no") else "")
 
 
+_REFUSED: dict[str, Callable[[dict], str]] = {  # ErrorCode.refused by its `why`
+    "nothing_to_withdraw": lambda p: f"{_q(p.get('forum') or p['party'])} har ikke noe vedtak å trekke tilbake",
+    "hearing_not_closed": lambda p: f"høringen {_q(p['stage'])} er ikke avsluttet; bare en avsluttet høring kan åpnes på nytt",
+    "nothing_changed": lambda p: f"ingen av dokumentene i høringen {_q(p['stage'])} er endret vesentlig etter at den ble avsluttet",
+    "deadline_past": lambda p: f"den nye fristen {_day(p['day'])} må være etter i dag",
+    "decided_after": lambda p: f"{_list(p['after'])} etter høringen er allerede vedtatt; korriger eller trekk tilbake de vedtakene først",
+}
+
+
 WORDING: dict[ErrorCode, Callable[[dict], str]] = {
-    ErrorCode.refused: lambda p: f"{_q(p.get('forum') or p['party'])} har ikke noe vedtak å trekke tilbake" if p.get("why") == "nothing_to_withdraw"
-    else "registreringen ble avvist",
+    ErrorCode.refused: lambda p: _REFUSED.get(p.get("why"), lambda p: "registreringen ble avvist")(p),
     ErrorCode.required: lambda p: "må fylles ut",
     ErrorCode.invalid_value: _invalid,
     ErrorCode.too_long: lambda p: f"for lang ({p['length']} tegn; høyst {p['maximum']})",
