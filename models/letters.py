@@ -204,6 +204,8 @@ class ForumMeetingNotice:
     case_no: str | None = None
     forum_count: int = 1  # forums treating the case
     required: int | None = None  # approvals needed when several forums treat it; None: all
+    time: str | None = None  # the forum's own meeting time (HH:MM or HH:MM-HH:MM), place
+    place: str | None = None
 
 
 # --- to the coordinators -------------------------------------------------------

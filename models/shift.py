@@ -27,8 +27,9 @@ from .rules import DomainError, ErrorCode
 from .stages import KINDS
 
 DATE_FIELDS = ("opens", "due", "meeting", "deadline")
-# What a stage under way may still change: when it happens and what it is called.
-_MAY_CHANGE_WHILE_ACTIVE = {*DATE_FIELDS, "title"}
+# What a stage under way may still change: when it happens (a forum's own meeting too) and what it is called.
+_MAY_CHANGE_WHILE_ACTIVE = {*DATE_FIELDS, "title", "meetings"}
+_OWN = "@"  # `meeting@SU-VEST`: a forum's own meeting date (`meetings:`) among a stage's dates here
 # The dates a party has to meet, by stage kind: a move of one of these is a deadline moved.
 PARTY_DEADLINES = {kind: r.party_deadline for kind, r in KINDS.items() if r.party_deadline}
 
@@ -50,6 +51,7 @@ class DateMove:
     before: PlanDate | None
     after: PlanDate | None
     moved_with: str | None = None  # the stage it moved with; None when the file changed it
+    forum: str | None = None  # a forum's own meeting (`meetings:`) moved: only this forum meets on it
 
     @property
     def days(self) -> int | None:
@@ -100,7 +102,26 @@ class PlanShift:
 
 
 def _dates(stage) -> dict[str, PlanDate | None]:  # noqa: ANN001 - any StageSpec
-    return {f: getattr(stage, f, None) for f in DATE_FIELDS if f in type(stage).model_fields}
+    """Its date fields, and each forum's own meeting date as `meeting@FORUM`."""
+    dates = {f: getattr(stage, f, None) for f in DATE_FIELDS if f in type(stage).model_fields}
+    for forum, own in (getattr(stage, "meetings", None) or {}).items():
+        if own.date is not None:
+            dates[f"meeting{_OWN}{forum}"] = own.date
+    return dates
+
+
+def _with_dates(spec, dates: dict[str, PlanDate | None]):  # noqa: ANN001, ANN202 - any StageSpec
+    """`spec` with `dates` (as `_dates` names them) put in, the forums' own meetings too."""
+    update = {f: v for f, v in dates.items() if _OWN not in f}
+    own = {f.split(_OWN, 1)[1]: v for f, v in dates.items() if _OWN in f}
+    if own:
+        update["meetings"] = {k: m.model_copy(update={"date": own[k]}) if k in own else m for k, m in spec.meetings.items()}
+    return spec.model_copy(update=update)
+
+
+def _date_move(stage: str, name: str, before: PlanDate | None, after: PlanDate | None, moved_with: str | None = None) -> DateMove:
+    field, _, forum = name.partition(_OWN)
+    return DateMove(stage, field, before, after, moved_with, forum or None)
 
 
 def _moved(value: PlanDate | None, days: int) -> PlanDate | None:
@@ -175,10 +196,11 @@ def shift_plan(given_before: Plan, in_force: Plan, given_now: Plan, statuses: di
                 dates = {f: _moved(v, delta) for f, v in dates.items()}
                 moved_with[key] = leader
         deltas[key] = delta
-        new_stages[key] = spec.model_copy(update=dates)
+        new_stages[key] = _with_dates(spec, dates)
         for f in dates:
-            if dates[f] != in_force_dates.get(f):
-                moves.append(DateMove(key, f, in_force_dates.get(f), dates[f], moved_with.get(key)))
+            before = in_force_dates.get(f, in_force_dates.get("meeting") if _OWN in f else None)  # a forum given its own date met on the stage's
+            if dates[f] != before:
+                moves.append(_date_move(key, f, before, dates[f], moved_with.get(key)))
 
     stages = [new_stages[s.key] for s in given_now.stages]
     effective = tie_milestones(given_now.model_copy(update={"stages": stages}))  # a tied milestone moves with its stage
@@ -197,6 +219,8 @@ def shift_plan(given_before: Plan, in_force: Plan, given_now: Plan, statuses: di
             problems.append(f"stages: {key!r} is completed; it cannot be rewritten (changed: {', '.join(sorted(changed))})")
         elif status == StageStatus.active and (structural := changed - _MAY_CHANGE_WHILE_ACTIVE):
             problems.append(f"stages: {key!r} has started; only its dates and title can change (changed: {', '.join(sorted(structural))})")
+        if "meetings" in changed and _undated(old) == _undated(new_stages[key]):
+            changed.discard("meetings")  # only the forums' own dates moved: date moves
         stages_changed += [f"{key}: {f}" for f in sorted(changed - set(DATE_FIELDS))]
 
     errors, warnings = check_plan(effective)
@@ -234,7 +258,7 @@ def untied_on_old_dates(effective: Plan, moves: list[DateMove]) -> list[PlanProb
     same event, now shown on two dates (a warning; tying them makes them move along)."""
     moved = {}
     for m in moves:
-        if m.before is not None and m.after is not None:
+        if m.before is not None and m.after is not None and m.forum is None:  # `at: meeting` is the stage's own
             moved.setdefault(m.before, m)
     warnings = []
     for i, milestone in enumerate(effective.milestones):
@@ -261,6 +285,11 @@ def _changed_fields(old, new, old_plan: Plan, new_plan: Plan) -> set[str]:  # no
     for f in ("moves_with_after",):
         a.pop(f, None), b.pop(f, None)
     return {f for f in a.keys() | b.keys() if a.get(f) != b.get(f)}
+
+
+def _undated(stage) -> dict:  # noqa: ANN001 - a StageSpec
+    """Its forums' own meetings without their dates (time and place)."""
+    return {k: m.model_dump(exclude={"date"}) for k, m in (getattr(stage, "meetings", None) or {}).items()}
 
 
 def _identity(m: MilestoneSpec) -> tuple:
@@ -301,7 +330,7 @@ def slips(baseline: Plan, current: Plan) -> tuple[list[DateMove], list[Milestone
     """How far each stage date and milestone has moved since the baseline (version 1)."""
     base = {s.key: _dates(s) for s in baseline.stages}
     moves = [
-        DateMove(s.key, f, base[s.key].get(f), v)
+        _date_move(s.key, f, base[s.key].get(f), v)
         for s in current.stages
         if s.key in base
         for f, v in _dates(s).items()

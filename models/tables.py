@@ -131,6 +131,9 @@ class Stage(SQLModel, table=True):
     opens: str | None = None
     due: str | None = None
     meeting: str | None = None
+    meetings: dict[str, dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True), description="a forum stage's own meetings: forum key -> {date, time, place} (migration 0015)"
+    )
     deadline: str | None = None
     status: StageStatus = StageStatus.pending
     round: int = Field(default=1, description="raised each time a returned decision sends the stage back")

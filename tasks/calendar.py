@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 
@@ -13,15 +15,39 @@ from avtaleflyt import clock
 PRODID = "-//avtaleflyt//samarbeidsavtaler//NO"
 
 
-def deadline_event(uid_source: str, summary: str, day: dt.date, description: str = "", *, stamp: dt.datetime | None = None) -> Event:
-    """An all-day event on `day` with a reminder the morning before; the UID is stable for `uid_source`."""
+OSLO = ZoneInfo("Europe/Oslo")
+MEETING_WITHOUT_END = dt.timedelta(hours=1)  # a meeting given only its start
+
+
+@dataclass(frozen=True)
+class At:
+    """A meeting's time of day (Norwegian time) and place: a timed event instead of an all-day one."""
+
+    start: dt.time | None = None
+    end: dt.time | None = None
+    place: str | None = None
+
+
+def deadline_event(
+    uid_source: str, summary: str, day: dt.date, description: str = "", *, stamp: dt.datetime | None = None, at: At | None = None,
+) -> Event:
+    """An all-day event on `day` with a reminder the morning before; the UID is stable for `uid_source`.
+    `at` with a start: from start to end (one hour without an end) in Europe/Oslo; its place as LOCATION."""
     event = Event()
     event.add("uid", f"{hashlib.sha256(uid_source.encode()).hexdigest()[:32]}@avtaleflyt")
     event.add("dtstamp", stamp or clock.utcnow())
-    event.add("dtstart", day)
-    event.add("dtend", day + dt.timedelta(days=1))
+    if at is not None and at.start is not None:
+        start = dt.datetime.combine(day, at.start, tzinfo=OSLO)
+        event.add("dtstart", start)
+        event.add("dtend", dt.datetime.combine(day, at.end, tzinfo=OSLO) if at.end else start + MEETING_WITHOUT_END)
+        event.add("transp", "OPAQUE")
+    else:
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
+        event.add("transp", "TRANSPARENT")
     event.add("summary", summary)
-    event.add("transp", "TRANSPARENT")
+    if at is not None and at.place:
+        event.add("location", at.place)
     if description:
         event.add("description", description)
     alarm = Alarm()
@@ -41,6 +67,8 @@ def calendar(*events: Event, name: str | None = None) -> str:
         cal.add("x-wr-calname", name)
     for event in events:
         cal.add_component(event)
+    if any("TZID" in event["dtstart"].params for event in events):
+        cal.add_missing_timezones()  # a VTIMEZONE for Europe/Oslo, so every client reads the times alike
     return cal.to_ical().decode()
 
 
@@ -48,7 +76,7 @@ def deadline_ics(uid_source: str, summary: str, day: dt.date, description: str =
     return calendar(deadline_event(uid_source, summary, day, description))
 
 
-def deadlines_ics(entries: Iterable[tuple[str, str, dt.date]], description: str = "") -> str:
-    """One calendar with an event per (uid_source, summary, day): a letter that moves several entries."""
+def deadlines_ics(entries: Iterable[tuple[str, str, dt.date] | tuple[str, str, dt.date, At | None]], description: str = "") -> str:
+    """One calendar with an event per (uid_source, summary, day[, at]): a letter that moves several entries."""
     stamp = clock.utcnow()
-    return calendar(*(deadline_event(uid, summary, day, description, stamp=stamp) for uid, summary, day in entries))
+    return calendar(*(deadline_event(e[0], e[1], e[2], description, stamp=stamp, at=e[3] if len(e) > 3 else None) for e in entries))

@@ -20,6 +20,7 @@ from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import EmailEvent, OutboxStatus, StageStatus
 from avtaleflyt.models.reminders import Due, digest_key
 from avtaleflyt.models.stages import rules_for
+from avtaleflyt.models.forum_meetings import forum_meetings
 from avtaleflyt.models.tables import Forum, OutboxMessage, Party, Revision, Stage
 
 from . import letter_parts as parts
@@ -78,7 +79,10 @@ def meeting_moved(revision: Revision, forum: Forum, moves: list[tuple[Stage, Pla
     )
     entries = [
         # the title and the UID of the forum meeting notice's entry (tasks/stages/forum_approval.py)
-        parts.CalendarEntry(stage.key, after.as_date(), parts.forum_meeting_title(forum.key, stage), EmailEvent.forum_meeting_notice)
+        parts.CalendarEntry(
+            stage.key, after.as_date(), parts.forum_meeting_title(forum.key, stage), EmailEvent.forum_meeting_notice,
+            parts.meeting_at(forum_meetings(stage).get(forum.key)),  # its time and place, as the notice gave them
+        )
         for stage, _, after in moves
         if after.exact
     ]
@@ -104,20 +108,36 @@ def reminder(session: Session, revision: Revision, due: Due) -> OutboxMessage:
     return effects_for(stage.kind).reminder(session, revision, stage, session.get(Party, due.party_id), due)
 
 
+def _digest_dates(stage: Stage, names: dict[str, str]) -> list[tuple[str, object, PlanDate | None, str]]:
+    """(field, how the digest lists it, date, title) of each date of the stage the digest shows;
+    a forum stage whose forums meet on their own days: one per day, naming the forums meeting on it."""
+    rules = rules_for(stage.kind)
+    out = []
+    for field, digest_kind in rules.digest.items():
+        if field in rules.forum_dates and stage.meetings:
+            days: dict[PlanDate | None, list[str]] = {}
+            for forum, m in forum_meetings(stage).items():
+                days.setdefault(m.date, []).append(names.get(forum, forum))
+            out += [(field, digest_kind, day, f"{parts.title(stage)} ({', '.join(forums)})") for day, forums in days.items()]
+        else:
+            out.append((field, digest_kind, parts.plan_date(getattr(stage, field)), parts.title(stage)))
+    return out
+
+
 def digests(session: Session, revision: Revision, as_of: dt.date) -> list[OutboxMessage]:
     """One weekly digest per coordinator of the revision: open stages, what comes in two weeks, overdue, failed mail."""
     stages = session.exec(select(Stage).where(Stage.revision_id == revision.id).order_by(Stage.position)).all()
     horizon = as_of + dt.timedelta(days=DIGEST_HORIZON_DAYS)
     upcoming, overdue = [], []
+    names = {f.key: f.name for f in session.exec(select(Forum).where(Forum.revision_id == revision.id))}
     for s in stages:
         if s.status == StageStatus.done:
             continue
-        for field, digest_kind in rules_for(s.kind).digest.items():
-            value = parts.plan_date(getattr(s, field))
+        for field, digest_kind, value, title in _digest_dates(s, names):
             day = value.as_date() if value else None
             if day is None:
                 continue
-            item = lt.DigestItem(day, digest_kind, parts.title(s))
+            item = lt.DigestItem(day, digest_kind, title)
             if as_of <= day <= horizon:
                 upcoming.append(item)
             elif day < as_of and s.status == StageStatus.active:

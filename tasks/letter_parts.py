@@ -16,10 +16,11 @@ from avtaleflyt import clock
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import EmailEvent, Language
+from avtaleflyt.models.forum_meetings import Meeting
 from avtaleflyt.models.tables import Document, OutboxMessage, Party, Revision, Stage
 
 from . import links
-from .calendar import deadlines_ics
+from .calendar import At, deadlines_ics
 from .letters import render
 
 
@@ -31,6 +32,7 @@ class CalendarEntry:
     day: dt.date
     title: str
     first_event: EmailEvent
+    at: At | None = None  # a forum meeting's time and place
 
 
 def contact(revision: Revision) -> lt.Contact:
@@ -68,6 +70,14 @@ def title(stage: Stage) -> str:
 def forum_meeting_title(forum_key: str, stage: Stage) -> str:
     """The title of a forum's calendar entry for a stage's meeting: the notice and a moved meeting share it."""
     return f"{forum_key}: {title(stage)}"
+
+
+def meeting_at(meeting: Meeting | None) -> At | None:
+    """A forum meeting's time and place for its calendar entry (None: an all-day entry)."""
+    if meeting is None or not (meeting.time or meeting.place):
+        return None
+    start, end = meeting.times() or (None, None)
+    return At(start, end, meeting.place)
 
 
 def documents(session: Session, revision: Revision, keys: Iterable[str] | None = None, *, link: str | None = None) -> tuple[lt.DocumentRef, ...]:
@@ -118,19 +128,20 @@ def message(
     calendar_title: str | None = None,
     calendar_event: EmailEvent | None = None,
     entries: Sequence[CalendarEntry] = (),
+    meeting: Meeting | None = None,
 ) -> OutboxMessage:
     """The letter's calendar attachment: an entry on `due` for `stage_key` titled `calendar_title`,
     or one event per `entries` (a letter moving several dates). `calendar_event`: the letter whose
     calendar entry this one updates (its UID is reused)."""
     rendered = render(event, language, context)
     if not entries and due is not None and calendar_title:
-        entries = (CalendarEntry(stage_key, due, calendar_title, calendar_event or event),)
+        entries = (CalendarEntry(stage_key, due, calendar_title, calendar_event or event, meeting_at(meeting)),)
     ics = None
     if entries and party_id is not None:  # a party's deadlines, as its letter writes them (a forum's are meetings)
         entries = [dataclasses.replace(e, day=lt.written_deadline(e.day)) for e in entries]
     if entries:
         uids = (f"{revision.slug}/{e.stage_key}/{party_id or to_address}/{e.first_event.value.split('_')[0]}" for e in entries)
-        ics = deadlines_ics(((uid, e.title, e.day) for uid, e in zip(uids, entries)), f"{revision.title} ({revision.helsefellesskap})")
+        ics = deadlines_ics(((uid, e.title, e.day, e.at) for uid, e in zip(uids, entries)), f"{revision.title} ({revision.helsefellesskap})")
     return OutboxMessage(
         key=key,
         revision_id=revision.id,

@@ -22,6 +22,7 @@ from avtaleflyt.models.enums import RevisionStatus, StageStatus
 from avtaleflyt.models.plan import Plan, parse_plan
 from avtaleflyt.models.rules import DomainError, ErrorCode
 from avtaleflyt.models.shift import DATE_FIELDS, PlanShift, ShiftRefused, shift_plan
+from avtaleflyt.models.forum_meetings import forum_meetings
 from avtaleflyt.models.tables import (
     Document,
     ForumDecision,
@@ -156,6 +157,7 @@ def _forum_notices(session: Session, revision: Revision, shift: PlanShift, stage
     """Which forums are told of a moved meeting: those with an address that still meet on it (the kind says
     which dates are its forums' and which forums are still to meet); one notice per forum."""
     addressed = {f.key for f in shift.effective.forums if f.email}
+    specs = {s.key: s for s in shift.effective.stages}
     by_forum: dict[str, list[tuple[str, PlanDate, PlanDate]]] = {}
     for move in shift.date_moves:
         stage = stages.get(move.stage)
@@ -164,7 +166,10 @@ def _forum_notices(session: Session, revision: Revision, shift: PlanShift, stage
         rules = effects_for(stage.kind).rules
         if move.field not in rules.forum_dates:
             continue
-        for forum in sorted(rules.forums_to_meet(stage, facts_of(session, stage)) & addressed):
+        told = rules.forums_to_meet(stage, facts_of(session, stage)) & addressed
+        own = {k for k, m in forum_meetings(specs[move.stage]).items() if m.own} if getattr(specs.get(move.stage), "meetings", None) else set()
+        told = told & {move.forum} if move.forum else told - own  # a forum's own meeting: only it; the stage's: those without their own
+        for forum in sorted(told):
             by_forum.setdefault(forum, []).append((move.stage, move.before, move.after))
     order = [f.key for f in shift.effective.forums]
     return [ForumNotice(key, tuple(moves)) for key, moves in sorted(by_forum.items(), key=lambda item: order.index(item[0]))]
@@ -260,7 +265,7 @@ def _apply_stages(session: Session, rec: Recorder, revision: Revision, shift: Pl
         session.add(row)
     for move in shift.date_moves:
         how = f"moved with {move.moved_with}" if move.moved_with else "in the revised plan"
-        rec.log("stage.date_moved", f"stage:{move.stage}.{move.field}", move.before, move.after, how)
+        rec.log("stage.date_moved", f"stage:{move.stage}.{move.field}" + (f"@{move.forum}" if move.forum else ""), move.before, move.after, how)
     session.flush()
     return rows
 
@@ -296,7 +301,7 @@ def describe(shift: PlanShift) -> list[dict]:
     """The shift as rows for the plan version's history (and the dashboard)."""
     rows: list[dict] = []
     for m in shift.date_moves:
-        rows.append({"kind": "date_moved", "stage": m.stage, "field": m.field, "before": plan_date_text(m.before), "after": plan_date_text(m.after), "days": m.days, "moved_with": m.moved_with})
+        rows.append({"kind": "date_moved", "stage": m.stage, "field": m.field, "before": plan_date_text(m.before), "after": plan_date_text(m.after), "days": m.days, "moved_with": m.moved_with, **({"forum": m.forum} if m.forum else {})})
     rows += [{"kind": "stage_added", "stage": k} for k in shift.stages_added]
     rows += [{"kind": "stage_removed", "stage": k} for k in shift.stages_removed]
     rows += [{"kind": "stage_changed", "what": w} for w in shift.stages_changed]
@@ -308,3 +313,4 @@ def describe(shift: PlanShift) -> list[dict]:
     rows += [{"kind": "milestone_removed", "what": m.what, "date": str(m.date)} for m in shift.milestones_removed]
     rows += [{"kind": "other", "what": w} for w in shift.other]
     return rows
+

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StrictStr, model_validator
 
 from .. import limits
+from ..forum_meetings import ForumMeeting, meeting_problems
 from ..enums import DigestKind, ForumOutcome, StageKind, StageStatus
 from ..errors import DomainError, ErrorCode
 from ..command_fields import CaseNo, CommandBase, Day, Reason
@@ -74,6 +75,7 @@ class ForumApprovalStage(StageSpecBase):
     forums: list[Key] = Field(min_length=1)
     required: Annotated[Literal["all"] | int, BeforeValidator(_check_required)] = "all"
     meeting: DateField | None = None
+    meetings: dict[Key, ForumMeeting] | None = Field(default=None, description="a forum's own meeting date, time and place; the others meet on `meeting:`")
     documents: list[Key] | None = Field(default=None, description="the documents its meeting treats; defaults to every document")
     case: ForumCase | None = Field(default=None, description="its case paper (saksframstilling)")
 
@@ -86,6 +88,7 @@ class ForumApprovalStage(StageSpecBase):
         ] + unknown_documents(place, self.documents, plan)
         if len(set(self.forums)) != len(self.forums):
             found.append(PlanProblem(f"{place}.forums", "a forum is named twice"))
+        found += meeting_problems(place, self.forums, self.meeting, self.meetings)
         if isinstance(self.required, int) and self.required > len(self.forums):
             found.append(PlanProblem(f"{place}.required", f"{self.required} approvals required but only {len(self.forums)} forums named"))
         return found
@@ -94,6 +97,7 @@ class ForumApprovalStage(StageSpecBase):
         return {
             **super().columns(all_documents), "forums": list(self.forums), "required": None if self.required == "all" else self.required,
             "documents": list(self.documents or []),  # none named: its meeting notice lists every document
+            "meetings": {k: m.model_dump(mode="json", exclude_none=True) for k, m in self.meetings.items()} if self.meetings else None,
         }
 
 

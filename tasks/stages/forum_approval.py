@@ -13,6 +13,7 @@ from avtaleflyt.models import rules
 from avtaleflyt.clock import utcnow
 from avtaleflyt.models.enums import EmailEvent, ForumOutcome, StageKind, StageStatus
 from avtaleflyt.models.errors import DomainError, ErrorCode
+from avtaleflyt.models.forum_meetings import forum_meetings
 from avtaleflyt.models.stages import Gate, StageFacts, forum_approval
 from avtaleflyt.models.stages.forum_approval import ForumDecision as DecideForum
 from avtaleflyt.models.stages.forum_approval import ForumDecisionWithdraw
@@ -32,8 +33,8 @@ class ForumApprovalEffects(StageEffects):
     rules = forum_approval.RULES
 
     def started(self, session: Session, revision: Revision, stage: Stage, parties: Sequence[Party]) -> list[OutboxMessage]:
-        meeting = parts.plan_date(stage.meeting)
-        if meeting is None:
+        meetings = {k: m for k, m in forum_meetings(stage).items() if m.date is not None}  # each its own, else the stage's
+        if not meetings:
             return []
         forums = session.exec(select(Forum).where(Forum.revision_id == revision.id, col(Forum.key).in_(stage.forums))).all()
         ref, docs = parts.revision_ref(revision), parts.documents(session, revision, stage.documents, link=parts.coordinator_link(revision))  # none named: every document
@@ -43,13 +44,15 @@ class ForumApprovalEffects(StageEffects):
         return [
             parts.message(
                 revision, EmailEvent.forum_meeting_notice, revision.language,
-                with_paper(lt.ForumMeetingNotice(ref, lt.ForumRef(f.key, f.name, f.email), parts.title(stage), meeting, docs, None, len(stage.forums), stage.required)),
-                key=f"{revision.slug}/{stage.key}/forum:{f.key}/forum_meeting_notice/{stage.meeting}/r{stage.round}",
+                with_paper(lt.ForumMeetingNotice(
+                    ref, lt.ForumRef(f.key, f.name, f.email), parts.title(stage), m.date, docs, None, len(stage.forums), stage.required, m.time, m.place,
+                )),
+                key=f"{revision.slug}/{stage.key}/forum:{f.key}/forum_meeting_notice/{m.date}/r{stage.round}",
                 to_name=f.name, to_address=f.email, stage_key=stage.key,
-                due=meeting.as_date(), calendar_title=parts.forum_meeting_title(f.key, stage),
+                due=m.date.as_date(), calendar_title=parts.forum_meeting_title(f.key, stage), meeting=m,
             )
             for f in forums
-            if f.email
+            if f.email and (m := meetings.get(f.key)) is not None
         ]
 
     def completed(self, session: Session, revision: Revision, stage: Stage, facts: StageFacts) -> dict:

@@ -1,0 +1,198 @@
+"""Per-forum meetings (issue 14): a forum stage may give each forum its own meeting date, time
+and place (`meetings:`); each forum gets its own notice and calendar entry, a shift of one
+forum's meeting tells only that forum, and the Fremdriftsplan and the dashboard show each
+forum's own meeting, by name. Real SQLite and PostgreSQL, no Prefect."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from icalendar import Calendar
+from sqlmodel import select
+
+from avtaleflyt.db import engine_for, session_scope
+from avtaleflyt.models.enums import EmailEvent
+from avtaleflyt.models.plan import PlanInvalid, parse_plan
+from avtaleflyt.models.tables import OutboxMessage, Stage
+from avtaleflyt.tasks import records
+from avtaleflyt.tasks.reconcile import reconcile_revision
+from avtaleflyt.tasks.shift import apply_shift
+from avtaleflyt.tasks.store import store_revision
+
+SLUG = "revidering-vest-2022"
+TODAY = dt.date(2022, 2, 1)
+MEETINGS = """    meeting: 2022-03-10
+    meetings:
+      SU-BERGEN: 2022-03-08
+      SU-VEST: {date: 2022-03-15, time: "13:00-15:00", place: "Haukeland, møterom 3"}
+      SU-NORD: {time: "09:30", place: Knarvik}
+"""
+PLAN = f"""
+helsefellesskap: Helsefellesskap Vest
+revision: Revidering vest 2022
+slug: {SLUG}
+coordinators: [{{name: Sekretariatet, email: sekretariat@example.no}}]
+documents:
+  - {{key: overordnet, title: Overordnet samarbeidsavtale}}
+parties:
+  - {{name: Helse Bergen HF, kind: health_trust, org_number: "983974724", email: post@helse-bergen.example.no, body: Styret}}
+  - {{name: Bergen kommune, kind: municipality, org_number: "964338531", email: post@bergen.example.no, body: Bystyret}}
+forums:
+  - {{key: SU-BERGEN, name: Samarbeidsutvalet Bergen, email: su-bergen@example.no}}
+  - {{key: SU-VEST, name: Samarbeidsutvalet Vest, email: su-vest@example.no}}
+  - {{key: SU-NORD, name: Samarbeidsutvalet Nordhordland, email: su-nord@example.no}}
+  - {{key: SU-SOR, name: Samarbeidsutvalet Sør, email: su-sor@example.no}}
+stages:
+  - {{key: utkast, kind: draft, due: 2022-02-01}}
+  - key: samarbeidsutval
+    kind: forum_approval
+    forums: [SU-BERGEN, SU-VEST, SU-NORD, SU-SOR]
+    required: 3
+{MEETINGS}  - {{key: politisk, kind: political_treatment, deadline: 2022-06-01}}
+"""
+
+
+def edited(old: str, new: str, text: str = PLAN) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+@pytest.fixture
+def engine(domain_db_url):
+    engine = engine_for(domain_db_url)
+    with session_scope(engine) as s:
+        store_revision(s, parse_plan(PLAN), PLAN, "t")
+    with session_scope(engine) as s:
+        reconcile_revision(s, SLUG, today=TODAY)
+    with session_scope(engine) as s:
+        records.complete_draft(s, SLUG, stage_key="utkast", actor="t")
+    with session_scope(engine) as s:
+        reconcile_revision(s, SLUG, today=TODAY)
+    return engine
+
+
+def letters(engine, event: EmailEvent) -> dict[str, OutboxMessage]:
+    with session_scope(engine) as s:
+        rows = list(s.exec(select(OutboxMessage).where(OutboxMessage.event == event, OutboxMessage.party_id == None).order_by(OutboxMessage.id)))  # noqa: E711
+        for row in rows:
+            s.expunge(row)
+    return {m.to_address.split("@")[0]: m for m in rows}
+
+
+def event_of(message: OutboxMessage):  # noqa: ANN201
+    (event,) = Calendar.from_ical(message.ics).walk("VEVENT")
+    return event
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "meetings, problem",
+    [
+        ("    meetings: {SU-ØST: 2022-03-08}\n", "stages[1].meetings.SU-ØST: 'SU-ØST' is not one of this stage's forums"),
+        ("    meetings: {SU-VEST: {date: 2022-03-15, time: '25:00'}}\n", "stages[1].meetings.SU-VEST.time: '25:00' is not a time"),
+        ("    meetings: {SU-VEST: {date: 2022-03-15, time: '15:00-13:00'}}\n", "the meeting ends before it starts"),
+        ("    meetings: {SU-BERGEN: 2022-03-08, SU-VEST: 2022-03-15, SU-NORD: 2022-03-16}\n", "stages[1].meetings.SU-SOR: no meeting date for 'SU-SOR'"),
+        ("    meetings: {SU-BERGEN: 2022-03-08, SU-VEST: 2022-03-15, SU-NORD: {place: Knarvik}, SU-SOR: 2022-03-17}\n",
+         "stages[1].meetings.SU-NORD.date: no meeting date for 'SU-NORD'"),
+    ],
+)
+def test_plan_check_names_a_bad_meetings_entry(meetings, problem):
+    with pytest.raises(PlanInvalid) as caught:
+        parse_plan(edited(MEETINGS, meetings))
+    assert problem in str(caught.value)
+
+
+def test_meetings_instead_of_meeting_and_an_unquoted_time():
+    plan = parse_plan(edited(MEETINGS, "    meetings: {SU-BERGEN: 2022-03-08, SU-VEST: 2022-03-15, SU-NORD: {date: 2022-03-16, time: 13:00}, SU-SOR: 2022-03-17}\n")).plan
+    stage = plan.stages[1]
+    assert stage.meeting is None and stage.meetings["SU-NORD"].time == "13:00"  # YAML reads 13:00 as 780 (base 60)
+
+
+# --- each forum's own notice and calendar entry -----------------------------------------------
+
+
+def test_each_forum_gets_its_own_notice_with_its_date_time_and_place(engine):
+    notices = letters(engine, EmailEvent.forum_meeting_notice)
+    assert sorted(notices) == ["su-bergen", "su-nord", "su-sor", "su-vest"]
+    vest = notices["su-vest"]
+    assert "Møtedato: tysdag 15. mars 2022" in vest.body_text or "Møtedato: tirsdag 15. mars 2022" in vest.body_text, vest.body_text
+    assert "Tid: kl. 13:00–15:00" in vest.body_text and "Møtested: Haukeland, møterom 3" in vest.body_text
+    assert "13:00–15:00" in vest.body_html and "Haukeland, møterom 3" in vest.body_html
+    assert "8. mars 2022" in notices["su-bergen"].body_text and "Tid:" not in notices["su-bergen"].body_text
+    assert "10. mars 2022" in notices["su-sor"].body_text  # no entry: the stage's meeting
+    nord = notices["su-nord"]
+    assert "10. mars 2022" in nord.body_text and "Tid: kl. 09:30" in nord.body_text and "Møtested: Knarvik" in nord.body_text
+    assert {m.due for m in notices.values()} == {dt.date(2022, 3, 8), dt.date(2022, 3, 15), dt.date(2022, 3, 10)}
+
+
+def test_a_timed_meeting_is_a_timed_calendar_entry_in_oslo_time(engine):
+    notices = letters(engine, EmailEvent.forum_meeting_notice)
+    vest = event_of(notices["su-vest"])
+    start, end = vest.decoded("DTSTART"), vest.decoded("DTEND")
+    assert (start.date(), start.time(), end.time()) == (dt.date(2022, 3, 15), dt.time(13), dt.time(15))
+    assert str(start.tzinfo) == "Europe/Oslo" and vest["DTSTART"].params["TZID"] == "Europe/Oslo"
+    assert start.utcoffset() == dt.timedelta(hours=1)  # CET in March before the change
+    assert str(vest["LOCATION"]) == "Haukeland, møterom 3"
+    assert "BEGIN:VTIMEZONE" in notices["su-vest"].ics and "TZID:Europe/Oslo" in notices["su-vest"].ics
+    nord = event_of(notices["su-nord"])
+    assert nord.decoded("DTSTART") == dt.datetime(2022, 3, 10, 9, 30, tzinfo=nord.decoded("DTSTART").tzinfo)
+    assert nord.decoded("DTEND") - nord.decoded("DTSTART") == dt.timedelta(hours=1)  # no end given
+    bergen = event_of(notices["su-bergen"])
+    assert bergen.decoded("DTSTART") == dt.date(2022, 3, 8) and "LOCATION" not in bergen  # all day, as before
+
+
+def test_the_stage_row_keeps_the_meetings(engine):
+    with session_scope(engine) as s:
+        stage = s.exec(select(Stage).where(Stage.key == "samarbeidsutval")).one()
+        assert stage.meeting == "2022-03-10"
+        assert stage.meetings == {
+            "SU-BERGEN": {"date": "2022-03-08"},
+            "SU-VEST": {"date": "2022-03-15", "time": "13:00-15:00", "place": "Haukeland, møterom 3"},
+            "SU-NORD": {"time": "09:30", "place": "Knarvik"},
+        }
+
+
+# --- a shift of one forum's meeting -------------------------------------------------------------
+
+
+def shift(engine, text: str):  # noqa: ANN201
+    with session_scope(engine) as s:
+        return apply_shift(s, SLUG, text, actor="Kari Nordmann", reason="SU Vest møtes en uke senere", today=TODAY)
+
+
+def test_a_shift_of_one_forums_meeting_tells_only_that_forum(engine):
+    applied = shift(engine, edited("SU-VEST: {date: 2022-03-15,", "SU-VEST: {date: 2022-03-22,"))
+    (move,) = applied.preview.shift.date_moves
+    assert (move.stage, move.field, move.forum, str(move.before), str(move.after)) == ("samarbeidsutval", "meeting", "SU-VEST", "2022-03-15", "2022-03-22")
+    assert applied.preview.shift.stages_changed == []  # a date move, not a change of the stage
+    assert [n.forum for n in applied.preview.forum_notices] == ["SU-VEST"]
+    moved = letters(engine, EmailEvent.deadline_moved)
+    assert sorted(moved) == ["su-vest"]
+    entry = event_of(moved["su-vest"])
+    notice = event_of(letters(engine, EmailEvent.forum_meeting_notice)["su-vest"])
+    assert str(entry["UID"]) == str(notice["UID"])  # the notice's calendar entry, moved
+    assert entry.decoded("DTSTART").replace(tzinfo=None) == dt.datetime(2022, 3, 22, 13) and str(entry["LOCATION"]) == "Haukeland, møterom 3"
+    with session_scope(engine) as s:
+        stage = s.exec(select(Stage).where(Stage.key == "samarbeidsutval")).one()
+        assert stage.meetings["SU-VEST"]["date"] == "2022-03-22" and stage.meeting == "2022-03-10"
+
+
+def test_a_shift_of_the_stages_meeting_tells_the_forums_without_their_own(engine):
+    applied = shift(engine, edited("    meeting: 2022-03-10\n", "    meeting: 2022-03-11\n"))
+    assert [n.forum for n in applied.preview.forum_notices] == ["SU-NORD", "SU-SOR"]
+    assert sorted(letters(engine, EmailEvent.deadline_moved)) == ["su-nord", "su-sor"]
+
+
+def test_a_forum_given_its_own_day_is_told(engine):
+    applied = shift(engine, edited("      SU-NORD: {time:", "      SU-SOR: 2022-03-17\n      SU-NORD: {time:"))
+    (move,) = applied.preview.shift.date_moves
+    assert (move.forum, str(move.before), str(move.after)) == ("SU-SOR", "2022-03-10", "2022-03-17")
+    assert sorted(letters(engine, EmailEvent.deadline_moved)) == ["su-sor"]
+
+
+def test_a_new_time_or_place_of_a_running_stage_is_allowed(engine):
+    applied = shift(engine, edited('time: "13:00-15:00"', 'time: "14:00-16:00"'))
+    assert applied.preview.shift.stages_changed == ["samarbeidsutval: meetings"] and not applied.preview.shift.date_moves
