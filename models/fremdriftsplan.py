@@ -1,6 +1,6 @@
 """The Fremdriftsplan as secretariats keep it: a spreadsheet of milestones (Når / Hva / Om / Ansvar).
 
-Pure: reads and writes CSV text, parses Norwegian dates (`27.11.24`, `nov 24`),
+Pure: reads and writes CSV text, parses Norwegian dates (models/written_dates.py),
 groups milestones into the parts of the printed plan, and puts imported
 milestones into a plan file's text. No files, no database.
 """
@@ -8,16 +8,21 @@ milestones into a plan file's text. No files, no database.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from .dates import PlanDate, check_year
+from .dates import PlanDate
 from .limits import MAX_PLAN_BYTES, MAX_TEXT
+from .written_dates import (
+    Years,
+    format_norwegian_date,
+    has_own_year,
+    parse_norwegian_date,
+    written_form,
+)
 
 COLUMNS = ("Når", "Hva", "Om", "Ansvar", "Del")
 FIELDS = ("date", "what", "about", "responsible", "part")
@@ -26,16 +31,6 @@ _HEADER_NAMES = {"når": "Når", "nar": "Når", "hva": "Hva", "om": "Om", "ansva
 _DELIMITERS = (";", "\t", ",")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run a cell starting so as a formula
 
-MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember")
-MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
-
-_ISO = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?$")
-_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\.?$")
-_DAY_NO_YEAR = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?$")
-_UNKNOWN_DAY = re.compile(r"^x{1,2}\.(\d{1,2})\.(\d{2}|\d{4})\.?$", re.IGNORECASE)  # "xx.12.24": a month
-_NAMED_MONTH = re.compile(r"^([a-zæøå]+)\.?\s*(\d{2}|\d{4})$", re.IGNORECASE)
-
-
 @dataclass(frozen=True)
 class MilestoneRow:
     date: PlanDate
@@ -43,6 +38,7 @@ class MilestoneRow:
     about: str | None = None
     responsible: str | None = None
     part: str | None = None
+    written: str | None = None  # the date as the spreadsheet wrote it ("Nov./des."), if not canonical text
 
 
 @dataclass(frozen=True)
@@ -61,70 +57,6 @@ class MilestonesInvalid(ValueError):
     def __init__(self, problems: list[RowProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-# --- Norwegian dates -------------------------------------------------------------
-
-
-def _year(text: str) -> int:
-    year = int(text)
-    return 2000 + year if len(text) == 2 else year
-
-
-def _month_number(word: str) -> int | None:
-    """`nov`, `Nov`, `sept`, `november` → 11; a prefix of at least three letters names one month."""
-    word = word.casefold()
-    if len(word) < 3:
-        return None
-    for number, name in enumerate(MONTHS, start=1):
-        if name.startswith(word):
-            return number
-    return None
-
-
-def parse_norwegian_date(text: str) -> PlanDate:
-    """A plan date as written in Norwegian plans.
-
-    Days: `27.11.24`, `27.11.2024`, `2024-11-27`. Months: `nov 24`, `nov. 2024`,
-    `november 2024`, `2024-11`, `xx.12.24`. A day without a year (`27.11`) is refused.
-    """
-    value = text.strip()
-    if not value:
-        raise ValueError("required")
-    if _ISO.match(value):
-        parts = value.split("-")
-        return PlanDate.parse("-".join([parts[0], *(p.zfill(2) for p in parts[1:])]))
-    if m := _DAY.match(value):
-        day, month, year = int(m[1]), int(m[2]), _year(m[3])
-        try:
-            dt.date(year, month, day)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a real date") from None
-        check_year(year, value)
-        return PlanDate(year, month, day)
-    if m := _UNKNOWN_DAY.match(value):
-        month, year = int(m[1]), _year(m[2])
-        if not 1 <= month <= 12:
-            raise ValueError(f"{value!r}: month must be 1-12")
-        check_year(year, value)
-        return PlanDate(year, month)
-    if _DAY_NO_YEAR.match(value):
-        day_month = value.rstrip(".")
-        raise ValueError(f"{value!r} has no year: write {day_month}.24 or {day_month}.2024, or a month (nov 2024)")
-    if m := _NAMED_MONTH.match(value):
-        month = _month_number(m[1])
-        if month is None:
-            raise ValueError(f"{m[1]!r} is not a Norwegian month (jan, feb, mar, apr, mai, jun, jul, aug, sep, okt, nov, des)")
-        check_year(_year(m[2]), value)
-        return PlanDate(_year(m[2]), month)
-    raise ValueError(f"{value[:40]!r} is not a date: write a day (27.11.2024) or a month (nov 2024)")
-
-
-def format_norwegian_date(date: PlanDate) -> str:
-    """`27.11.2024` for a day, `nov 2024` for a month: what `parse_norwegian_date` reads back."""
-    if date.exact:
-        return f"{date.day:02d}.{date.month:02d}.{date.year:04d}"
-    return f"{MONTH_ABBREVIATIONS[date.month - 1]} {date.year:04d}"
 
 
 # --- reading the CSV ----------------------------------------------------------------
@@ -168,12 +100,28 @@ def _unneutralised(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and is_formula(cell[1:]) else cell
 
 
-def read_milestones_csv(data: str | bytes, warnings: list[RowProblem] | None = None) -> list[MilestoneRow]:
+def read_milestones_csv(data: str | bytes, warnings: list[RowProblem] | None = None, years: Years | None = None) -> list[MilestoneRow]:
+    """Every milestone of a CSV (see `read_milestones`), or `MilestonesInvalid` with every problem: nothing partial."""
+    read = read_milestones(data, warnings, years)
+    if read.problems:
+        raise MilestonesInvalid(read.problems)
+    return read.rows
+
+
+@dataclass(frozen=True)
+class MilestonesRead:
+    rows: list[MilestoneRow]
+    problems: list[RowProblem]  # the rows left out, each with its row number and reason
+
+
+def read_milestones(data: str | bytes, warnings: list[RowProblem] | None = None, years: Years | None = None) -> MilestonesRead:
     """The milestones of a CSV, `;`-separated (or `,`/tab when the header row uses them).
 
     The header `Når;Hva;Om;Ansvar[;Del]` is optional (its columns may come in any
     order); without it the columns are in that order. Empty rows are skipped.
-    Raises `MilestonesInvalid` with every problem found; returns nothing partial.
+    Every row that reads is kept; every other row is a problem with its row number.
+    A file that cannot be read at all (not UTF-8, too large, a bad header) raises
+    `MilestonesInvalid`. A date without a year takes it from `years`.
     Cells a spreadsheet would run as a formula are kept, each with a warning
     appended to `warnings`.
     """
@@ -221,20 +169,18 @@ def read_milestones_csv(data: str | bytes, warnings: list[RowProblem] | None = N
                 for name, value in values.items()
                 if name != "Når" and is_formula(value)
             ]
-        row, row_problems = _row(number, values)
+        row, row_problems = _row(number, values, years)
         problems += row_problems
         if row is not None:
             rows.append(row)
-    if problems:
-        raise MilestonesInvalid(problems)
-    return rows
+    return MilestonesRead(rows, problems)
 
 
-def _row(number: int, values: dict[str, str]) -> tuple[MilestoneRow | None, list[RowProblem]]:
+def _row(number: int, values: dict[str, str], years: Years | None) -> tuple[MilestoneRow | None, list[RowProblem]]:
     problems = []
     date = None
     try:
-        date = parse_norwegian_date(values.get("Når", ""))
+        date = parse_norwegian_date(values.get("Når", ""), years)
     except ValueError as exc:
         problems.append(RowProblem(number, "Når", str(exc)))
     if not values.get("Hva", ""):
@@ -250,6 +196,7 @@ def _row(number: int, values: dict[str, str]) -> tuple[MilestoneRow | None, list
         about=values.get("Om") or None,
         responsible=values.get("Ansvar") or None,
         part=values.get("Del") or None,
+        written=written_form(values["Når"], date),
     ), []
 
 
@@ -264,8 +211,13 @@ def write_milestones_csv(rows: list[MilestoneRow]) -> str:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for r in rows:
-        writer.writerow([format_norwegian_date(r.date), *(neutralised(v or "") for v in (r.what, r.about, r.responsible, r.part))])
+        writer.writerow([_date_cell(r), *(neutralised(v or "") for v in (r.what, r.about, r.responsible, r.part))])
     return "\ufeff" + buffer.getvalue()
+
+
+def _date_cell(row: MilestoneRow) -> str:
+    """The date as written when it reads back without being given a year, else the Norwegian canonical form."""
+    return row.written if row.written and has_own_year(row.written) else format_norwegian_date(row.date)
 
 
 # --- the parts of the printed plan -------------------------------------------------------
@@ -300,7 +252,7 @@ def plan_parts(rows: list[MilestoneRow], main_title: str) -> list[PlanPart]:
 
 def _yaml_value(row: MilestoneRow) -> dict[str, Any]:
     date = row.date.first_day if row.date.exact else str(row.date)  # a date object is written unquoted
-    values = {"date": date, "what": row.what, "about": row.about, "responsible": row.responsible, "part": row.part}
+    values = {"date": date, "written": row.written, "what": row.what, "about": row.about, "responsible": row.responsible, "part": row.part}
     return {k: v for k, v in values.items() if v is not None}
 
 

@@ -21,16 +21,18 @@ from pydantic import (
     StrictStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from . import limits
 from .dates import PlanDate
 from .enums import Language, PartyKind
-from .plan_fields import KEY_PATTERN, DateField, Key, Name, PlanContext, PlanProblem, Strict, Text, Title
+from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title
 from .stages import StageSpec, draft, forum_approval, hearing, kind_names, political_treatment
 from .alternatives import AlternativeSpec, order_problems, structure_problems
 from .identifiers import is_valid_org_number, slugify
 from .plan_yaml import line_index, line_of, load, loc_of, place
+from .written_dates import MilestoneDate, drop_outdated_written, with_written_dates
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}$")
 _KEY = KEY_PATTERN
@@ -121,13 +123,16 @@ MilestoneAt = Literal["start", "end", "meeting", "deadline"]
 
 
 class MilestoneSpec(_Strict):
-    date: DateField = Field(description="when; a milestone tied to a stage (`stage`, `at`) takes the stage's date instead")
+    date: MilestoneDate = Field(description="when: a day, a month, a range (20.06–10.09, Aug./sept.), '?' if uncertain, XX.XX.XX not set; a milestone tied to a stage (`stage`, `at`) takes the stage's date instead")
+    written: Name | None = Field(default=None, description="the date as written (`Nov./des.`), shown instead of `date`; dropped when it no longer says `date`")
     what: Text
     about: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
     responsible: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
     part: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = Field(default=None, description="the plan part it belongs to (a page of the printed Fremdriftsplan)")
     stage: Key | None = Field(default=None, description="tie it to this stage: it takes the stage's date and moves with it")
     at: MilestoneAt | None = Field(default=None, description="which date of `stage`: start (its earliest), end (its latest), meeting, deadline")
+
+    _written_says_date = model_validator(mode="after")(drop_outdated_written)
 
 
 class Plan(_Strict):
@@ -145,6 +150,11 @@ class Plan(_Strict):
     reminders: Reminders = Reminders()
     moves_with_after: StrictBool = Field(default=False, description="the default for every stage's `moves_with_after`")
     milestones: list[MilestoneSpec] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written_dates(cls, data: Any) -> Any:
+        return with_written_dates(data)
     alternatives: list[AlternativeSpec] = Field(default=[], max_length=20, description="named alternative dates for some stages; `plan choose` applies one")
 
     @property
@@ -348,7 +358,9 @@ def tie_milestones(plan: Plan) -> Plan:
     """The plan with every tied milestone on its stage's date (the plan must have passed `check_plan`)."""
     stages = {s.key: s for s in plan.stages}
     tied = [
-        m.model_copy(update={"date": _anchor(stages[m.stage], m.at)}) if m.stage in stages and m.at and _anchor(stages[m.stage], m.at) else m
+        m.model_copy(update={"date": anchor, "written": m.written if anchor == m.date else None})
+        if m.stage in stages and m.at and (anchor := _anchor(stages[m.stage], m.at))
+        else m
         for m in plan.milestones
     ]
     return plan if tied == plan.milestones else plan.model_copy(update={"milestones": tied})

@@ -34,9 +34,8 @@ class Rebased:
 
 
 def shifted(date: PlanDate, days: int) -> PlanDate:
-    """`date` moved by `days`; a month-only date to the month of its first day moved."""
-    day = date.first_day + dt.timedelta(days=days)
-    return PlanDate(day.year, day.month, day.day if date.exact else None)
+    """`date` moved by `days`; a month-only date to the month of its first day moved; a range's ends each; not set stays."""
+    return date.shifted(days)
 
 
 def plan_dates(value: Any, loc: Loc = ()) -> list[tuple[Loc, PlanDate]]:

@@ -67,7 +67,10 @@ class MilestoneMove:
     after: PlanDate
 
     @property
-    def days(self) -> int:
+    def days(self) -> int | None:
+        """None when either date is not set (XX.XX.XX)."""
+        if not (self.before.is_set and self.after.is_set):
+            return None
         return (self.after.first_day - self.before.first_day).days
 
 

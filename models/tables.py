@@ -207,7 +207,8 @@ class FollowUp(SQLModel, table=True):
 class Milestone(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     revision_id: int = Field(foreign_key="revision.id", index=True)
-    date: str = Field(description="YYYY-MM-DD, or YYYY-MM when only the month is known")
+    date: str = Field(description="canonical text (PlanDate): YYYY-MM-DD, YYYY-MM, a range A/B, '?' after it if uncertain, XXXX-XX-XX not set")
+    written: str | None = Field(default=None, description="the date as the secretariat wrote it (`Nov./des.`), shown instead of `date`")
     what: str
     about: str | None = None
     responsible: str | None = None

@@ -37,6 +37,7 @@ from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import Language
 from avtaleflyt.models.stages import KINDS
 from avtaleflyt.models.fremdriftsplan import MilestoneRow, plan_parts, write_milestones_csv
+from avtaleflyt.models.written_dates import shown_date
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.tables import Milestone, Party, PartyObligation, Revision, Stage
 
@@ -83,7 +84,7 @@ def _milestones(session: Session, revision: Revision) -> list[Milestone]:
 
 
 def _row(m: Milestone) -> MilestoneRow:
-    return MilestoneRow(PlanDate.parse(m.date), m.what, m.about, m.responsible, m.part)
+    return MilestoneRow(PlanDate.parse_any(m.date), m.what, m.about, m.responsible, m.part, m.written)
 
 
 def _stage_dates(stage: Stage) -> list[tuple[str, PlanDate]]:
@@ -128,8 +129,8 @@ def _revision_events(revision: Revision, stages: list[Stage], milestones: list[M
     occurrence: Counter[tuple[str | None, str]] = Counter()
     for m in milestones:
         occurrence[(m.part, m.what)] += 1
-        when = PlanDate.parse(m.date)
-        if not when.exact:
+        when = PlanDate.parse_any(m.date)
+        if not when.exact:  # a range, a month, '?' or not set: no calendar entry
             continue
         details = [f"Om: {m.about}" if m.about else "", f"Ansvar: {m.responsible}" if m.responsible else "", f"Del: {m.part}" if m.part else "", about]
         events.append(
@@ -193,6 +194,11 @@ def plan_ics(session: Session, slug: str, party_name: str | None = None, *, part
 # --- the printable Fremdriftsplan ------------------------------------------------------------
 
 
+def _milestone_date(row: MilestoneRow, language: Language) -> str:
+    """As written ("Nov./des.", "27. juni"), else a day or month in words, else the Norwegian form ("20.06.2024–10.09.2024")."""
+    return norwegian_date(row.date, language) if row.written is None and row.date.simple else shown_date(row.date, row.written)
+
+
 def norwegian_date(value: PlanDate, language: Language = Language.nb) -> str:
     """`27.11.2024` for a day, `november 2024` for a month."""
     return wording.short_date(value, language)
@@ -247,7 +253,7 @@ def plan_pages(session: Session, slug: str) -> tuple[Revision, list[Page]]:
     pages = [
         Page(
             title if part.part is None else f"{title} — {part.title}",
-            [TableRow(norwegian_date(m.date, revision.language), m.what, m.about or "", m.responsible or "") for m in part.milestones],
+            [TableRow(_milestone_date(m, revision.language), m.what, m.about or "", m.responsible or "") for m in part.milestones],
         )
         for part in plan_parts([_row(m) for m in _milestones(session, revision)], revision.title)
     ]

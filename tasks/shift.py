@@ -203,7 +203,7 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
     joined = _apply_parties(session, rec, revision, shift, today, reason)
     session.execute(delete(Milestone).where(Milestone.revision_id == revision.id))
     session.add_all(
-        Milestone(revision_id=revision.id, date=str(m.date), what=m.what, about=m.about, responsible=m.responsible, part=m.part, stage_key=m.stage, at=m.at)
+        Milestone(revision_id=revision.id, date=str(m.date), written=m.written, what=m.what, about=m.about, responsible=m.responsible, part=m.part, stage_key=m.stage, at=m.at)
         for m in plan.milestones
     )
     session.add(
@@ -313,4 +313,3 @@ def describe(shift: PlanShift) -> list[dict]:
     rows += [{"kind": "milestone_removed", "what": m.what, "date": str(m.date)} for m in shift.milestones_removed]
     rows += [{"kind": "other", "what": w} for w in shift.other]
     return rows
-

@@ -56,7 +56,7 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
             )
         )
     session.add_all(
-        Milestone(revision_id=rid, date=str(m.date), what=m.what, about=m.about, responsible=m.responsible, part=m.part, stage_key=m.stage, at=m.at)
+        Milestone(revision_id=rid, date=str(m.date), written=m.written, what=m.what, about=m.about, responsible=m.responsible, part=m.part, stage_key=m.stage, at=m.at)
         for m in plan.milestones
     )
     session.add(

@@ -133,7 +133,7 @@ def test_norwegian_dates(text, expected):
         ("27.13.24", "not a real date"),
         ("dec 2024", "not a Norwegian month"),
         ("ma 2024", "not a Norwegian month"),
-        ("Nov./des.", "not a date"),
+        ("Nov./des.", "has no year"),  # a season: read with --year or --into
         ("27/11/2024", "not a date"),
         ("", "required"),
     ],
@@ -171,7 +171,7 @@ def test_every_bad_row_is_named_at_once():
         read_milestones_csv(text)
     problems = caught.value.problems
     assert [(p.row, p.column) for p in problems] == [(3, "Når"), (4, "Hva"), (5, "Når"), (6, "(row)")]
-    assert str(problems[0]) == "row 3, Når: '27.11' has no year: write 27.11.24 or 27.11.2024, or a month (nov 2024)"
+    assert str(problems[0]) == "row 3, Når: '27.11' has no year: give --year, or --into a plan with dates, or write it with its year: 27.11.YYYY"
     assert "6 columns" in str(problems[3])
 
 
@@ -240,16 +240,39 @@ def test_yaml_block_quotes_what_yaml_would_misread():
 # --------------------------------------------------------------------------- the CLI's refusals
 
 
-def test_import_refuses_bad_rows_and_writes_nothing(tmp_path):
+def test_import_strict_refuses_bad_rows_and_writes_nothing(tmp_path):
     csv_file = tmp_path / "m.csv"
-    csv_file.write_text("Når;Hva\n27.11;Møte\nnov 24;\n", encoding="utf-8")
+    csv_file.write_text("Når;Hva\n27.11;Møte\n31.02;Møte\nnov 24;\n", encoding="utf-8")
     out = tmp_path / "out.yaml"
-    result = run("plan", "import", str(csv_file), "--into", str(EXAMPLE), "--output", str(out))
+    result = run("plan", "import", str(csv_file), "--into", str(EXAMPLE), "--output", str(out), "--strict")
     assert result.exit_code == 2
-    assert "m.csv: row 2, Når: '27.11' has no year" in result.stderr
-    assert "m.csv: row 3, Hva: required" in result.stderr
+    assert "m.csv: row 3, Når: '31.02' is not a real date" in result.stderr
+    assert "m.csv: row 4, Hva: required" in result.stderr
+    assert "nothing imported: 2 of 3 rows do not read" in result.stderr
     assert result.stdout == ""
     assert not out.exists()
+
+
+def test_import_without_strict_keeps_the_rows_that_read_and_names_the_others(tmp_path):
+    csv_file = tmp_path / "m.csv"
+    csv_file.write_text("Når;Hva\n27.11;Møte\n31.02;Møte\nnov 24;\n", encoding="utf-8")
+    out = tmp_path / "out.yaml"
+    result = run("plan", "import", str(csv_file), "--into", str(EXAMPLE), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "left out: m.csv: row 3, Når: '31.02' is not a real date" in result.stderr
+    assert "left out: m.csv: row 4, Hva: required" in result.stderr
+    assert "imported 1 milestones from m.csv; 2 rows left out" in result.stderr
+    milestones = parse_plan(out.read_text(encoding="utf-8")).plan.milestones
+    assert [(str(m.date), m.written, m.what) for m in milestones] == [("2024-11-27", "27.11", "Møte")]  # the year of the plan's dates
+
+
+def test_import_with_only_bad_rows_imports_nothing(tmp_path):
+    csv_file = tmp_path / "m.csv"
+    csv_file.write_text("Når;Hva\n27.11;Møte\n", encoding="utf-8")
+    result = run("plan", "import", str(csv_file))
+    assert result.exit_code == 2
+    assert "error: m.csv: row 2, Når: '27.11' has no year: give --year" in result.stderr
+    assert result.stdout == ""
 
 
 def test_import_of_a_missing_csv_names_it():
@@ -296,10 +319,14 @@ def test_export_prints_to_stdout(domain_db_url):
 def test_a_field_over_the_csv_limit_is_refused_with_its_row(tmp_path):
     csv_file = tmp_path / "m.csv"
     csv_file.write_text('Når;Hva\n27.11.24;Møte\n01.12.24;"' + "x" * 200_000 + '"\n', encoding="utf-8")
-    result = run("plan", "import", str(csv_file))
+    result = run("plan", "import", str(csv_file), "--strict")
     assert result.exit_code == 2, (result.output, result.exception)
     assert "m.csv: row 3, (row): not readable as CSV: field larger than field limit (131072)" in result.stderr
     assert result.stdout == ""
+    result = run("plan", "import", str(csv_file))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "left out: m.csv: row 3, (row): not readable as CSV" in result.stderr
+    assert result.stdout == "milestones:\n  - {date: 2024-11-27, what: Møte}\n"
 
 
 def test_a_multiline_cell_before_a_bad_row_counts_its_lines():

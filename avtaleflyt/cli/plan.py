@@ -25,6 +25,7 @@ from avtaleflyt.cli.common import (
     today,
     write_output,
 )
+from avtaleflyt.models.dates import MAX_YEAR, MIN_YEAR
 
 plan_app = typer.Typer(help="Plan files: check them; shift a running revision's plan or choose one of its alternatives; export it (calendar, Fremdriftsplan, CSV); import milestones from a spreadsheet.", no_args_is_help=True)
 
@@ -109,46 +110,67 @@ def plan_export(
 
 @plan_app.command("import")
 def plan_import(
-    csv_file: Annotated[Path, typer.Argument(metavar="CSV", help="milestones: Når;Hva;Om;Ansvar[;Del], dates like 27.11.24 or nov 24")],
-    into: Annotated[Path | None, typer.Option("--into", help="a plan file: print (or --output) a copy with these milestones instead of its own")] = None,
+    csv_file: Annotated[Path, typer.Argument(metavar="CSV", help="milestones: Når;Hva;Om;Ansvar[;Del], dates like 27.11.24, nov 24, 20.06–10.09, Aug./sept., 27. juni, 10.09?, xx.12.24, XX.XX.XX")],
+    into: Annotated[Path | None, typer.Option("--into", help="a plan file: print (or --output) a copy with these milestones instead of its own; a date without a year takes the year nearest the plan's dates")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="write to this file instead of standard output")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=MIN_YEAR, max=MAX_YEAR, help="the year of every date written without one (27. juni, Nov./des.); before --into's")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="all or nothing: any row that does not read and nothing is written")] = False,
 ) -> None:
-    """Read milestones from a spreadsheet's CSV into a plan file's `milestones:` block."""
+    """Read milestones from a spreadsheet's CSV into a plan file's `milestones:` block.
+
+    Every row that reads is imported; the others are reported with their row number and reason (exit 0 if any row was imported, else 2).
+    """
     from avtaleflyt.models.fremdriftsplan import (
         MilestonesInvalid,
         milestones_yaml,
-        read_milestones_csv,
+        read_milestones,
         replace_milestones,
     )
+    from avtaleflyt.models.plan import parse_plan
+    from avtaleflyt.models.written_dates import Years, plan_days
 
     data = read_bounded(csv_file, "CSV")
+    plan_text = read_plan_file(into) if into is not None else None
+    years = Years(year=year)
+    if year is None and plan_text is not None:
+        with refusals():
+            years = Years(near=plan_days(parse_plan(plan_text).plan))
     warnings: list = []
     try:
-        rows = read_milestones_csv(data, warnings)
-    except MilestonesInvalid as exc:
-        for problem in exc.problems:
-            err.print(f"[red]error:[/] {escape(csv_file.name)}: {escape(str(problem))}", highlight=False, soft_wrap=True)
+        read = read_milestones(data, warnings, years)
+    except MilestonesInvalid as exc:  # the file as a whole: not UTF-8, too large, its header
+        _print_problems(csv_file, exc.problems, "error")
         raise typer.Exit(2) from None
-    if into is None:
+    rows, problems = read.rows, read.problems
+    if problems and (strict or not rows):
+        _print_problems(csv_file, problems, "error")
+        err.print(f"nothing imported: {len(problems)} of {len(problems) + len(rows)} rows do not read", highlight=False)
+        raise typer.Exit(2)
+    if plan_text is None:
         text = milestones_yaml(rows)
     else:
-        from avtaleflyt.models.plan import parse_plan
-
-        plan_text = read_plan_file(into)
         try:
             text = replace_milestones(plan_text, rows)
         except ValueError as exc:
             fail(f"--into: {exc}")
         with refusals():
             checked = parse_plan(text)
-        if [(m.date, m.what, m.about, m.responsible, m.part) for m in checked.plan.milestones] != [
-            (r.date, r.what, r.about, r.responsible, r.part) for r in rows
+        if [(m.date, m.written, m.what, m.about, m.responsible, m.part) for m in checked.plan.milestones] != [
+            (r.date, r.written, r.what, r.about, r.responsible, r.part) for r in rows
         ]:
             fail(f"--into: the milestones of {str(into)!r} could not be replaced safely; paste the block from `plan import CSV` by hand")
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {escape(csv_file.name)}: {escape(str(warning))}", highlight=False, soft_wrap=True)
+    _print_problems(csv_file, problems, "left out")
     write_output(text, output)
-    err.print(f"[green]imported[/] {len(rows)} milestones from {escape(csv_file.name)}", highlight=False)
+    left_out = f"; {len(problems)} rows left out (above; --strict imports nothing then)" if problems else ""
+    err.print(f"[green]imported[/] {len(rows)} milestones from {escape(csv_file.name)}{left_out}", highlight=False)
+
+
+def _print_problems(csv_file: Path, problems: list, label: str) -> None:
+    colour = "red" if label == "error" else "yellow"
+    for problem in problems:
+        err.print(f"[{colour}]{label}:[/] {escape(csv_file.name)}: {escape(str(problem))}", highlight=False, soft_wrap=True)
 
 
 @plan_app.command("shift")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from avtaleflyt import clock
 from avtaleflyt.models import wording
 from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.written_dates import format_norwegian_date
 from avtaleflyt.tasks.status import Deadline, Progress
 
 LANGUAGE = "nb"
@@ -60,10 +61,12 @@ def day_label(day: dt.date) -> str:
 
 
 def plan_date(value: PlanDate | str | None) -> str:
-    """``27.11.2024`` for a day, ``nov. 2024`` for a month, ``–`` for none."""
+    """``27.11.2024`` for a day, ``nov. 2024`` for a month, ``20.06.2024–10.09.2024``, ``10.09.2024?``, ``XX.XX.XX``, ``–`` for none."""
     if not value:
         return "–"
-    d = PlanDate.parse(value)
+    d = PlanDate.parse_any(value)
+    if not d.simple:
+        return format_norwegian_date(d)
     return wording.short_date(d, LANGUAGE) if d.exact else month_label(d.year, d.month)
 
 

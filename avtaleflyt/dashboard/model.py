@@ -14,9 +14,9 @@ from avtaleflyt.models.dates import PlanDate
 
 PlanDateValue = Annotated[
     PlanDate,
-    PlainValidator(PlanDate.parse),
+    PlainValidator(PlanDate.parse_any),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "description": "YYYY-MM-DD, or YYYY-MM for a month-only date"}),
+    WithJsonSchema({"type": "string", "description": "YYYY-MM-DD, or YYYY-MM for a month-only date; a milestone may also have a range A/B, a trailing ? (uncertain) or XXXX-XX-XX (not set)"}),
 ]
 
 # --------------------------------------------------------------------------- models

@@ -9,6 +9,7 @@ import datetime as dt
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.tables import Milestone
+from avtaleflyt.models.written_dates import shown_date
 
 from . import labels
 from .model import StageOut, Timeline, TimelineCell, TimelineItem, TimelineMonth, TimelineRow
@@ -62,13 +63,16 @@ def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: d
     spans: list[tuple[str, PlanDate, PlanDate, str]] = []
     for m in milestones:
         try:
-            when = PlanDate.parse(m.date)
+            when = PlanDate.parse_any(m.date)
         except ValueError:
             continue
+        if not when.is_set:
+            continue  # XX.XX.XX: in no month
+        label = m.what if when.simple and not m.written else f"{m.what} ({shown_date(when, m.written)})"
         placed.append((
             _milestone_row(m, forum_names),
             when,
-            TimelineItem(date=when, day=when.day, label=m.what, detail=m.about, source="milestone", past=when.last_day < today),
+            TimelineItem(date=when, day=when.day if when.simple else None, label=label, detail=m.about, source="milestone", past=when.last_day < today),
         ))
     for s in stages:
         for name, when in s.dates.items():
