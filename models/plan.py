@@ -150,12 +150,12 @@ class Plan(_Strict):
     reminders: Reminders = Reminders()
     moves_with_after: StrictBool = Field(default=False, description="the default for every stage's `moves_with_after`")
     milestones: list[MilestoneSpec] = []
+    alternatives: list[AlternativeSpec] = Field(default=[], max_length=20, description="named alternative dates for some stages; `plan choose` applies one")
 
     @model_validator(mode="before")
     @classmethod
     def _written_dates(cls, data: Any) -> Any:
         return with_written_dates(data)
-    alternatives: list[AlternativeSpec] = Field(default=[], max_length=20, description="named alternative dates for some stages; `plan choose` applies one")
 
     @property
     def revision_slug(self) -> str:
