@@ -260,6 +260,8 @@ def milestone_date(value: object) -> PlanDate:
     """A milestone's `date:` in the plan: canonical text, a `date`, or any written form with its year."""
     if isinstance(value, PlanDate | dt.date):
         return PlanDate.parse_any(value)
+    if isinstance(value, int | float):  # YAML read 19.06 as a number (and 10.10 as 10.1): its text is lost
+        raise ValueError(f"{value!r} is read as a number: put the date in quotes (\"19.06\")")
     return parse_norwegian_date(str(value))
 
 

@@ -4,6 +4,7 @@ how the dates are stored, shown and sorted; stage dates stay a day or a month.""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,56 @@ def test_stored_shown_as_written_and_only_exact_days_in_the_calendar(domain_db_u
     again.write_text(csv_out.stdout, encoding="utf-8")
     reread = read_milestones_csv(again.read_text(encoding="utf-8"))  # reads back without --year
     assert sorted(str(r.date) for r in reread) == sorted(d for d, _, _ in STATUS_ROWS)
+
+
+# --- where the plan moves: a tie, a shift, a rebase; the timeline ------------------------------------
+
+WRITTEN = (
+    "milestones:\n"
+    "  - {date: 20.06-10.09, what: Høringsrunde}\n"
+    "  - {date: XX.XX.XX, what: Nasjonal plan}\n"
+    "  - {date: 27. juni, what: Frist}\n"
+    "  - {date: \"19.06\", what: Møte i ASU, stage: hoeringsforslag, at: meeting}\n"
+    "  - {date: \"18.06\", what: Møte i ASU (skrevet feil), stage: hoeringsforslag, at: meeting}\n"
+)
+
+
+def test_a_tie_keeps_the_written_form_only_while_it_says_the_stages_date():
+    milestones = parse_plan(SMALL_PLAN + WRITTEN).plan.milestones
+    assert [(str(m.date), m.written) for m in milestones[3:]] == [("2024-06-19", "19.06"), ("2024-06-19", None)]
+    with pytest.raises(PlanInvalid, match=r"milestones\[3\]\.date: 19\.06 is read as a number: put the date in quotes"):
+        parse_plan(SMALL_PLAN + WRITTEN.replace('"19.06"', "19.06"))
+
+
+def test_a_date_set_later_is_a_move_without_days_and_a_rebase_moves_ranges_and_leaves_not_set():
+    from avtaleflyt.models.rebase import rebase
+    from avtaleflyt.models.shift import slips
+
+    before = parse_plan(SMALL_PLAN + WRITTEN).plan
+    after = parse_plan(SMALL_PLAN + WRITTEN.replace("XX.XX.XX", "15.10.24")).plan
+    _, moves = slips(before, after)
+    assert [(m.what, str(m.before), str(m.after), m.days) for m in moves] == [("Nasjonal plan", "XXXX-XX-XX", "2024-10-15", None)]
+
+    rebased = rebase(SMALL_PLAN + WRITTEN, dt.date(2025, 6, 14))  # the first stage date, 2024-06-14, a year on
+    moved = rebased.checked.plan.milestones
+    assert [(str(m.date), m.written) for m in moved[:3]] == [("2025-06-20/2025-09-10", None), ("XXXX-XX-XX", None), ("2025-06-27", None)]
+    assert "20.06-10.09" not in rebased.text.split("milestones:")[1]  # the date in the file is the moved one
+
+
+def test_the_timeline_shows_a_milestone_as_written_in_its_first_month_and_leaves_out_not_set():
+    from avtaleflyt.dashboard.timeline import timeline
+    from avtaleflyt.models.tables import Milestone
+
+    rows = [
+        Milestone(revision_id=1, date="2024-08/2024-09", written="Aug./sept.", what="Fagrådsstruktur vedtas", responsible="ASU"),
+        Milestone(revision_id=1, date="XXXX-XX-XX", written="XX.XX.XX", what="Nasjonal plan", responsible="ASU"),
+        Milestone(revision_id=1, date="2024-09-10?", written="10.09?", what="Frist", responsible="ASU"),
+        Milestone(revision_id=1, date="2024-09-25", what="Møte i ASU", responsible="ASU"),
+    ]
+    grid = timeline([], rows, {}, dt.date(2024, 9, 1))
+    assert [m.key for m in grid.months] == ["2024-08", "2024-09"]
+    items = {cell.month: [(i.day, i.label) for i in cell.items] for row in grid.rows for cell in row.cells if cell.items}
+    assert items == {
+        "2024-08": [(None, "Fagrådsstruktur vedtas (Aug./sept.)")],
+        "2024-09": [(None, "Frist (10.09?)"), (25, "Møte i ASU")],
+    }
