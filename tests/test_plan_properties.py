@@ -124,7 +124,7 @@ def get(data: Any, path: tuple[Any, ...]) -> Any:
 
 
 ALL_PATHS = paths(EXAMPLE_DATA)
-ALL_MAPPINGS = mappings(EXAMPLE_DATA)
+ALL_MAPPINGS = [p for p in mappings(EXAMPLE_DATA) if not (p[:1] == ("alternatives",) and p[-1:] == ("stages",))]  # keyed by stage: an unknown one is 'unknown stage'
 REQUIRED_PATHS = [(key,) for key in REQUIRED[()]] + [
     (section, i, key)
     for section, items in EXAMPLE_DATA.items()
