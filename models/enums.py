@@ -19,6 +19,7 @@ class StageKind(StrEnum):
     forum_approval = "forum_approval"
     political_treatment = "political_treatment"
     signing = "signing"
+    information = "information"  # til orientering: forums and parties are told, nobody decides
 
 
 class StageStatus(StrEnum):
@@ -84,6 +85,7 @@ class EmailEvent(StrEnum):
     signing_request = "signing_request"  # a party that approved is asked to sign
     signing_reminder = "signing_reminder"  # before the signing deadline, and after it
     signing_receipt = "signing_receipt"
+    information_notice = "information_notice"  # an information item (til orientering) with its documents
 
 
 class DigestKind(StrEnum):
@@ -95,6 +97,7 @@ class DigestKind(StrEnum):
     party_meeting = "party_meeting"  # a party's council/board meeting
     milestone = "milestone"
     signing_deadline = "signing_deadline"
+    information = "information"  # an information item's date
 
 
 class OutboxStatus(StrEnum):

@@ -208,6 +208,18 @@ class ForumMeetingNotice:
     place: str | None = None
 
 
+@dataclass(frozen=True)
+class InformationNotice:
+    """An information item (til orientering) to a forum or a party: nobody decides."""
+
+    revision: RevisionRef
+    to_name: str  # the forum's name or the party's
+    stage_title: str
+    date: When  # the day it is presented
+    documents: tuple[DocumentRef, ...]
+    forums: tuple[str, ...] = ()  # the forums it is presented to (their names)
+
+
 # --- to the coordinators -------------------------------------------------------
 
 
@@ -304,6 +316,7 @@ CONTEXTS: dict[EmailEvent, type] = {
     EmailEvent.signing_request: SigningRequest,
     EmailEvent.signing_reminder: SigningReminder,
     EmailEvent.signing_receipt: SigningReceipt,
+    EmailEvent.information_notice: InformationNotice,
 }
 
 COORDINATOR_EVENTS = frozenset({EmailEvent.stage_completed, EmailEvent.revision_completed, EmailEvent.weekly_digest})

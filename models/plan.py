@@ -289,7 +289,7 @@ def check_plan(plan: Plan, *, dates_in_order: bool = True) -> tuple[list[PlanPro
         shown = slug if len(slug) <= 40 else slug[:40] + "…"
         errors.append(PlanProblem(place, f"gives the slug {shown!r}; a slug is 1-64 letters, digits or -: set `slug:`"))
 
-    context = PlanContext(frozenset(d.key for d in plan.documents), frozenset(f.key for f in plan.forums))
+    context = PlanContext(frozenset(d.key for d in plan.documents), frozenset(f.key for f in plan.forums), frozenset(p.name for p in plan.parties))
     stage_keys = [s.key for s in plan.stages]
     after = plan.stage_after()
     for i, stage in enumerate(plan.stages):

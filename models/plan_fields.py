@@ -47,6 +47,7 @@ class PlanContext:
 
     documents: frozenset[str]
     forums: frozenset[str]
+    parties: frozenset[str] = frozenset()  # their names
 
 
 def unknown_documents(place: str, keys: list[str] | None, plan: PlanContext) -> list[PlanProblem]:

@@ -135,6 +135,9 @@ class Stage(SQLModel, table=True):
         default=None, sa_column=Column(JSON, nullable=True), description="a forum stage's own meetings: forum key -> {date, time, place} (migration 0015)"
     )
     deadline: str | None = None
+    parties: str | list[str] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True), description="the parties an information stage tells: 'all' or names; None: none (migration 0017)"
+    )
     status: StageStatus = StageStatus.pending
     round: int = Field(default=1, description="raised each time a returned decision sends the stage back")
     closed_reason: str | None = Field(default=None, description="why a draft or hearing was closed")

@@ -60,6 +60,7 @@ KINDS: dict[str, KindWords] = {
         the_deadline=("fristen for signering", "fristen for signering"),
         not_yet=("har ikke signert ennå", "har ikkje signert enno"),
     ),
+    "information": KindWords(("orientering", "orientering"), {"deadline": ("Til orientering", "Til orientering")}, "deadline"),
 }
 
 # group → value → (bokmål, nynorsk)
@@ -96,6 +97,7 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "party_meeting": ("Behandlingsmøte", "Handsamingsmøte"),
         "milestone": ("Milepæl", "Milepæl"),
         "signing_deadline": ("Frist for signering", "Frist for signering"),
+        "information": ("Til orientering", "Til orientering"),
     },
     "date_field": {  # a stage's date, named on its own
         "opens": ("åpner", "opnar"),
@@ -123,6 +125,7 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "signing_request": ("anmodning om signering", "oppmoding om signering"),
         "signing_reminder": ("påminnelse om signering", "påminning om signering"),
         "signing_receipt": ("kvittering for signering", "kvittering for signering"),
+        "information_notice": ("til orientering", "til orientering"),
     },
     "calendar_file": {  # a letter's calendar attachment is named `<stage>-<this word>-<date>.ics`
         "hearing_invitation": ("frist", "frist"),
@@ -133,6 +136,7 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "deadline_moved": ("ny dato", "ny dato"),
         "signing_request": ("frist", "frist"),
         "signing_reminder": ("frist", "frist"),
+        "information_notice": ("orientering", "orientering"),
     },
     "progress": {  # a stage's progress, as the dashboard words it
         "waits_for": ("venter på", "ventar på"),

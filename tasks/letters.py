@@ -299,6 +299,8 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
             return lt.SigningReminder(_REVISION, party, all_docs, dt.date(2025, 6, 30), 14)
         case EmailEvent.signing_receipt:
             return lt.SigningReceipt(_REVISION, party, dt.date(2025, 5, 6), "Kari Nordmann", "ordfører")
+        case EmailEvent.information_notice:
+            return lt.InformationNotice(_REVISION, party.name, "Orientering om revidert avtale", dt.date(2025, 1, 15), all_docs, ("Partssammensatt samarbeidsutvalg",))
     raise AssertionError(event)  # every EmailEvent has a case above
 
 

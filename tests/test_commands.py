@@ -35,6 +35,7 @@ EXAMPLES = {
     "party_signing": {"party": "Malvik kommune", "date": "2025-05-02", "signer": "Kari Nordmann", "signer_title": "ordførar"},
     "signing_withdraw": {"party": "Malvik kommune", "reason": "registrert ved en feil"},
     "followup_close": {"id": "3", "note": "dialogmøte 12.03.2025"},
+    "information_done": {"stage": "orientering", "note": "lagt fram i PSU"},
     "refresh": {},
 }
 

@@ -37,6 +37,7 @@ DATES = {
     E.signing_request: ("mandag 30. juni 2025", "måndag 30. juni 2025"),
     E.signing_reminder: ("mandag 30. juni 2025", "måndag 30. juni 2025"),
     E.signing_receipt: ("tirsdag 6. mai 2025", "tysdag 6. mai 2025"),
+    E.information_notice: ("onsdag 15. januar 2025", "onsdag 15. januar 2025"),
 }
 
 # A nynorsk word each nynorsk letter uses and its bokmål twin does not.
@@ -56,6 +57,7 @@ NYNORSK = {
     E.signing_request: "signerast",
     E.signing_reminder: "påminninga",
     E.signing_receipt: "i kraft for Heim kommune frå",
+    E.information_notice: "treng ikkje svare",
 }
 
 
@@ -63,7 +65,7 @@ def inject(event: EmailEvent, context: object, value: str) -> object:
     """Puts `value` where a name lands in the letter, and in its subject where the subject has one."""
     if event in PARTY_EVENTS:
         return dataclasses.replace(context, party=dataclasses.replace(context.party, name=value))
-    if event is E.forum_meeting_notice:
+    if event in (E.forum_meeting_notice, E.information_notice):
         return dataclasses.replace(context, stage_title=value)
     if event is E.weekly_digest:
         return dataclasses.replace(context, recipient_name=value)
@@ -176,6 +178,7 @@ DATE_FIELD = {
     E.signing_request: "deadline",
     E.signing_reminder: "deadline",
     E.signing_receipt: "signed_on",
+    E.information_notice: "date",
 }
 
 

@@ -22,6 +22,7 @@ SUB_APPS = {
     "party": ("avtaleflyt.cli.recordings", "party_app"),
     "decision": ("avtaleflyt.cli.recordings", "decision_app"),
     "signing": ("avtaleflyt.cli.signing", "signing_app"),
+    "information": ("avtaleflyt.cli.recordings", "information_app"),
     "followup": ("avtaleflyt.cli.followup", "followup_app"),
     "document": ("avtaleflyt.cli.document", "document_app"),
     "reminders": ("avtaleflyt.cli.reminders", "reminders_app"),

@@ -26,6 +26,7 @@ forum_app = typer.Typer(help="Forum decisions (ASU, PSU, FU, ...).", no_args_is_
 hearing_app = typer.Typer(help="Hearing responses and closing a hearing.", no_args_is_help=True)
 party_app = typer.Typer(help="The parties' political treatment.", no_args_is_help=True)
 decision_app = typer.Typer(help="Decisions recorded by mistake: withdraw a forum's or a party's decision.", no_args_is_help=True)
+information_app = typer.Typer(help="Information items (til orientering): told, nobody decides.", no_args_is_help=True)
 
 CorrectOpt = Annotated[bool, typer.Option("--correct", help="replace the decision recorded before (needs --reason); without it a different decision is refused")]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="why the recorded decision is corrected (with --correct); kept in the audit log")]
@@ -60,6 +61,13 @@ def do_record(action: str, slug: str, **fields: object) -> None:
 def draft_complete(slug: Slug, stage: StageOpt = None, note: Annotated[str | None, typer.Option(help="what was done")] = None) -> None:
     """Close a draft stage."""
     do_record("draft_complete", slug, stage=stage, note=note)
+
+
+@information_app.command("done")
+@talks_to_prefect
+def information_done(slug: Slug, stage: StageOpt = None, note: Annotated[str | None, typer.Option(help="what was presented, and where")] = None) -> None:
+    """Mark an information item done before its date (it closes on its date by itself)."""
+    do_record("information_done", slug, stage=stage, note=note)
 
 
 @forum_app.command("decide")

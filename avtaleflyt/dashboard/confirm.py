@@ -49,6 +49,7 @@ SAID = {
     "hearing_response": lambda c: f"høringssvar fra {c.party} {_value('date', c.date)}",
     "hearing_close": lambda c: f"høringen{_stage(c)} er avsluttet" + (f" ({c.reason})" if c.reason else ""),
     "draft_complete": lambda c: f"utkastet{_stage(c)} er ferdig",
+    "information_done": lambda c: f"orienteringen{_stage(c)} er gitt",
 }
 SKIPPED = {"action", "revision", "self_reported", "correct"}
 

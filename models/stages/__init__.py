@@ -15,11 +15,11 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from ..enums import StageKind
-from . import draft, forum_approval, hearing, political_treatment, signing
+from . import draft, forum_approval, hearing, information, political_treatment, signing
 from .base import Gate, Progress, StageFacts, StageRules
 
 KINDS: dict[StageKind, StageRules] = {
-    r.kind: r for r in (draft.RULES, hearing.RULES, forum_approval.RULES, political_treatment.RULES, signing.RULES)
+    r.kind: r for r in (draft.RULES, hearing.RULES, forum_approval.RULES, political_treatment.RULES, signing.RULES, information.RULES)
 }
 
 StageSpec = Annotated[Union[tuple(r.spec for r in KINDS.values())], Field(discriminator="kind")]  # noqa: UP007

@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from avtaleflyt.models.enums import StageKind
 
-from . import draft, forum_approval, hearing, political_treatment, signing
+from . import draft, forum_approval, hearing, information, political_treatment, signing
 from .base import Recorded, StageEffects
 
-_MODULES = (draft, hearing, forum_approval, political_treatment, signing)
+_MODULES = (draft, hearing, forum_approval, political_treatment, signing, information)
 
 EFFECTS: dict[StageKind, StageEffects] = {module.EFFECTS.rules.kind: module.EFFECTS for module in _MODULES}
 # Each kind's recording commands: command model (models/stages/<kind>.py) -> the function that records it.
