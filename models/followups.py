@@ -16,6 +16,8 @@ from .command_fields import CommandBase, Note
 
 class FollowUpReason(StrEnum):
     rejected = "rejected"  # the party rejected the agreement in its own decision
+    forum_returned = "forum_returned"  # a forum returned a stage that went on on its quorum
+    forum_undecided = "forum_undecided"  # a forum has not decided a stage that went on on its quorum
 
 
 class FollowUpClose(CommandBase):

@@ -199,6 +199,7 @@ class FollowUp(SQLModel, table=True):
     revision_id: int = Field(foreign_key="revision.id", index=True)
     party_id: int | None = Field(default=None, foreign_key="party.id")
     forum_key: str | None = None
+    stage_key: str | None = Field(default=None, description="a forum's item: the stage done on its quorum that it has not approved")
     reason: str = Field(max_length=32, description="models/followups.FollowUpReason")
     opened_at: dt.datetime = Field(default_factory=utcnow)
     opened_on: dt.date

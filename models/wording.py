@@ -143,8 +143,13 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "approved": ("godkjent", "godkjend"),
         "returned": ("sendt tilbake", "sendt tilbake"),
         "postponed": ("utsatt", "utsett"),
+        "still_to_decide": ("gjenstår", "står att"),  # a stage done on its quorum: the forums that have not decided
     },
-    "followup_reason": {"rejected": ("vedtok ikke avtalen", "vedtok ikkje avtalen")},  # why a follow-up item was opened
+    "followup_reason": {  # why a follow-up item was opened
+        "rejected": ("vedtok ikke avtalen", "vedtok ikkje avtalen"),
+        "forum_returned": ("sendte saken tilbake", "sende saka tilbake"),
+        "forum_undecided": ("har ikke vedtatt saken ennå", "har ikkje vedteke saka enno"),
+    },
     "in_force": {
         "in_force_for": ("i kraft for {count} av {of} {parties}", "i kraft for {count} av {of} {parties}"),
         "party": ("part", "part"),

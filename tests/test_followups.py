@@ -50,7 +50,7 @@ def cli(*args: str, expect: int = 0) -> str:
 
 def open_items(engine) -> list[int]:
     with session_scope(engine) as s:
-        return [f.id for f in s.exec(select(FollowUp).where(FollowUp.closed_at.is_(None)))]
+        return [f.id for f in s.exec(select(FollowUp).where(FollowUp.closed_at.is_(None), FollowUp.party_id.is_not(None)))]  # fagrad's: test_quorum
 
 
 def test_the_revision_page_says_for_whom_it_is_in_force_and_closes_a_follow_up(app, engine):
@@ -67,7 +67,7 @@ def test_the_revision_page_says_for_whom_it_is_in_force_and_closes_a_follow_up(a
     assert {p["party"]: (p["standing"], p["since"]) for p in api["in_force"]["parties"]} == {
         MALVIK: ("rejected", "2025-02-13"), "St. Olavs hospital HF": ("pending", None), "Trondheim kommune": ("in_force", "2025-05-02"),
     }
-    assert [(f["id"], f["party"], f["reason"], f["open"]) for f in api["followups"]] == [(item, MALVIK, "rejected", True)]
+    assert [(f["id"], f["party"], f["reason"], f["open"]) for f in api["followups"] if f["party"]] == [(item, MALVIK, "rejected", True)]
 
     answer = client.post(f"/revisions/{SLUG}/record/followup-close", data={"csrf_token": form_token(page), "id": str(item), "note": "dialogmøte 12.03.2025"})
     assert answer.status_code == 200
@@ -75,7 +75,7 @@ def test_the_revision_page_says_for_whom_it_is_in_force_and_closes_a_follow_up(a
     page = client.get(f"/revisions/{SLUG}").text
     assert f'data-followup="{item}" data-open="nei"' in page and "dialogmøte 12.03.2025" in page
     assert f'id="form-followup-close-{item}"' not in page
-    assert client.get(f"/api/revisions/{SLUG}").json()["followups"][0]["closed_by"] == "coordinator"
+    assert next(f for f in client.get(f"/api/revisions/{SLUG}").json()["followups"] if f["id"] == item)["closed_by"] == "coordinator"
 
 
 def test_a_reader_sees_the_items_but_no_close_form(app, engine):
@@ -93,12 +93,12 @@ def test_followup_list_and_close_by_the_cli_and_revision_show(engine, offline_pr
     assert "i kraft for 1 av 3 parter; Malvik kommune vedtok ikke avtalen; St. Olavs hospital HF har ikke signert ennå" in " ".join(shown.split())
     assert f"follow-up {item}: {MALVIK}" in shown
     as_json = json.loads(cli("revision", "show", SLUG, "--json"))
-    assert as_json["in_force"]["count"] == 1 and as_json["followups"][0]["id"] == item
+    assert as_json["in_force"]["count"] == 1 and [f["id"] for f in as_json["followups"] if f["party"]] == [item]
 
     refused = runner.invoke(cli_app, ["followup", "close", SLUG, str(item + 7)])
     assert refused.exit_code == 2 and f"no follow-up item {item + 7}" in refused.output
     cli("followup", "close", SLUG, str(item), "--note", "dialogmøte 12.03.2025")
     assert open_items(engine) == []
-    assert "no open follow-up items" in cli("followup", "list", SLUG)
+    assert MALVIK not in cli("followup", "list", SLUG)  # fagrad's item (it has not decided) stays open
     assert "closed" in cli("followup", "list", SLUG, "--all")
-    assert json.loads(cli("revision", "show", SLUG, "--json"))["followups"] == []
+    assert [f for f in json.loads(cli("revision", "show", SLUG, "--json"))["followups"] if f["party"]] == []

@@ -36,11 +36,11 @@ def followup_list(
         out.print("no open follow-up items" if not every else "no follow-up items")
         return
     table = Table(title="Follow-up items")
-    for header in ("id", "party", "reason", "opened", "status", "note"):
+    for header in ("id", "party/forum", "reason", "opened", "status", "note"):
         table.add_column(header, overflow="fold")
     for i in items:
         status = "open" if i.open else f"closed {i.closed_at:%Y-%m-%d} by {i.closed_by}"
-        reason = wording.label("followup_reason", i.reason, language)
+        reason = wording.label("followup_reason", i.reason, language) + (f" ({i.stage})" if i.stage else "")
         table.add_row(*cells(str(i.id), i.party or i.forum or "-", reason, str(i.opened_on), status, i.note or ""))
     out.print(table)
 

@@ -129,7 +129,8 @@ def revision_show(slug: Slug, as_json: JsonOpt = False) -> None:
         print_view(view)
         out.print(f"[bold]In force:[/] {escape(summary)}", highlight=False)
         for f in followups:
-            out.print(f"[yellow]follow-up {f.id}:[/] {escape(f.party or f.forum or '-')} ({escape(f.reason)}, opened {f.opened_on})", highlight=False)
+            on = f" on {f.stage}" if f.stage else ""
+            out.print(f"[yellow]follow-up {f.id}:[/] {escape(f.party or f.forum or '-')} ({escape(f.reason)}{escape(on)}, opened {f.opened_on})", highlight=False)
 
 
 def _hearing_cell(answer: HearingAnswer | None) -> str:

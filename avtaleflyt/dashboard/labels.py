@@ -94,8 +94,13 @@ def progress(kind: str, p: Progress) -> str:
         return f"{w('waits_for')} {', '.join(p.waits_for)}"
     if p.done is None or p.of is None:  # nothing counted (a draft): finished when closed; who closed it is in the audit log
         return wording.label("stage_status", "done" if p.note else "active", LANGUAGE)
-    parts = [f"{p.done}/{p.of} {wording.label('progress_done', kind, LANGUAGE)}" + (f" ({', '.join(p.approved)})" if p.approved else "")]
+    count = f"{p.done}/{p.of} {wording.label('progress_done', kind, LANGUAGE)}"
+    if p.settled:  # done on its quorum while other forums still decide: ``ferdig (3/4 godkjent: ASU, FU, PSU); gjenstår: SU-SØR``
+        parts = [f"{wording.label('stage_status', 'done', LANGUAGE)} ({count}: {', '.join(p.approved)})"]
+    else:
+        parts = [count + (f" ({', '.join(p.approved)})" if p.approved else "")]
     parts += [f"{w('returned')}: {', '.join(p.returned)}"] if p.returned else []
     parts += [f"{w('postponed')}: {', '.join(p.postponed)}"] if p.postponed else []
+    parts += [f"{w('still_to_decide')}: {', '.join(p.still_to_decide)}"] if p.still_to_decide else []
     parts += [p.note] if p.note else []
     return "; ".join(parts)

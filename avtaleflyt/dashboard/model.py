@@ -68,6 +68,7 @@ class StageOut(BaseModel):
     progress: str
     level: int = Field(description="dependency depth: 0 for stages that wait for nothing")
     late: bool = Field(description="active and one of its exact dates has passed")
+    still_to_decide: list[str] = Field(default_factory=list, description="a forum stage done on its quorum: the forums that have not approved; their decisions are still recorded")
 
 
 class HearingCell(BaseModel):
@@ -248,6 +249,7 @@ class FollowUpOut(BaseModel):
     closed_at: dt.datetime | None
     closed_by: str | None
     note: str | None
+    stage: str | None = Field(default=None, description="a forum's item: the stage done on its quorum that the forum has not approved")
 
 
 class RevisionDetail(RevisionSummary):

@@ -124,6 +124,7 @@ def _stage(s: StageView, title: str | None, forums: list[str] | None, *, level: 
         progress=labels.progress(s.kind, s.detail),
         level=level,
         late=False,
+        still_to_decide=s.detail.returned + s.detail.still_to_decide if s.detail.settled else [],
     )
     out.late = _late(out, today)
     return out

@@ -44,6 +44,10 @@ class Progress:
     returned: list[str] = field(default_factory=list)
     postponed: list[str] = field(default_factory=list)
     note: str | None = None  # why a draft or hearing was closed
+    # A forum stage done on its quorum while some forums have not approved: `of` counts all its
+    # forums, and those that have not decided (or postponed) are still to decide.
+    settled: bool = False
+    still_to_decide: list[str] = field(default_factory=list)
 
 
 # --- reminders ----------------------------------------------------------------------

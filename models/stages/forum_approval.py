@@ -4,6 +4,8 @@ Each forum's latest decision in the stage's current round counts. The stage is a
 once N forums approved. A `returned` decision sends the revision back to its draft stage
 as soon as the quorum can no longer be reached (with `required: all`, at once);
 `postponed` only waits.
+A quorum is a threshold, not a lid: once done on it, the other forums still decide (a late
+`returned` is recorded, not a return), as long as the stage keeps its quorum.
 """
 
 from __future__ import annotations
@@ -137,6 +139,38 @@ def forum_tally(stage: Stage, decisions: Iterable[ForumDecision], round: int | N
     )
 
 
+APPROVING = frozenset({ForumOutcome.approved, ForumOutcome.approved_with_changes})
+
+
+def quorum_met(stage: Stage, decisions: Iterable[ForumDecision]) -> bool:
+    """The stage has started and enough of its forums approved in its current round (done, or about to be)."""
+    return stage.status != StageStatus.pending and len((t := forum_tally(stage, decisions)).approved) >= t.required
+
+
+def still_to_decide(stage: Stage, decisions: Iterable[ForumDecision]) -> list[str]:
+    """A stage done on its quorum: its forums that have not approved (undecided, postponed or returned),
+    whose decisions are still asked for and recorded. Any other stage: none."""
+    decisions = list(decisions)
+    if stage.status != StageStatus.done or not quorum_met(stage, decisions):
+        return []
+    approved = set(forum_tally(stage, decisions).approved)
+    return [f for f in stage.forums if f not in approved]
+
+
+def check_keeps_quorum(stage: Stage, tally: ForumTally, forum: str, outcome: ForumOutcome | None) -> None:
+    """A done stage's next stages started on its quorum: a late decision, correction or withdrawal
+    (`outcome` None: the forum's decision before it counts, or none) must leave the quorum met."""
+    if stage.status != StageStatus.done:
+        return
+    approved = set(tally.approved) - {forum} | ({forum} if outcome in APPROVING else set())
+    if len(approved) < tally.required:
+        raise DomainError(
+            f"--stage: {stage.key!r} is done on its quorum ({len(tally.approved)} of {len(stage.forums)} approved, {tally.required} required) "
+            f"and the stages after it have started; this would leave {len(approved)} approvals",
+            code=ErrorCode.stage_done, field="stage", stage=stage.key,
+        )
+
+
 def check_forum_named(stage: Stage, forum_key: str) -> None:
     if forum_key not in stage.forums:
         raise DomainError(
@@ -162,18 +196,21 @@ def check_correction(correct: bool, reason: str | None) -> None:
 
 
 def forum_decision_changes(
-    current: ForumDecision | None, stage_key: str, forum: str, outcome: ForumOutcome, on: dt.date, case_no: str | None, *, correct: bool
+    current: ForumDecision | None, stage_key: str, forum: str, outcome: ForumOutcome, on: dt.date, case_no: str | None, *, correct: bool,
+    late: bool = False,
 ) -> bool:
     """True if this decision is to be recorded; False if it is the forum's current decision already.
 
-    A forum that postponed decides later without a correction. Any other decision than the
-    current one (another outcome, date or case number) is refused unless it is a correction.
+    A forum that postponed decides later without a correction; so does one that returned the case
+    of a stage done on its quorum (`late`). Any other decision than the current one (another outcome,
+    date or case number) is refused unless it is a correction.
     """
     if current is None:
         return True
     if current.outcome == outcome and current.decided_on == on and (case_no is None or case_no == current.case_no):
         return False
-    if correct or (current.outcome == ForumOutcome.postponed and on > current.decided_on):
+    decides_again = current.outcome == ForumOutcome.postponed or (late and current.outcome == ForumOutcome.returned)
+    if correct or (decides_again and on > current.decided_on):
         return True
     raise DomainError(
         f"--outcome: {forum} has already decided {stage_key!r}: {decision_text(current.outcome, current.decided_on, current.case_no)}; "
@@ -244,12 +281,21 @@ class ForumApprovalRules(StageRules):
 
     def progress(self, stage: Stage, facts: StageFacts) -> Progress:
         t = forum_tally(stage, facts.decisions)
+        if stage.status == StageStatus.done and stage.required is not None:  # done on its quorum: counted of all its forums
+            still = [f for f in still_to_decide(stage, facts.decisions) if f not in t.returned]
+            return Progress(
+                done=len(t.approved), of=len(stage.forums), approved=t.approved, returned=t.returned,
+                postponed=[] if still else t.postponed, settled=bool(t.returned or still), still_to_decide=still,
+            )
         return Progress(done=len(t.approved), of=t.required, approved=t.approved, returned=t.returned, postponed=t.postponed)
 
     def describe(self, p: Progress) -> str:
-        parts = [f"{p.done}/{p.of} approved" + (f" ({', '.join(p.approved)})" if p.approved else "")]
+        """`2/3 approved (ASU, FU); returned: PSU`; done on its quorum: `done (3/4 approved: ASU, FU, fagrad); still to decide: PSU`."""
+        approved = f": {', '.join(p.approved)}" if p.settled else f" ({', '.join(p.approved)})" if p.approved else ""
+        parts = [f"done ({p.done}/{p.of} approved{approved})" if p.settled else f"{p.done}/{p.of} approved{approved}"]
         parts += [f"returned: {', '.join(p.returned)}"] if p.returned else []
         parts += [f"postponed: {', '.join(p.postponed)}"] if p.postponed else []
+        parts += [f"still to decide: {', '.join(p.still_to_decide)}"] if p.still_to_decide else []
         return "; ".join(parts)
 
 

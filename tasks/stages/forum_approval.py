@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models import rules
-from avtaleflyt.clock import utcnow
+from avtaleflyt.clock import aware, utcnow
 from avtaleflyt.models.enums import EmailEvent, ForumOutcome, StageKind, StageStatus
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.forum_meetings import forum_meetings
@@ -19,7 +19,7 @@ from avtaleflyt.models.stages.forum_approval import ForumDecision as DecideForum
 from avtaleflyt.models.stages.forum_approval import ForumDecisionWithdraw
 from avtaleflyt.models.tables import Forum, ForumDecision, OutboxMessage, Party, Revision, Stage
 
-from .. import documents
+from .. import documents, followups
 from .. import letter_parts as parts
 from ..recorder import Recorder, lock_revision
 from .base import Recorded, StageEffects, done, stages_of
@@ -67,26 +67,57 @@ EFFECTS = ForumApprovalEffects()
 def _target(session: Session, revision: Revision, forum: str, stage_key: str | None, *, correcting: bool) -> tuple[Stage, int, list[ForumDecision]]:
     """The stage and round a decision of `forum` goes to, and the stage's decision rows.
 
-    A new decision goes to an open stage's current round. A correction or withdrawal also
-    reaches a stage that `forum`'s decision returned, while no forum has decided it again:
-    then it belongs to the round before (forum_approval.returned_round).
+    A new decision goes to an open stage's current round, or to a stage done on its quorum that
+    `forum` has still to decide (without --stage: when it is the only such or open stage). A
+    correction or withdrawal also reaches a stage that `forum`'s decision returned, while no forum
+    has decided it again: then it belongs to the round before (forum_approval.returned_round).
     """
     stages = stages_of(session, revision)
+    late = [] if stage_key is not None else _late_stages(session, stages, forum)
     try:
         stage = rules.pick_stage(stages, StageKind.forum_approval, stage_key, forum=forum)
     except DomainError as exc:
-        if not correcting or exc.code != ErrorCode.no_open_stage:
+        if exc.code != ErrorCode.no_open_stage:
             raise
         returned = [s for s in stages if s.kind == StageKind.forum_approval and forum in s.forums and s.status == StageStatus.pending and s.round > 1]
-        if len(returned) != 1:
+        found = (returned if correcting else []) + late
+        if len(found) != 1:
             raise
-        stage = returned[0]
+        stage = found[0]
+    else:
+        if late:
+            keys = [stage.key] + [s.key for s in late]
+            raise DomainError(
+                f"several {StageKind.forum_approval.value} stages take a decision of forum {forum!r}; name one with --stage: {', '.join(keys)}",
+                code=ErrorCode.several_open_stages, field="stage", kind=StageKind.forum_approval.value, forum=forum, stages=keys,
+            )
     forum_approval.check_forum_named(stage, forum)
     rows = list(session.exec(select(ForumDecision).where(ForumDecision.stage_id == stage.id)).all())
     if correcting and (earlier := forum_approval.returned_round(stage, rows, forum)) is not None:
         return stage, earlier, rows
-    rules.require_active(stage)
+    if not _done_on_quorum(stage):  # such a stage takes late decisions that keep its quorum (check_keeps_quorum)
+        rules.require_active(stage)
     return stage, stage.round, rows
+
+
+def _done_on_quorum(stage: Stage) -> bool:
+    return stage.status == StageStatus.done and stage.required is not None and stage.required < len(stage.forums)
+
+
+def _late_stages(session: Session, stages: Sequence[Stage], forum: str) -> list[Stage]:
+    """The stages done on their quorum that `forum` has still to decide (it has not approved), or
+    decided after they were done (the same decision again is unchanged; a correction reaches it)."""
+    done = [s for s in stages if s.kind == StageKind.forum_approval and forum in s.forums and _done_on_quorum(s)]
+    if not done:
+        return []
+    rows = session.exec(select(ForumDecision).where(col(ForumDecision.stage_id).in_([s.id for s in done]))).all()
+
+    def takes(stage: Stage, decisions: list[ForumDecision]) -> bool:
+        latest = forum_approval.forum_tally(stage, decisions).latest.get(forum)
+        late = latest is not None and stage.completed_at is not None and aware(latest.recorded_at) > aware(stage.completed_at)
+        return late or forum in forum_approval.still_to_decide(stage, decisions)
+
+    return [s for s in done if takes(s, [r for r in rows if r.stage_id == s.id])]
 
 
 def _undo_return(session: Session, rec: Recorder, stage: Stage, earlier: int, reason: str) -> None:
@@ -130,10 +161,12 @@ def record_forum_decision(
     rules.check_not_future(on, today, "--date")
     forum_approval.check_correction(correct, reason)
     stage, round_, rows = _target(session, revision, forum, stage_key, correcting=correct)
-    current = forum_approval.forum_tally(stage, rows, round_).latest.get(forum)
+    tally = forum_approval.forum_tally(stage, rows, round_)
+    current = tally.latest.get(forum)
     message = f"{forum} {outcome.value} {stage.key!r} on {on}" + (f" (case {case_no})" if case_no else "")
-    if not forum_approval.forum_decision_changes(current, stage.key, forum, outcome, on, case_no, correct=correct):
+    if not forum_approval.forum_decision_changes(current, stage.key, forum, outcome, on, case_no, correct=correct, late=_done_on_quorum(stage)):
         return done(rec, message)
+    forum_approval.check_keeps_quorum(stage, tally, forum, outcome)
     subject, to = f"stage:{stage.key}/forum:{forum}", forum_approval.decision_text(outcome, on, case_no)
     before = forum_approval.decision_text(current.outcome, current.decided_on, current.case_no) if current else None
     if correct and current is not None:
@@ -154,26 +187,35 @@ def record_forum_decision(
     if round_ != stage.round:
         session.flush()
         _undo_return(session, rec, stage, round_, reason or "")
+    session.flush()
+    followups.sync_forums(session, rec, stage, today)
     return done(rec, message)
 
 
-def withdraw_forum_decision(session: Session, slug: str, *, forum: str, reason: str, stage_key: str | None = None, actor: str) -> Recorded:
+def withdraw_forum_decision(
+    session: Session, slug: str, *, forum: str, reason: str, stage_key: str | None = None, actor: str, today: dt.date | None = None,
+) -> Recorded:
     """Remove `forum`'s current decision, recorded by mistake; the one before it (if any) counts again."""
     revision = lock_revision(session, slug)
     rec = Recorder(session, revision, actor)
     stage, round_, rows = _target(session, revision, forum, stage_key, correcting=True)
-    current = forum_approval.forum_tally(stage, rows, round_).latest.get(forum)
+    tally = forum_approval.forum_tally(stage, rows, round_)
+    current = tally.latest.get(forum)
     if current is None:
         raise DomainError(
             f"--forum: {forum} has no decision on {stage.key!r} to withdraw (round {stage.round})",
             code=ErrorCode.refused, field="forum", why="nothing_to_withdraw", forum=forum, stage=stage.key,
         )
     before = forum_approval.decision_text(current.outcome, current.decided_on, current.case_no)
+    earlier = forum_approval.forum_tally(stage, [r for r in rows if r.id != current.id], round_).latest.get(forum)
+    forum_approval.check_keeps_quorum(stage, tally, forum, earlier.outcome if earlier else None)
     session.delete(current)
     rec.log("forum.withdrawn", f"stage:{stage.key}/forum:{forum}", before, "withdrawn", f"round {round_}: {reason}")
     if round_ != stage.round:
         session.flush()
         _undo_return(session, rec, stage, round_, reason)
+    session.flush()
+    followups.sync_forums(session, rec, stage, today)
     return done(rec, f"{forum}'s decision on {stage.key!r} withdrawn (was {before})")
 
 
@@ -185,7 +227,7 @@ def _forum_decision(session: Session, c: DecideForum, actor: str, today: dt.date
 
 
 def _forum_withdraw(session: Session, c: ForumDecisionWithdraw, actor: str, today: dt.date) -> Recorded:
-    return withdraw_forum_decision(session, c.revision, forum=c.forum, reason=c.reason, stage_key=c.stage, actor=actor)
+    return withdraw_forum_decision(session, c.revision, forum=c.forum, reason=c.reason, stage_key=c.stage, actor=actor, today=today)
 
 
 HANDLERS = {DecideForum: _forum_decision, ForumDecisionWithdraw: _forum_withdraw}
