@@ -39,9 +39,10 @@ from avtaleflyt.models.stages import KINDS
 from avtaleflyt.models.fremdriftsplan import MilestoneRow, plan_parts, write_milestones_csv
 from avtaleflyt.models.written_dates import shown_date
 from avtaleflyt.models.rules import DomainError
-from avtaleflyt.models.tables import Milestone, Party, PartyObligation, Revision, Stage
+from avtaleflyt.models.forum_meetings import forum_meetings, meeting_time
+from avtaleflyt.models.tables import Forum, Milestone, Party, PartyObligation, Revision, Stage
 
-from .calendar import PRODID, deadline_event
+from .calendar import PRODID, At, deadline_event
 
 PAGES_DIR = Path(avtaleflyt.templates.__file__).parent / "pages"
 FEED_REFRESH = dt.timedelta(hours=6)  # how often a subscribed calendar should fetch again
@@ -91,8 +92,46 @@ def _stage_dates(stage: Stage) -> list[tuple[str, PlanDate]]:
     return [(f, PlanDate.parse(v)) for f in _DATE_FIELDS if (v := getattr(stage, f))]
 
 
-def _stage_label(stage: Stage, field: str, language: Language) -> str:
-    return wording.stage_date_label(stage.kind, field, language, stage.forums)
+def _stage_label(stage: Stage, field: str, language: Language, forums: list[str] | tuple[str, ...] = ()) -> str:
+    """`forums`: the names of the forums meeting on it (the plan's names, not its keys)."""
+    return wording.stage_date_label(stage.kind, field, language, forums)
+
+
+@dataclass(frozen=True)
+class _Dated:
+    """One date of a stage; a forum stage's meeting: one per day (and time and place) its forums meet on."""
+
+    field: str
+    when: PlanDate
+    forums: tuple[str, ...]  # keys: the forums meeting on it (the stage's, for its other dates)
+    uid: str  # what the event is: the field, and a forum's own meeting's forums
+    time: str | None = None
+    place: str | None = None
+
+
+def _dated(stage: Stage) -> list[_Dated]:
+    out = [_Dated(f, when, tuple(stage.forums), f) for f, when in _stage_dates(stage) if f != "meeting" or not stage.meetings]
+    if stage.meetings:  # per-forum meetings (models/forum_meetings.py)
+        groups: dict[tuple, list[str]] = {}
+        for forum, m in forum_meetings(stage).items():
+            if m.date is not None:
+                groups.setdefault((m.date, m.time, m.place, m.own), []).append(forum)
+        for (when, time, place, own), forums in groups.items():
+            out.append(_Dated("meeting", when, tuple(forums), "meeting/" + "+".join(forums) if own or time or place else "meeting", time, place))
+    return out
+
+
+def _forum_names(session: Session, revision: Revision) -> dict[str, str]:
+    return {f.key: f.name for f in session.exec(select(Forum).where(Forum.revision_id == revision.id))}
+
+
+def _names(d: _Dated, names: dict[str, str]) -> list[str]:
+    return [names.get(f, f) for f in d.forums]
+
+
+def _at(d: _Dated) -> At | None:
+    start, end = meeting_time(d.time) if d.time else (None, None)
+    return At(start, end, d.place) if d.time or d.place else None
 
 
 # --- iCalendar ----------------------------------------------------------------------------
@@ -106,26 +145,28 @@ class _PlanEvent:
     description: str
     alarm: bool  # only deadlines remind; a subscribed plan full of alarms gets unsubscribed
     category: str | None = None
+    at: At | None = None  # a forum meeting's time and place
 
 
 def _stage_events(
-    stages: list[Stage], scope: str, language: Language, about: str, wanted: Callable[[Stage, str], bool]
+    stages: list[Stage], scope: str, language: Language, about: str, wanted: Callable[[Stage, str], bool], names: dict[str, str] | None = None,
 ) -> list[_PlanEvent]:
-    """An event for each exact date of the stages that `wanted` keeps."""
+    """An event for each exact date of the stages that `wanted` keeps; `names`: the forums' names by key."""
     return [
         _PlanEvent(
-            when.first_day, f"{scope}/{stage.key}/{field}",
-            f"{_stage_label(stage, field, language)}: {stage.title or stage.key}", about, field in _DEADLINE_FIELDS,
+            d.when.first_day, f"{scope}/{stage.key}/{d.uid}",
+            f"{_stage_label(stage, d.field, language, _names(d, names or {}))}: {stage.title or stage.key}", about, d.field in _DEADLINE_FIELDS,
+            at=_at(d),
         )
         for stage in stages
-        for field, when in _stage_dates(stage)
-        if when.exact and wanted(stage, field)
+        for d in _dated(stage)
+        if d.when.exact and wanted(stage, d.field)
     ]
 
 
-def _revision_events(revision: Revision, stages: list[Stage], milestones: list[Milestone]) -> list[_PlanEvent]:
+def _revision_events(revision: Revision, stages: list[Stage], milestones: list[Milestone], names: dict[str, str]) -> list[_PlanEvent]:
     about = f"{revision.title} ({revision.helsefellesskap})"
-    events = _stage_events(stages, f"{revision.slug}/stage", revision.language, about, lambda stage, field: True)
+    events = _stage_events(stages, f"{revision.slug}/stage", revision.language, about, lambda stage, field: True, names)
     occurrence: Counter[tuple[str | None, str]] = Counter()
     for m in milestones:
         occurrence[(m.part, m.what)] += 1
@@ -158,7 +199,7 @@ def _party_events(session: Session, revision: Revision, party: Party, stages: li
 
 
 def _ical_event(e: _PlanEvent, stamp: dt.datetime) -> Event:
-    event = deadline_event(e.uid_source, e.summary, e.day, e.description, stamp=stamp)
+    event = deadline_event(e.uid_source, e.summary, e.day, e.description, stamp=stamp, at=e.at)
     if not e.alarm:
         event.subcomponents.clear()  # deadline_event's only subcomponent is its alarm
     if e.category:
@@ -172,7 +213,7 @@ def plan_ics(session: Session, slug: str, party_name: str | None = None, *, part
     party = _party(session, revision, party_name, party_id)
     stages = _stages(session, revision)
     if party is None:
-        events = _revision_events(revision, stages, _milestones(session, revision))
+        events = _revision_events(revision, stages, _milestones(session, revision), _forum_names(session, revision))
         name = f"Fremdriftsplan — {revision.title}"
     else:
         events = _party_events(session, revision, party, stages)
@@ -188,6 +229,8 @@ def plan_ics(session: Session, slug: str, party_name: str | None = None, *, part
     cal.add("x-published-ttl", vDuration(FEED_REFRESH))
     for e in sorted(events, key=lambda e: e.day):  # stable: on one day, stages before milestones
         cal.add_component(_ical_event(e, stamp))
+    if any(e.at is not None and e.at.start is not None for e in events):
+        cal.add_missing_timezones()  # Europe/Oslo for a timed forum meeting
     return cal.to_ical().decode()
 
 
@@ -218,21 +261,25 @@ class Page:
     rows: list[TableRow]
 
 
-def _stage_rows(revision: Revision, stages: list[Stage]) -> list[TableRow]:
+def _stage_rows(revision: Revision, stages: list[Stage], names: dict[str, str]) -> list[TableRow]:
+    """The stages' dates; a forum's by its name (`names`), each forum's own meeting on its own row."""
     secretariat = revision.coordinators[0]["name"] if revision.coordinators else ""
     parties = wording.word("plan.the_parties", revision.language)
     dated = []
     for stage in stages:
-        for field, when in _stage_dates(stage):
-            if stage.forums:
-                responsible = ", ".join(stage.forums)
+        for d in _dated(stage):
+            field, when, forums = d.field, d.when, _names(d, names)
+            if forums:
+                responsible = ", ".join(forums)
             elif field == "deadline":
                 responsible = parties
             elif field == "opens":
                 responsible = secretariat  # it sends the invitations
             else:
                 responsible = ""  # who drafts is not in the plan
-            dated.append((when, TableRow(norwegian_date(when, revision.language), _stage_label(stage, field, revision.language), stage.title or stage.key, responsible)))
+            shown = norwegian_date(when, revision.language) + (f" kl. {d.time.replace('-', '–')}" if d.time else "")
+            about = (stage.title or stage.key) + (f" ({d.place})" if d.place else "")
+            dated.append((when, TableRow(shown, _stage_label(stage, field, revision.language, forums), about, responsible)))
     return [row for _, row in sorted(dated, key=lambda d: d[0])]
 
 
@@ -257,7 +304,7 @@ def plan_pages(session: Session, slug: str) -> tuple[Revision, list[Page]]:
         )
         for part in plan_parts([_row(m) for m in _milestones(session, revision)], revision.title)
     ]
-    pages.append(Page(f"{title} — Trinn og frister", _stage_rows(revision, _stages(session, revision))))
+    pages.append(Page(f"{title} — Trinn og frister", _stage_rows(revision, _stages(session, revision), _forum_names(session, revision))))
     return revision, pages
 
 

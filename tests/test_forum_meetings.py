@@ -49,6 +49,7 @@ stages:
     kind: forum_approval
     forums: [SU-BERGEN, SU-VEST, SU-NORD, SU-SOR]
     required: 3
+    case: {{number: 05-2022, proposed_resolution: Samarbeidsutvalet godkjenner avtalen.}}
 {MEETINGS}  - {{key: politisk, kind: political_treatment, deadline: 2022-06-01}}
 """
 
@@ -126,6 +127,10 @@ def test_each_forum_gets_its_own_notice_with_its_date_time_and_place(engine):
     nord = notices["su-nord"]
     assert "10. mars 2022" in nord.body_text and "Tid: kl. 09:30" in nord.body_text and "Møtested: Knarvik" in nord.body_text
     assert {m.due for m in notices.values()} == {dt.date(2022, 3, 8), dt.date(2022, 3, 15), dt.date(2022, 3, 10)}
+    # the case paper is in every notice (issue 13), without a meeting date of its own: the notice gives each forum's
+    paper = vest.body_text.split("Saksframstillingen til møtet følger her", 1)[1]
+    assert "Samarbeidsutvalet godkjenner avtalen." in paper and "05-2022" in vest.body_text
+    assert "10.03.2022" not in paper and "10. mars" not in paper
 
 
 def test_a_timed_meeting_is_a_timed_calendar_entry_in_oslo_time(engine):
@@ -196,3 +201,62 @@ def test_a_forum_given_its_own_day_is_told(engine):
 def test_a_new_time_or_place_of_a_running_stage_is_allowed(engine):
     applied = shift(engine, edited('time: "13:00-15:00"', 'time: "14:00-16:00"'))
     assert applied.preview.shift.stages_changed == ["samarbeidsutval: meetings"] and not applied.preview.shift.date_moves
+
+
+# --- the Fremdriftsplan and its calendar: each forum's own meeting, by name ------------------------
+
+
+def test_the_fremdriftsplan_shows_each_forums_meeting_by_name(engine):
+    from avtaleflyt.tasks import export
+
+    with session_scope(engine) as s:
+        _, pages = export.plan_pages(s, SLUG)
+    rows = [(r.when, r.what, r.about, r.responsible) for r in pages[-1].rows]
+    title = "samarbeidsutval"
+    assert ("08.03.2022", "Møte i Samarbeidsutvalet Bergen", title, "Samarbeidsutvalet Bergen") in rows
+    assert ("10.03.2022", "Møte i Samarbeidsutvalet Sør", title, "Samarbeidsutvalet Sør") in rows
+    assert ("10.03.2022 kl. 09:30", "Møte i Samarbeidsutvalet Nordhordland", f"{title} (Knarvik)", "Samarbeidsutvalet Nordhordland") in rows
+    assert ("15.03.2022 kl. 13:00–15:00", "Møte i Samarbeidsutvalet Vest", f"{title} (Haukeland, møterom 3)", "Samarbeidsutvalet Vest") in rows
+    assert not any("SU-" in cell for row in rows for cell in row)  # names, not keys
+    with session_scope(engine) as s:
+        feed = Calendar.from_ical(export.plan_ics(s, SLUG))
+    meetings = {str(e["SUMMARY"]): e for e in feed.walk("VEVENT") if str(e["SUMMARY"]).startswith("Møte i")}
+    assert sorted(meetings) == [f"Møte i Samarbeidsutvalet {n}: {title}" for n in ("Bergen", "Nordhordland", "Sør", "Vest")]
+    vest = meetings[f"Møte i Samarbeidsutvalet Vest: {title}"]
+    assert vest.decoded("DTSTART").replace(tzinfo=None) == dt.datetime(2022, 3, 15, 13) and str(vest["DTSTART"].params["TZID"]) == "Europe/Oslo"
+    assert len({str(e["UID"]) for e in meetings.values()}) == 4
+
+
+# --- the dashboard: names, not keys; each forum's own meeting on the page, in the API and the timeline --
+
+
+def test_the_dashboard_shows_forum_names_and_each_forums_meeting(engine):
+    from fastapi.testclient import TestClient
+
+    from avtaleflyt.dashboard import create_app
+    from avtaleflyt.models.enums import ForumOutcome, Role
+
+    from .web import log_in
+
+    with session_scope(engine) as s:
+        records.record_forum_decision(s, SLUG, forum="SU-BERGEN", outcome=ForumOutcome.approved, on=dt.date(2022, 3, 8), today=dt.date(2022, 3, 9), actor="t")
+    client = log_in(TestClient(create_app(engine, today=lambda: dt.date(2022, 3, 9), prefect_ui="http://127.0.0.1:9")), engine, Role.reader)
+    api = client.get(f"/api/revisions/{SLUG}").json()
+    (stage,) = [s for s in api["stages"] if s["key"] == "samarbeidsutval"]
+    assert stage["forum_names"] == ["Samarbeidsutvalet Bergen", "Samarbeidsutvalet Vest", "Samarbeidsutvalet Nordhordland", "Samarbeidsutvalet Sør"]
+    assert "meeting" not in stage["dates"]
+    assert [(m["forum"], m["date"], m["time"], m["place"]) for m in stage["meetings"]] == [
+        ("SU-BERGEN", "2022-03-08", None, None),
+        ("SU-VEST", "2022-03-15", "13:00-15:00", "Haukeland, møterom 3"),
+        ("SU-NORD", "2022-03-10", "09:30", "Knarvik"),
+        ("SU-SOR", "2022-03-10", None, None),
+    ]
+    assert "(Samarbeidsutvalet Bergen)" in stage["progress"] and "SU-" not in stage["progress"]
+    page = client.get(f"/revisions/{SLUG}").text
+    assert "Samarbeidsutvalet Bergen, Samarbeidsutvalet Vest, Samarbeidsutvalet Nordhordland, Samarbeidsutvalet Sør" in page
+    assert "Samarbeidsutvalet Vest 15.03.2022 kl. 13:00–15:00, Haukeland, møterom 3" in page
+    rows = {row["body"]: row for row in api["timeline"]["rows"]}
+    march = {body: [(i["day"], i["label"]) for c in row["cells"] if c["month"] == "2022-03" for i in c["items"]] for body, row in rows.items()}
+    assert [day for day, _ in march["Samarbeidsutvalet Vest"]] == [15] and [day for day, _ in march["Samarbeidsutvalet Bergen"]] == [8]
+    assert [day for day, _ in march["Samarbeidsutvalet Sør"]] == [10]
+    assert not any(body.startswith("SU-") for body in rows)

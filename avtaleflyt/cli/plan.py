@@ -239,7 +239,7 @@ def print_shift(preview) -> None:
     if s.date_moves:
         table = Table("stage", "date", "from", "to", "moved", "why", title="Dates moved")
         for m in s.date_moves:
-            table.add_row(*cells(m.stage, m.field, m.before or "-", m.after or "-", _days(m.days), f"with {m.moved_with}" if m.moved_with else "in the file"))
+            table.add_row(*cells(m.stage, m.field + (f" ({m.forum})" if m.forum else ""), m.before or "-", m.after or "-", _days(m.days), f"with {m.moved_with}" if m.moved_with else "in the file"))
         out.print(table)
     for label, items in (
         ("stages added", s.stages_added), ("stages removed", s.stages_removed), ("stages changed", s.stages_changed),

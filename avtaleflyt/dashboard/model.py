@@ -54,6 +54,14 @@ class RevisionPage(BaseModel):
     pages: int
 
 
+class ForumMeetingOut(BaseModel):
+    forum: str
+    name: str
+    date: PlanDateValue
+    time: str | None = Field(default=None, description="HH:MM or HH:MM-HH:MM, Norwegian time")
+    place: str | None = None
+
+
 class StageOut(BaseModel):
     key: str
     title: str | None
@@ -68,6 +76,8 @@ class StageOut(BaseModel):
     progress: str
     level: int = Field(description="dependency depth: 0 for stages that wait for nothing")
     late: bool = Field(description="active and one of its exact dates has passed")
+    forum_names: list[str] = Field(default_factory=list, description="the names of `forums`, in their order")
+    meetings: list[ForumMeetingOut] = Field(default_factory=list, description="a stage whose forums meet on their own days: each forum's meeting")
     still_to_decide: list[str] = Field(default_factory=list, description="a forum stage done on its quorum: the forums that have not approved; their decisions are still recorded")
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from types import SimpleNamespace
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from avtaleflyt.models.forum_meetings import forum_meetings
 from avtaleflyt.models.shift import slips
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersion, Revision, Stage
@@ -25,6 +27,7 @@ from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView
 
 from . import labels
 from .model import (
+    ForumMeetingOut,
     AlternativeDateOut,
     AlternativeOut,
     DeadlineOut,
@@ -130,6 +133,19 @@ def _stage(s: StageView, title: str | None, forums: list[str] | None, *, level: 
     return out
 
 
+def _name_forums(out: StageOut, s: StageView, names: dict[str, str], own: tuple | None) -> None:
+    """The forums by name, not key (in its progress too); a stage whose forums meet on their own
+    days: each forum's meeting (models/forum_meetings.py) instead of the stage's one date."""
+    out.forum_names = [names.get(f, f) for f in out.forums]
+    named = {f: [names.get(k, k) for k in getattr(s.detail, f)] for f in ("approved", "returned", "postponed", "still_to_decide") if hasattr(s.detail, f)}
+    out.progress = labels.progress(s.kind, dataclasses.replace(s.detail, **named))
+    if own is not None:
+        forums, meeting, meetings = own
+        found = forum_meetings(SimpleNamespace(forums=forums, meeting=meeting, meetings=meetings))
+        out.meetings = [ForumMeetingOut(forum=k, name=names.get(k, k), date=m.date, time=m.time, place=m.place) for k, m in found.items() if m.date]
+        out.dates.pop("meeting", None)
+
+
 def _party(p: PartyView, hearing_keys: list[str], closed: set[str], returns: PartyReturnsOut | None = None) -> PartyOut:
     """`closed`: the hearings that are over; who was invited to one and never answered did not answer."""
     hearings = {
@@ -157,12 +173,10 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
     """
     (v,) = revision_views(session, slug=slug, today=today)
     in_revision = (Revision.slug == slug)
-    meta = {
-        key: (title, forums)
-        for key, title, forums in session.exec(
-            select(Stage.key, Stage.title, Stage.forums).join(Revision, col(Stage.revision_id) == col(Revision.id)).where(in_revision)
-        ).all()
-    }
+    stage_rows = session.exec(
+        select(Stage.key, Stage.title, Stage.forums, Stage.meeting, Stage.meetings).join(Revision, col(Stage.revision_id) == col(Revision.id)).where(in_revision)
+    ).all()
+    meta = {key: (title, forums) for key, title, forums, _, _ in stage_rows}
     forum_names = dict(
         session.exec(select(Forum.key, Forum.name).join(Revision, col(Forum.revision_id) == col(Revision.id)).where(in_revision)).all()
     )
@@ -184,6 +198,9 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         _stage(s, *meta.get(s.key, (None, [])), level=levels[s.key], today=today)
         for s in v.stages
     ]
+    own = {key: (forums, meeting, meetings) for key, _, forums, meeting, meetings in stage_rows if meetings}
+    for out, s in zip(stages, v.stages):
+        _name_forums(out, s, forum_names, own.get(s.key))
     hearing_keys = v.column_stages
     returns = returns_by_party(session, slug)  # one query: what each party sent back with its decision
     summary = _summary(v, today)

@@ -84,6 +84,13 @@ def timeline(stages: list[StageOut], milestones: list[Milestone], forum_names: d
             )
             rows = [_body(f, forum_names) or forum_names.get(f, f) for f in s.forums] or [_kind_row(s.kind)]
             placed += [(row, when, item) for row in rows]
+        for m in s.meetings:  # forums meeting on their own days: each in its own row, on its own day
+            late = s.status == "active" and m.date.as_date() is not None and m.date.as_date() < today
+            item = TimelineItem(
+                date=m.date, day=m.date.day, label=f"{s.key}: {labels.date_field('meeting')} {m.name}", detail=(s.title or None),
+                source="stage", stage=s.key, status=s.status, late=late, past=m.date.last_day < today,
+            )
+            placed.append((_body(m.forum, forum_names) or m.name, m.date, item))
         if not s.forums and "opens" in s.dates and "deadline" in s.dates:  # a hearing: open from its opening to its deadline
             spans.append((_kind_row(s.kind), s.dates["opens"], s.dates["deadline"], s.key))
 

@@ -125,7 +125,8 @@ def forum_case_paper(
         attachments = tuple(Attachment(d.title) for d in plan.documents if d.key in wanted)
     return ForumCasePaper(
         helsefellesskap=plan.helsefellesskap, revision=plan.revision, stage_key=stage.key,
-        forums=tuple(names.get(f, f) for f in stage.forums), meeting=meeting or stage.meeting, case=stage.case,
+        forums=tuple(names.get(f, f) for f in stage.forums), case=stage.case,
+        meeting=None if stage.meetings else meeting or stage.meeting,  # forums meeting on their own days: each notice gives its own
         title=stage.case.title or stage.title or stage.key, history=history, attachments=attachments,
         language=str(language or plan.language.value),
     )
