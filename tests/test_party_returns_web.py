@@ -6,6 +6,7 @@ a bad name refused in Norwegian with nothing stored. Real app and databases (SQL
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -153,7 +154,8 @@ def test_the_coordinators_form_refuses_a_file_over_the_limit_and_stores_nothing(
     for size in (LIMIT + 1, 3 * 1024 * 1024):
         client.post(f"/revisions/{SLUG}/record/party-decision", **multipart(decision_form(client), ("stor.pdf", b"x" * size)), follow_redirects=False)
         page = client.get(f"/revisions/{SLUG}").text
-        assert 'class="flash error"' in page and "fila er for stor" not in page and "filen er for stor" in page and "ingenting ble lagret" in page, size
+        shown = re.findall(r'<div class="flash[^"]*"[^>]*>(.*?)</div>', page, re.S)
+        assert 'class="flash error"' in page and "fila er for stor" not in page and "filen er for stor" in page and "ingenting ble lagret" in page, (size, shown)
     for name, said in (("../vedtak.pdf", "fil: filnavnet «../vedtak.pdf» kan ikke brukes (inneholder / eller \\)"),
                        ("vedtak\x00.pdf", "fil: filnavnet «vedtak\\0.pdf» kan ikke brukes (inneholder en NUL-byte)")):
         bad = client.post(f"/revisions/{SLUG}/record/party-decision", **multipart(decision_form(client), (name, MINUTES)), follow_redirects=False)
