@@ -369,6 +369,7 @@ def tie_milestones(plan: Plan) -> Plan:
 def stage_dates(stage: Any) -> tuple[PlanDate | None, PlanDate | None]:
     """(earliest, latest) plan date of a stage, for ordering checks and the timeline."""
     values = [v for v in (getattr(stage, f, None) for f in ("opens", "meeting", "due", "deadline")) if v is not None]
+    values += [m.date for m in (getattr(stage, "meetings", None) or {}).values() if m.date is not None]  # forums' own meetings
     if not values:
         return None, None
     return min(values), max(values)

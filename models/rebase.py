@@ -104,6 +104,8 @@ def _node_at(node: yaml.Node, loc: Loc) -> yaml.Node | None:
             node = next((v for k, v in reversed(node.value) if isinstance(k, yaml.ScalarNode) and k.value == part), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
+        elif isinstance(node, yaml.ScalarNode) and part == "date":  # `SU-BERGEN: 2022-03-08`: a forum's meeting as its date alone
+            return node
         else:
             return None
         if node is None:

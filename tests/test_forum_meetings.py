@@ -273,3 +273,19 @@ def test_the_weekly_digest_lists_each_meeting_day_with_its_forums(engine):
     assert "08.03.2022 Møte i utvalg: samarbeidsutval (Samarbeidsutvalet Bergen)" in text, text
     assert "10.03.2022 Møte i utvalg: samarbeidsutval (Samarbeidsutvalet Nordhordland, Samarbeidsutvalet Sør)" in text
     assert "15.03.2022 Møte i utvalg: samarbeidsutval (Samarbeidsutvalet Vest)" in text
+
+
+def test_a_forums_own_meeting_before_the_stage_it_comes_after_is_refused():
+    with pytest.raises(PlanInvalid) as caught:
+        parse_plan(edited("      SU-BERGEN: 2022-03-08\n", "      SU-BERGEN: 2022-01-20\n"))
+    assert "starts 2022-01-20, before stage 'utkast' it comes after ends (2022-02-01)" in str(caught.value)
+
+
+def test_a_plan_made_for_another_year_moves_each_forums_meeting():
+    from avtaleflyt.models.rebase import rebase
+
+    text = rebase(PLAN, dt.date(2023, 1, 2)).text  # 336 days later
+    stage = parse_plan(text).plan.stages[1]
+    assert str(stage.meeting) == "2023-02-08" and str(stage.meetings["SU-BERGEN"].date) == "2023-02-06"
+    assert str(stage.meetings["SU-VEST"].date) == "2023-02-13" and stage.meetings["SU-VEST"].time == "13:00-15:00"
+    assert "      SU-BERGEN: 2023-02-06\n" in text  # written as it was, a date alone
