@@ -289,3 +289,16 @@ def test_a_plan_made_for_another_year_moves_each_forums_meeting():
     assert str(stage.meeting) == "2023-02-08" and str(stage.meetings["SU-BERGEN"].date) == "2023-02-06"
     assert str(stage.meetings["SU-VEST"].date) == "2023-02-13" and stage.meetings["SU-VEST"].time == "13:00-15:00"
     assert "      SU-BERGEN: 2023-02-06\n" in text  # written as it was, a date alone
+
+
+def test_each_forums_meeting_moves_with_the_stage_it_comes_after():
+    from avtaleflyt.models.shift import shift_plan
+
+    before = parse_plan("moves_with_after: true\n" + PLAN).plan
+    now = parse_plan("moves_with_after: true\n" + edited("due: 2022-02-01", "due: 2022-02-08")).plan
+    moved = shift_plan(before, before, now, {})
+    stage = moved.effective.stages[1]
+    assert (str(stage.meeting), str(stage.meetings["SU-BERGEN"].date), str(stage.meetings["SU-VEST"].date)) == ("2022-03-17", "2022-03-15", "2022-03-22")
+    assert stage.meetings["SU-VEST"].place == "Haukeland, møterom 3"
+    forums = sorted((m.field, m.forum or "", m.moved_with) for m in moved.date_moves if m.stage == "samarbeidsutval")
+    assert forums == [("meeting", "", "utkast"), ("meeting", "SU-BERGEN", "utkast"), ("meeting", "SU-VEST", "utkast")]
