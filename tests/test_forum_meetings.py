@@ -255,6 +255,9 @@ def test_the_dashboard_shows_forum_names_and_each_forums_meeting(engine):
     page = client.get(f"/revisions/{SLUG}").text
     assert "Samarbeidsutvalet Bergen, Samarbeidsutvalet Vest, Samarbeidsutvalet Nordhordland, Samarbeidsutvalet Sør" in page
     assert "Samarbeidsutvalet Vest 15.03.2022 kl. 13:00–15:00, Haukeland, møterom 3" in page
+    coordinator = log_in(TestClient(create_app(engine, today=lambda: dt.date(2022, 3, 9), prefect_ui="http://127.0.0.1:9")), engine, Role.coordinator)
+    form = coordinator.get(f"/revisions/{SLUG}").text.split('id="form-forum-decision"', 1)[1].split("</form>", 1)[0]
+    assert '<option value="SU-VEST">Samarbeidsutvalet Vest</option>' in form  # the name shown, the key sent
     rows = {row["body"]: row for row in api["timeline"]["rows"]}
     march = {body: [(i["day"], i["label"]) for c in row["cells"] if c["month"] == "2022-03" for i in c["items"]] for body, row in rows.items()}
     assert [day for day, _ in march["Samarbeidsutvalet Vest"]] == [15] and [day for day, _ in march["Samarbeidsutvalet Bergen"]] == [8]

@@ -281,3 +281,4 @@ class RevisionDetail(RevisionSummary):
     in_force: InForceOut | None = None
     followups: list[FollowUpOut] = Field(default_factory=list, description="every follow-up item, open first")
     documents: list[DocumentOut] = Field(default_factory=list, description="the plan's documents, their versions and who approved each")
+    forum_names: dict[str, str] = Field(default_factory=dict, description="each forum's name by its key")

@@ -218,6 +218,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         behind_plan=[_deadline(d) for d in v.deadlines if not d.overdue and d.day < today],
         overdue_items=[_deadline(d) for d in v.deadlines if d.overdue],
         timeline=timeline(stages, milestones, forum_names, today),
+        forum_names=forum_names,
         **_plan_history(session, in_revision, stages),
         emails=[
             _email(e)
