@@ -231,7 +231,8 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
         case EmailEvent.forum_meeting_notice:
             forum = lt.ForumRef("ASU", "Administrativt samarbeidsutvalg", "asu@example.no")
             return lt.ForumMeetingNotice(
-                _REVISION, forum, _FINAL, dt.date(2024, 11, 27), all_docs, case_no="09-2024", forum_count=4, required=3
+                _REVISION, forum, _FINAL, dt.date(2024, 11, 27), all_docs, case_no="09-2024", forum_count=4, required=3,
+                time="09:00-11:30", place="St. Olavs hospital, Kunnskapssenteret",  # a forum's own meeting (per-forum meetings)
             )
         case EmailEvent.decision_request:
             resolution = lt.proposed_resolution(language, party, _HEALTH_TRUST, _REVISION.helsefellesskap, _ADOPTED)
