@@ -178,7 +178,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
     ).all()
     meta = {key: (title, forums) for key, title, forums, _, _ in stage_rows}
     forum_names = dict(
-        session.exec(select(Forum.key, Forum.name).join(Revision, col(Forum.revision_id) == col(Revision.id)).where(in_revision)).all()
+        session.exec(select(Forum.key, Forum.name).join(Revision, col(Forum.revision_id) == col(Revision.id)).where(in_revision).order_by(col(Forum.id))).all()
     )
     milestones = list(
         session.exec(
