@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from avtaleflyt.models import rules
 from avtaleflyt.models.dates import PlanDate
+from avtaleflyt.models.forum_meetings import forum_meetings
 from avtaleflyt.models.enums import StageStatus
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.stages import Progress, StageFacts, rules_for
@@ -114,12 +115,23 @@ class RevisionView:
         return sum(d.overdue for d in self.deadlines)
 
 
+def _meeting_days(s: Stage, name: str, what: str, today: dt.date) -> list[Deadline]:
+    days: dict[dt.date, list[str]] = {}
+    for forum, m in forum_meetings(s).items():
+        if m.date is not None and (day := m.date.as_date()) is not None:
+            days.setdefault(day, []).append(forum)
+    return [Deadline(day, s.key, s.kind.value, name, f"{what} ({', '.join(forums)})", overdue=day < today and s.status == StageStatus.active) for day, forums in days.items()]
+
+
 def _deadlines(stages: list[Stage], today: dt.date) -> list[Deadline]:
     out = []
     for s in stages:
         if s.status == StageStatus.done:
             continue
         for name, what in rules_for(s.kind).date_words.items():
+            if name in rules_for(s.kind).forum_dates and s.meetings:  # forums meeting on their own days: each day
+                out += _meeting_days(s, name, what, today)
+                continue
             value = getattr(s, name)
             day = PlanDate.parse(value).as_date() if value else None
             if day is None:

@@ -305,3 +305,19 @@ def test_each_forums_meeting_moves_with_the_stage_it_comes_after():
     assert stage.meetings["SU-VEST"].place == "Haukeland, møterom 3"
     forums = sorted((m.field, m.forum or "", m.moved_with) for m in moved.date_moves if m.stage == "samarbeidsutval")
     assert forums == [("meeting", "", "utkast"), ("meeting", "SU-BERGEN", "utkast"), ("meeting", "SU-VEST", "utkast")]
+
+
+def test_the_next_date_and_what_is_overdue_count_each_forums_meeting(engine):
+    from avtaleflyt.tasks.status import revision_views
+
+    with session_scope(engine) as s:
+        (view,) = revision_views(s, slug=SLUG, today=TODAY)
+        meetings = [(d.day, d.what) for d in view.deadlines if d.stage == "samarbeidsutval"]
+        assert view.next_deadline(TODAY).day == dt.date(2022, 3, 8)  # SU-BERGEN's own, before the stage's meeting
+        assert meetings == [
+            (dt.date(2022, 3, 8), "forum meeting (SU-BERGEN)"),
+            (dt.date(2022, 3, 10), "forum meeting (SU-NORD, SU-SOR)"),
+            (dt.date(2022, 3, 15), "forum meeting (SU-VEST)"),
+        ]
+        (later,) = revision_views(s, slug=SLUG, today=dt.date(2022, 3, 12))
+        assert [d.day for d in later.deadlines if d.overdue] == [dt.date(2022, 3, 8), dt.date(2022, 3, 10)]
