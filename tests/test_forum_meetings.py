@@ -8,10 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from icalendar import Calendar
-from sqlmodel import select
-
-from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import EmailEvent
 from avtaleflyt.models.plan import PlanInvalid, parse_plan
 from avtaleflyt.models.tables import OutboxMessage, Stage
@@ -19,6 +15,10 @@ from avtaleflyt.tasks import records
 from avtaleflyt.tasks.reconcile import reconcile_revision
 from avtaleflyt.tasks.shift import apply_shift
 from avtaleflyt.tasks.store import store_revision
+from icalendar import Calendar
+from sqlmodel import select
+
+from avtaleflyt.db import engine_for, session_scope
 
 SLUG = "revidering-vest-2022"
 TODAY = dt.date(2022, 2, 1)
@@ -75,13 +75,13 @@ def engine(domain_db_url):
 
 def letters(engine, event: EmailEvent) -> dict[str, OutboxMessage]:
     with session_scope(engine) as s:
-        rows = list(s.exec(select(OutboxMessage).where(OutboxMessage.event == event, OutboxMessage.party_id == None).order_by(OutboxMessage.id)))  # noqa: E711
+        rows = list(s.exec(select(OutboxMessage).where(OutboxMessage.event == event, OutboxMessage.party_id == None).order_by(OutboxMessage.id)))
         for row in rows:
             s.expunge(row)
     return {m.to_address.split("@")[0]: m for m in rows}
 
 
-def event_of(message: OutboxMessage):  # noqa: ANN201
+def event_of(message: OutboxMessage):
     (event,) = Calendar.from_ical(message.ics).walk("VEVENT")
     return event
 
@@ -163,7 +163,7 @@ def test_the_stage_row_keeps_the_meetings(engine):
 # --- a shift of one forum's meeting -------------------------------------------------------------
 
 
-def shift(engine, text: str):  # noqa: ANN201
+def shift(engine, text: str):
     with session_scope(engine) as s:
         return apply_shift(s, SLUG, text, actor="Kari Nordmann", reason="SU Vest møtes en uke senere", today=TODAY)
 
@@ -231,10 +231,10 @@ def test_the_fremdriftsplan_shows_each_forums_meeting_by_name(engine):
 
 
 def test_the_dashboard_shows_forum_names_and_each_forums_meeting(engine):
+    from avtaleflyt.models.enums import ForumOutcome, Role
     from fastapi.testclient import TestClient
 
     from avtaleflyt.dashboard import create_app
-    from avtaleflyt.models.enums import ForumOutcome, Role
 
     from .web import log_in
 
