@@ -100,6 +100,19 @@ def order_problems(plan: Plan) -> list[PlanProblem]:
     return problems
 
 
+def warnings_of(plan: Plan, base: list[PlanProblem]) -> list[PlanProblem]:
+    """What `plan check` would warn about with each alternative chosen and does not warn about
+    without it (its deadline on a Sunday, say)."""
+    from .plan import check_plan
+
+    seen = {(p.place, p.message) for p in base}
+    out = []
+    for i, alt in enumerate(plan.alternatives):
+        _, warnings = check_plan(applied(plan, alt).model_copy(update={"alternatives": []}))
+        out += [PlanProblem(f"alternatives[{i}]", f"with {alt.key!r} chosen: {w.place}: {w.message}") for w in warnings if (w.place, w.message) not in seen]
+    return out
+
+
 def stale(plan: Plan) -> list[PlanProblem]:
     """Alternatives that no longer fit the plan in force (after a shift moved the stages before them)."""
     return [PlanProblem(p.place, f"{p.message} (the alternative no longer fits the plan; give it new dates)") for p in order_problems(plan)]
@@ -140,5 +153,5 @@ def choice(written: Plan, in_force: Plan, key: str, statuses: dict[str, StageSta
 
 __all__ = [
     "ALTERNATIVE_DATES", "AlternativeDates", "AlternativeSpec", "applied", "choice", "concerned_started", "find",
-    "order_problems", "stale", "structure_problems",
+    "order_problems", "stale", "structure_problems", "warnings_of",
 ]

@@ -29,7 +29,7 @@ from .dates import PlanDate
 from .enums import Language, PartyKind
 from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title
 from .stages import StageSpec, draft, forum_approval, hearing, kind_names, political_treatment
-from .alternatives import AlternativeSpec, order_problems, structure_problems
+from .alternatives import AlternativeSpec, order_problems, structure_problems, warnings_of
 from .identifiers import is_valid_org_number, slugify
 from .plan_yaml import line_index, line_of, load, loc_of, place
 from .written_dates import MilestoneDate, drop_outdated_written, with_written_dates
@@ -234,6 +234,7 @@ def parse_plan(text: str, *, dates_in_order: bool = True) -> CheckedPlan:
     errors, warnings = check_plan(plan, dates_in_order=dates_in_order)
     if dates_in_order and not errors:
         errors = order_problems(plan)  # each alternative chosen keeps the stages in order
+        warnings = warnings + ([] if errors else warnings_of(plan, warnings))
     if errors:
         raise PlanInvalid([PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in errors])
     return CheckedPlan(tie_milestones(plan), [PlanProblem(p.place, p.message, line_of(lines, loc_of(p.place))) for p in warnings])

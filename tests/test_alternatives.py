@@ -62,6 +62,12 @@ def test_the_example_holds_alt_2_of_the_milestone_plan():
     }
 
 
+def test_plan_check_warns_of_what_only_the_alternative_has():
+    warnings = [str(w) for w in parse_plan(EXAMPLE).warnings if "alternatives" in w.place]
+    assert len(warnings) == 1 and warnings[0].startswith("line ")
+    assert "alternatives[0]: with 'alt-2' chosen: stages[5].deadline: 2024-11-10 is not a working day (søndag)" in warnings[0]
+
+
 def test_each_wrong_alternative_is_named_with_its_place_and_line():
     text = edited(EXAMPLE, ALT_BLOCK, (
         "      sluttbehandling: {meeting: 2024-12-04, deadline: 2024-12-05}\n"
