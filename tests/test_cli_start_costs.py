@@ -3,40 +3,67 @@
 tests/test_cli_start.py checks that the commands that do not talk to Prefect do not import it;
 this checks the other costly imports `plan check` once paid (bench/README.md, bench_cli.py):
 `holidays` (its country index imported ~300 modules for Norway), the ORM, Jinja2, pendulum,
-icalendar, rich (its console and tables: `plan check` prints its few lines through click), and the
-other sub-apps' modules (the root group loads a sub-app only when its command runs).
+icalendar, rich (its console and tables: `plan check` prints its few lines through click), the
+other sub-apps' modules (the root group loads a sub-app only when its command runs), the settings
+(pydantic-settings and what it imports: asyncio, dotenv), and pydantic's search for plugins (every
+installed distribution's entry points read).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sondre-trondelag-2024.yaml"
 NOT_NEEDED = (
     "holidays", "prefect", "sqlalchemy", "sqlmodel", "alembic", "jinja2", "pendulum", "icalendar", "httpx", "rich",
     "avtaleflyt.cli.revision", "avtaleflyt.cli.recordings", "avtaleflyt.cli.mail", "avtaleflyt.cli.user", "avtaleflyt.cli.reminders",
+    "avtaleflyt.settings", "pydantic_settings", "dotenv", "asyncio",
 )
 
+# `plan check FILE` in a fresh interpreter; prints the modules loaded, the entry point groups
+# looked up and the commands Typer built.
 RUN = """
-import json, sys
+import importlib.metadata, json, sys
+import typer.main
+looked_up, built = [], []
+entry_points = importlib.metadata.entry_points
+importlib.metadata.entry_points = lambda **kw: looked_up.append(kw.get("group")) or entry_points(**kw)
+get_command_from_info = typer.main.get_command_from_info
+typer.main.get_command_from_info = lambda command_info, **kw: built.append(command_info.name or command_info.callback.__name__) or get_command_from_info(command_info, **kw)
 from avtaleflyt.cli import main
 sys.argv = ["avtaleflyt", "plan", "check", sys.argv[1]]
 try:
     main()
+    status = 0
 except SystemExit as exit:
-    assert not exit.code, exit.code
-print("\\n@@" + json.dumps(sorted(sys.modules)))
+    status = exit.code or 0
+print("\\n@@" + json.dumps({"status": status, "modules": sorted(sys.modules), "entry_points": looked_up, "built": built}))
 """
 
 
-def test_plan_check_loads_nothing_it_does_not_use():
-    done = subprocess.run([sys.executable, "-c", RUN, str(EXAMPLE)], capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0 and "\n@@" in done.stdout, done.stdout + done.stderr
-    loaded = json.loads(done.stdout.rpartition("\n@@")[2])
-    assert [m for m in loaded if m in NOT_NEEDED or m.split(".")[0] in NOT_NEEDED] == []
+def check_fresh(cwd: Path, **env: str) -> tuple[int, dict, str]:
+    inherited = {k: v for k, v in os.environ.items() if k.upper() != "AVTALEFLYT_TEMPLATE_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, str(EXAMPLE)], capture_output=True, text=True, timeout=300, check=False, cwd=cwd, env={**inherited, **env}
+    )
+    assert "\n@@" in done.stdout, done.stdout + done.stderr
+    output, _, tail = done.stdout.rpartition("\n@@")
+    seen = json.loads(tail)
+    return seen["status"], seen, output + done.stderr
+
+
+def test_plan_check_loads_nothing_it_does_not_use(tmp_path):
+    status, seen, output = check_fresh(tmp_path)
+    assert status == 0, output
+    assert [m for m in seen["modules"] if m in NOT_NEEDED or m.split(".")[0] in NOT_NEEDED] == []
+    assert "pydantic" not in seen["entry_points"]
+    assert sorted(seen["built"]) == ["check", "dashboard", "up"]  # not plan's export, shift, import, ...
 
 
 def test_lines_printed_without_rich_show_control_characters(capsys):
@@ -46,3 +73,20 @@ def test_lines_printed_without_rich_show_control_characters(capsys):
 
     say("error:", "red", "party '\x1b]0;pwned\x07\x1b[31m' left", to_err=True)
     assert capsys.readouterr().err == "error: party '\\x1b]0;pwned\\x07\\x1b[31m' left\n"
+
+
+@pytest.mark.parametrize("where", [".env", "environment, in lower case"])
+def test_templates_set_in_any_way_the_settings_read_are_still_checked(tmp_path, where):
+    """`plan check` leaves the settings unloaded only when nothing can set AVTALEFLYT_TEMPLATE_DIR:
+    one given in a `.env` file, or in any case in the environment, is checked as before."""
+    folder = tmp_path / "templates-local"
+    folder.mkdir()
+    (folder / "_signature.nb.txt").write_text("Med vennlig hilsen\n{{ revision.titel }}\n", encoding="utf-8")
+    if where == ".env":
+        (tmp_path / ".env").write_text(f"AVTALEFLYT_TEMPLATE_DIR={folder}\n", encoding="utf-8")
+        status, seen, output = check_fresh(tmp_path)
+    else:
+        status, seen, output = check_fresh(tmp_path, avtaleflyt_template_dir=str(folder))
+    assert status == 2, output
+    assert f"error: {folder}/_signature.nb.txt:2: 'revision.titel' is undefined" in output
+    assert "avtaleflyt.settings" in seen["modules"]

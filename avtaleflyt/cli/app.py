@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import sys
+from collections.abc import Iterator, MutableMapping
 
 import typer
 from typer.core import TyperGroup
@@ -33,16 +35,53 @@ SUB_APPS = {
 }
 
 
+class LazyCommands(MutableMapping):
+    """A sub-app's click commands by name, each built by Typer when first looked up: `plan check`
+    builds `check` (its parameters, types, help), not every command of `plan`. The names are
+    known without building, for click's usage errors and Typer's suggestions."""
+
+    def __init__(self, sub_app: typer.Typer) -> None:
+        self._info = {info.name or typer.main.get_command_name(info.callback.__name__): info for info in sub_app.registered_commands}
+        self._options = {"pretty_exceptions_short": sub_app.pretty_exceptions_short, "rich_markup_mode": sub_app.rich_markup_mode}
+        self._built: dict[str, object] = {}
+
+    def __getitem__(self, name: str) -> object:
+        if name not in self._built:
+            self._built[name] = typer.main.get_command_from_info(self._info[name], **self._options)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: object) -> None:
+        self._built[name] = command
+        self._info.setdefault(name, None)
+
+    def __delitem__(self, name: str) -> None:
+        del self._info[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._info)
+
+    def __len__(self) -> int:
+        return len(self._info)
+
+
+def sub_app_group(name: str) -> TyperGroup:
+    module, attribute = SUB_APPS[name]
+    sub_app = getattr(importlib.import_module(module), attribute)
+    bare = copy.copy(sub_app)  # the group itself (help, options) without building its commands
+    bare.registered_commands = []
+    group = typer.main.get_group(bare)
+    group.name, group.commands = name, LazyCommands(sub_app)
+    return group
+
+
 class LazyGroup(TyperGroup):
     def list_commands(self, ctx):  # noqa: ANN001, ANN201
         return [*SUB_APPS, *(name for name in super().list_commands(ctx) if name not in SUB_APPS)]
 
     def get_command(self, ctx, name: str):  # noqa: ANN001, ANN201
         if name in SUB_APPS and name not in self.commands:
-            module, attribute = SUB_APPS[name]
-            command = typer.main.get_group(getattr(importlib.import_module(module), attribute))
-            command.name = name
-            self.commands[name] = command
+            self.commands[name] = sub_app_group(name)
         return super().get_command(ctx, name)
 
 

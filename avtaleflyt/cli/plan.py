@@ -22,7 +22,9 @@ from avtaleflyt.cli.common import (
     report,
     say,
     talks_to_prefect,
+    template_dir,
     today,
+    without_pydantic_plugins,
     write_output,
 )
 from avtaleflyt.models.dates import MAX_YEAR, MIN_YEAR
@@ -41,9 +43,9 @@ def plan_check(
         _check_against(source, against)
         _check_templates()
         return
-    from avtaleflyt.models.plan import parse_plan
+    with refusals(), without_pydantic_plugins():
+        from avtaleflyt.models.plan import parse_plan
 
-    with refusals():
         checked = parse_plan(source)
     print_warnings(checked.warnings)
     plan = checked.plan
@@ -53,9 +55,7 @@ def plan_check(
 
 def _check_templates() -> None:
     """The installation's own letter templates (AVTALEFLYT_TEMPLATE_DIR), when it has any: exit 2 on an error."""
-    from avtaleflyt.settings import get_settings
-
-    if (folder := get_settings().template_dir) is None:
+    if (folder := template_dir()) is None:
         return
     from avtaleflyt.cli.mail import check_template_overrides
 
