@@ -321,3 +321,45 @@ def test_the_next_date_and_what_is_overdue_count_each_forums_meeting(engine):
         ]
         (later,) = revision_views(s, slug=SLUG, today=dt.date(2022, 3, 12))
         assert [d.day for d in later.deadlines if d.overdue] == [dt.date(2022, 3, 8), dt.date(2022, 3, 10)]
+
+
+def test_three_of_four_forums_on_their_own_days_and_the_fourth_decides_later(engine):
+    """The issue's case: each samarbeidsutval meets on its own day; the process goes on after the
+    third approval; the fourth still decides, later, and is recorded and shown (by name)."""
+    from avtaleflyt.models.enums import ForumOutcome, Role
+    from avtaleflyt.models.tables import ForumDecision
+    from fastapi.testclient import TestClient
+
+    from avtaleflyt.dashboard import create_app
+
+    from .web import log_in
+
+    def decide(forum: str, on: dt.date, outcome: ForumOutcome = ForumOutcome.approved) -> None:
+        with session_scope(engine) as s:
+            records.record_forum_decision(s, SLUG, forum=forum, outcome=outcome, on=on, today=on, actor="t")
+        with session_scope(engine) as s:
+            reconcile_revision(s, SLUG, today=on)
+
+    def statuses() -> dict[str, str]:
+        with session_scope(engine) as s:
+            return {st.key: st.status.value for st in s.exec(select(Stage))}
+
+    decide("SU-BERGEN", dt.date(2022, 3, 8))
+    decide("SU-NORD", dt.date(2022, 3, 10))
+    decide("SU-SOR", dt.date(2022, 3, 10), ForumOutcome.postponed)
+    assert statuses()["politisk"] == "pending"
+    decide("SU-VEST", dt.date(2022, 3, 15))  # the third approval, on its own day
+    assert statuses()["samarbeidsutval"] == "done" and statuses()["politisk"] == "active"
+    client = log_in(TestClient(create_app(engine, today=lambda: dt.date(2022, 3, 16), prefect_ui="http://127.0.0.1:9")), engine, Role.reader)
+    (stage,) = [s for s in client.get(f"/api/revisions/{SLUG}").json()["stages"] if s["key"] == "samarbeidsutval"]
+    assert stage["progress"] == (
+        "ferdig (3/4 godkjent: Samarbeidsutvalet Bergen, Samarbeidsutvalet Nordhordland, Samarbeidsutvalet Vest); gjenstår: Samarbeidsutvalet Sør"
+    )
+
+    decide("SU-SOR", dt.date(2022, 4, 5))  # its later meeting
+    with session_scope(engine) as s:
+        latest = s.exec(select(ForumDecision).where(ForumDecision.forum_key == "SU-SOR").order_by(ForumDecision.decided_on.desc())).first()
+        assert (latest.outcome, latest.decided_on) == (ForumOutcome.approved, dt.date(2022, 4, 5))
+    assert statuses()["politisk"] == "active"
+    (stage,) = [s for s in client.get(f"/api/revisions/{SLUG}").json()["stages"] if s["key"] == "samarbeidsutval"]
+    assert stage["progress"].startswith("4/4 godkjent (") and "Samarbeidsutvalet Sør" in stage["progress"]
