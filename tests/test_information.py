@@ -219,3 +219,26 @@ def test_the_read_side_shows_it_through_the_registry(engine, monkeypatch):
     client = log_in(TestClient(create_app(engine, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9")), engine, Role.coordinator)
     page = client.get(f"/revisions/{SLUG}").text
     assert "orientering" in page and "Til orientering" in page
+
+
+SHORT_PLAN = BASE[: BASE.index("stages:\n")] + """stages:
+  - {key: utkast, kind: draft, due: 2024-12-20}
+  - {key: orientering, kind: information, forums: [PSU], parties: [Trondheim kommune, Malvik kommune], documents: [overordnet], date: 2025-01-15}
+  - {key: orientering-alle, kind: information, after: [utkast], parties: all, date: 2025-02-10}
+"""
+
+
+def test_a_revision_of_a_draft_and_information_items_completes(domain_db_url):
+    engine = engine_for(domain_db_url)
+    with session_scope(engine) as s:
+        store_revision(s, parse_plan(SHORT_PLAN), SHORT_PLAN, "t")
+    with session_scope(engine) as s:
+        reconcile_revision(s, SLUG, today=TODAY)
+    do(engine, "draft_complete")
+    assert len(notices(engine)) == 3 + 3
+    do(engine, "information_done", stage="orientering")
+    do(engine, "information_done", stage="orientering-alle")
+    with session_scope(engine) as s:
+        assert s.exec(select(Revision.status)).one() == "completed"
+        (done,) = s.exec(select(OutboxMessage).where(OutboxMessage.event == "revision_completed")).all()
+    assert "Revideringen er avsluttet" in done.subject

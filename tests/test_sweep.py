@@ -99,7 +99,7 @@ def test_nine_months_of_letters(mail):
         "overdue_notice": 4 + 4,  # the day after the deadline and a week later, to the four late
         "decision_receipt": 21,
         "stage_completed": 8,
-        "revision_completed": 1,
+        "signing_request": 20,  # the twenty that approved (Trondheim rejected): the revision goes on to the signing
         "weekly_digest": mondays,
     }
 
@@ -140,7 +140,7 @@ def test_dry_run_shows_what_is_due_and_writes_nothing(mail):
 
     result = runner.invoke(app, ["reminders", "run", "--as-of", "2024-09-11", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert f"{SLUG}: 21 due, would enqueue 21; hearings to close: hoering-1" in result.stdout
+    assert f"{SLUG}: 21 due, would enqueue 21; stages to close at their date: hoering-1" in result.stdout
     with session_scope() as s:
         assert len(s.exec(select(OutboxMessage)).all()) == before
     assert len(mail.handler.received) == received

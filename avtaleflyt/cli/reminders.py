@@ -25,7 +25,7 @@ def reminders_run(
     report = run_sweep(day_, dry_run=dry_run)
     verb = "would enqueue" if dry_run else "enqueued"
     for swept in report.revisions:
-        closed = f"; hearings {'to close' if dry_run else 'closed'}: {', '.join(swept.closed)}" if swept.closed else ""
+        closed = f"; stages {'to close' if dry_run else 'closed'} at their date: {', '.join(swept.closed)}" if swept.closed else ""
         out.print(escape(f"{swept.slug}: {len(swept.due)} due, {verb} {swept.enqueued}{closed}"), highlight=False)
         if dry_run and swept.due:
             _print_letters(swept.slug, day_)
