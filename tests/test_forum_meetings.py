@@ -356,6 +356,9 @@ def test_three_of_four_forums_on_their_own_days_and_the_fourth_decides_later(eng
         "ferdig (3/4 godkjent: Samarbeidsutvalet Bergen, Samarbeidsutvalet Nordhordland, Samarbeidsutvalet Vest); gjenstår: Samarbeidsutvalet Sør"
     )
 
+    items = client.get(f"/revisions/{SLUG}").text.split('id="oppfolgingspunkter"', 1)[1].split("</table>", 1)[0]
+    assert "<td>Samarbeidsutvalet Sør</td>" in items and "SU-SOR" not in items  # its follow-up item, by name
+
     decide("SU-SOR", dt.date(2022, 4, 5))  # its later meeting
     with session_scope(engine) as s:
         latest = s.exec(select(ForumDecision).where(ForumDecision.forum_key == "SU-SOR").order_by(ForumDecision.decided_on.desc())).first()
