@@ -27,7 +27,7 @@ from pydantic import (
 from . import limits
 from .dates import PlanDate
 from .enums import Language, PartyKind
-from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title
+from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title, split_titles
 from .stages import StageSpec, draft, forum_approval, hearing, kind_names, political_treatment
 from .alternatives import AlternativeSpec, order_problems, structure_problems, warnings_of
 from .identifiers import is_valid_org_number, slugify
@@ -84,6 +84,12 @@ class Contact(_Strict):
 class DocumentSpec(_Strict):
     key: Key
     title: Title
+    title_nn: Title | None = Field(default=None, description="the nynorsk title (`title: {nb: …, nn: …}`)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _titles(cls, data: Any) -> Any:
+        return split_titles(data, "title", "title_nn")
 
 
 class PartySpec(_Strict):
@@ -126,6 +132,7 @@ class MilestoneSpec(_Strict):
     date: MilestoneDate = Field(description="when: a day, a month, a range (20.06–10.09, Aug./sept.), '?' if uncertain, XX.XX.XX not set; a milestone tied to a stage (`stage`, `at`) takes the stage's date instead")
     written: Name | None = Field(default=None, description="the date as written (`Nov./des.`), shown instead of `date`; dropped when it no longer says `date`")
     what: Text
+    what_nn: Text | None = Field(default=None, description="the nynorsk title (`what: {nb: …, nn: …}`)")
     about: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
     responsible: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
     part: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = Field(default=None, description="the plan part it belongs to (a page of the printed Fremdriftsplan)")
@@ -134,10 +141,16 @@ class MilestoneSpec(_Strict):
 
     _written_says_date = model_validator(mode="after")(drop_outdated_written)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _titles(cls, data: Any) -> Any:
+        return split_titles(data, "what", "what_nn")
+
 
 class Plan(_Strict):
     helsefellesskap: Name
     revision: Title
+    revision_nn: Title | None = Field(default=None, description="the nynorsk title (`revision: {nb: …, nn: …}`)")
     slug: Key | None = Field(default=None, description="derived from `revision` when left out")
     language: Language = Language.nb
     coordinators: list[Coordinator] = Field(min_length=1)
@@ -155,7 +168,7 @@ class Plan(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _written_dates(cls, data: Any) -> Any:
-        return with_written_dates(data)
+        return with_written_dates(split_titles(data, "revision", "revision_nn"))
 
     @property
     def revision_slug(self) -> str:

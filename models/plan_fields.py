@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictStr, model_validator
 
 from . import limits
 from .dates import PlanDate
@@ -28,6 +28,29 @@ Text = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TEXT)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True)
+
+
+class Titles(Strict):
+    """A title in both languages, `{nb: …, nn: …}`; one of the two may be missing."""
+
+    nb: Title | None = None
+    nn: Title | None = None
+
+    @model_validator(mode="after")
+    def _one_given(self) -> Titles:
+        if self.nb is None and self.nn is None:
+            raise ValueError("give the title in bokmål (nb:), nynorsk (nn:) or both")
+        return self
+
+
+def split_titles(data: Any, field: str, nn_field: str) -> Any:
+    """A `{nb, nn}` title as the field (bokmål, else nynorsk) and `nn_field` (nynorsk or None);
+    a plain string stays as it is. For a model's `mode="before"` validator."""
+    if isinstance(data, dict) and isinstance(data.get(field), dict):
+        titles = Titles.model_validate(data[field])
+        data = {**data, field: titles.nb or titles.nn, nn_field: titles.nn}
+    return data
+
 
 
 @dataclass(frozen=True)
@@ -64,12 +87,18 @@ class StageSpecBase(Strict):
 
     key: Key
     title: Title | None = None
+    title_nn: Title | None = Field(default=None, description="the nynorsk title (`title: {nb: …, nn: …}`)")
     after: list[Key] | None = Field(
         default=None, description="stages that must be done first; defaults to the stage before"
     )
     moves_with_after: StrictBool | None = Field(
         default=None, description="when a stage it comes after is shifted, its dates move by as many days (default: the plan's)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _titles(cls, data: Any) -> Any:
+        return split_titles(data, "title", "title_nn")
 
     def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
         """The kind's own checks against the rest of the plan."""

@@ -28,7 +28,7 @@ from .stages import KINDS
 
 DATE_FIELDS = ("opens", "due", "meeting", "deadline")
 # What a stage under way may still change: when it happens (a forum's own meeting too) and what it is called.
-_MAY_CHANGE_WHILE_ACTIVE = {*DATE_FIELDS, "title", "meetings"}
+_MAY_CHANGE_WHILE_ACTIVE = {*DATE_FIELDS, "title", "title_nn", "meetings"}
 _OWN = "@"  # `meeting@SU-VEST`: a forum's own meeting date (`meetings:`) among a stage's dates here
 # The dates a party has to meet, by stage kind: a move of one of these is a deadline moved.
 PARTY_DEADLINES = {kind: r.party_deadline for kind, r in KINDS.items() if r.party_deadline}

@@ -39,6 +39,7 @@ class Revision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, index=True, max_length=64)
     title: str
+    title_nn: str | None = None  # the nynorsk title; None: the title in either language
     helsefellesskap: str
     language: Language = Language.nb
     status: RevisionStatus = RevisionStatus.active
@@ -59,6 +60,7 @@ class Document(SQLModel, table=True):
     revision_id: int = Field(foreign_key="revision.id", index=True)
     key: str
     title: str
+    title_nn: str | None = None
     version: int = Field(default=1, description="the latest version's number (DocumentVersion); 1 before any is added")
 
 
@@ -124,6 +126,7 @@ class Stage(SQLModel, table=True):
     key: str
     kind: StageKind = Field(sa_type=_as_text(StageKind))
     title: str | None = None
+    title_nn: str | None = None
     after: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     documents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     forums: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -214,6 +217,7 @@ class Milestone(SQLModel, table=True):
     date: str = Field(description="canonical text (PlanDate): YYYY-MM-DD, YYYY-MM, a range A/B, '?' after it if uncertain, XXXX-XX-XX not set")
     written: str | None = Field(default=None, description="the date as the secretariat wrote it (`Nov./des.`), shown instead of `date`")
     what: str
+    what_nn: str | None = None
     about: str | None = None
     responsible: str | None = None
     part: str | None = None

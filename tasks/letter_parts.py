@@ -18,6 +18,7 @@ from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import EmailEvent, Language
 from avtaleflyt.models.forum_meetings import Meeting
 from avtaleflyt.models.tables import Document, OutboxMessage, Party, Revision, Stage
+from avtaleflyt.models.titles import Bilingual, in_language, title_in
 
 from . import links
 from .calendar import At, deadlines_ics
@@ -43,7 +44,7 @@ def contact(revision: Revision) -> lt.Contact:
 
 def revision_ref(revision: Revision) -> lt.RevisionRef:
     person = contact(revision)
-    return lt.RevisionRef(revision.title, revision.helsefellesskap, revision.slug, person.name, person.email, person, revision.reference)
+    return lt.RevisionRef(Bilingual(revision.title, revision.title_nn), revision.helsefellesskap, revision.slug, person.name, person.email, person, revision.reference)
 
 
 
@@ -64,7 +65,8 @@ def report_url(session: Session, revision: Revision, party: Party, source_key: s
 
 
 def title(stage: Stage) -> str:
-    return stage.title or stage.key
+    """The stage's title (or key); a letter writes it in its reader's language (`message`)."""
+    return Bilingual(stage.title or stage.key, stage.title_nn)
 
 
 def forum_meeting_title(forum_key: str, stage: Stage) -> str:
@@ -95,10 +97,10 @@ def documents(session: Session, revision: Revision, keys: Iterable[str] | None =
             continue
         v = versions.get(d.key)
         if v is None:
-            refs.append(lt.DocumentRef(d.key, d.title))
+            refs.append(lt.DocumentRef(d.key, Bilingual(d.title, d.title_nn)))
             continue
         url = v.url or (f"{link.rstrip('/')}/documents/{d.key}/v{v.number}" if link else None)
-        refs.append(lt.DocumentRef(d.key, d.title, url, v.number, v.label, v.date))
+        refs.append(lt.DocumentRef(d.key, Bilingual(d.title, d.title_nn), url, v.number, v.label, v.date))
     return tuple(refs)
 
 
@@ -133,7 +135,7 @@ def message(
     """The letter's calendar attachment: an entry on `due` for `stage_key` titled `calendar_title`,
     or one event per `entries` (a letter moving several dates). `calendar_event`: the letter whose
     calendar entry this one updates (its UID is reused)."""
-    rendered = render(event, language, context)
+    rendered = render(event, language, in_language(context, language))  # each title in the reader's language
     if not entries and due is not None and calendar_title:
         entries = (CalendarEntry(stage_key, due, calendar_title, calendar_event or event, meeting_at(meeting)),)
     ics = None
@@ -141,7 +143,7 @@ def message(
         entries = [dataclasses.replace(e, day=lt.written_deadline(e.day)) for e in entries]
     if entries:
         uids = (f"{revision.slug}/{e.stage_key}/{party_id or to_address}/{e.first_event.value.split('_')[0]}" for e in entries)
-        ics = deadlines_ics(((uid, e.title, e.day, e.at) for uid, e in zip(uids, entries)), f"{revision.title} ({revision.helsefellesskap})")
+        ics = deadlines_ics(((uid, e.title, e.day, e.at) for uid, e in zip(uids, entries)), f"{title_in(language, revision.title, revision.title_nn)} ({revision.helsefellesskap})")
     return OutboxMessage(
         key=key,
         revision_id=revision.id,

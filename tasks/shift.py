@@ -192,6 +192,7 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
         rec.log("plan.alternative_chosen", f"plan:{slug}", None, alternative, reason)
 
     revision.title, revision.helsefellesskap, revision.language = plan.revision, plan.helsefellesskap, plan.language
+    revision.title_nn = plan.revision_nn
     revision.coordinators = [c.model_dump() for c in plan.coordinators]
     revision.contact, revision.reference = (plan.contact.model_dump() if plan.contact else None), plan.reference
     revision.reminders = plan.reminders.model_dump()
@@ -203,7 +204,7 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
     joined = _apply_parties(session, rec, revision, shift, today, reason)
     session.execute(delete(Milestone).where(Milestone.revision_id == revision.id))
     session.add_all(
-        Milestone(revision_id=revision.id, date=str(m.date), written=m.written, what=m.what, about=m.about, responsible=m.responsible, part=m.part, stage_key=m.stage, at=m.at)
+        Milestone(revision_id=revision.id, date=str(m.date), written=m.written, what=m.what, what_nn=m.what_nn, about=m.about, responsible=m.responsible, part=m.part, stage_key=m.stage, at=m.at)
         for m in plan.milestones
     )
     session.add(
@@ -232,7 +233,7 @@ def apply_shift(session: Session, slug: str, source: str, *, actor: str, reason:
 
 
 def _apply_documents_and_forums(session: Session, revision: Revision, plan: Plan) -> None:
-    for table, specs, fields in ((Document, plan.documents, ("title",)), (Forum, plan.forums, ("name", "email"))):
+    for table, specs, fields in ((Document, plan.documents, ("title", "title_nn")), (Forum, plan.forums, ("name", "email"))):
         rows = {r.key: r for r in session.exec(select(table).where(table.revision_id == revision.id))}
         for spec in specs:
             row = rows.pop(spec.key, None) or table(revision_id=revision.id, key=spec.key)
@@ -257,6 +258,7 @@ def _apply_stages(session: Session, rec: Recorder, revision: Revision, shift: Pl
             row = rows[spec.key] = Stage(revision_id=revision.id, key=spec.key, kind=spec.kind, position=position)
             rec.log("stage.added", f"stage:{spec.key}", None, StageStatus.pending.value)
         row.position, row.kind, row.title, row.after = position, spec.kind, spec.title, after[spec.key]
+        row.title_nn = spec.title_nn
         for column, value in spec.columns(all_documents).items():
             setattr(row, column, value)
         for f in DATE_FIELDS:

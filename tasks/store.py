@@ -24,6 +24,7 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
     revision = Revision(
         slug=slug,
         title=plan.revision,
+        title_nn=plan.revision_nn,
         helsefellesskap=plan.helsefellesskap,
         language=plan.language,
         coordinators=[c.model_dump() for c in plan.coordinators],
@@ -34,7 +35,7 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
     session.add(revision)
     session.flush()
     rid = revision.id
-    session.add_all(Document(revision_id=rid, key=d.key, title=d.title) for d in plan.documents)
+    session.add_all(Document(revision_id=rid, key=d.key, title=d.title, title_nn=d.title_nn) for d in plan.documents)
     session.add_all(
         Party(revision_id=rid, name=p.name, kind=p.kind, org_number=p.org_number, email=p.email, body=p.body, language=plan.party_language(p))
         for p in plan.parties
@@ -50,13 +51,14 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
                 key=spec.key,
                 kind=spec.kind,
                 title=spec.title,
+                title_nn=spec.title_nn,
                 after=after[spec.key],
                 **spec.columns(all_documents),
                 **{f: str(v) for f in ("opens", "due", "meeting", "deadline") if (v := getattr(spec, f, None)) is not None},
             )
         )
     session.add_all(
-        Milestone(revision_id=rid, date=str(m.date), written=m.written, what=m.what, about=m.about, responsible=m.responsible, part=m.part, stage_key=m.stage, at=m.at)
+        Milestone(revision_id=rid, date=str(m.date), written=m.written, what=m.what, what_nn=m.what_nn, about=m.about, responsible=m.responsible, part=m.part, stage_key=m.stage, at=m.at)
         for m in plan.milestones
     )
     session.add(

@@ -16,6 +16,7 @@ from avtaleflyt.models.enums import EmailEvent
 from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import StageFacts, StageRules
 from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
+from avtaleflyt.models.titles import title_in
 
 from ..recorder import Recorder
 
@@ -97,4 +98,4 @@ class StageEffects:
 
     def calendar_title(self, revision: Revision, party: Party) -> str:
         """The title of the party's calendar entry for this kind's deadline, in its language."""
-        return wording.calendar_title(self.rules.kind.value, party.language.value, revision.title)
+        return wording.calendar_title(self.rules.kind.value, party.language.value, title_in(party.language, revision.title, revision.title_nn))
