@@ -13,13 +13,12 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
-
 from avtaleflyt.models.alternatives import concerned_started
 from avtaleflyt.models.enums import StageStatus
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.plan import Plan
 from avtaleflyt.models.tables import PlanVersion, Revision
+from sqlmodel import Session, select
 
 from .recorder import lock_revision
 from .shift import ShiftApplied, ShiftPreview, _preview, apply_shift, latest_version
@@ -47,14 +46,15 @@ def apply_choice(session: Session, slug: str, alternative: str, *, actor: str, r
     return apply_shift(session, slug, source, actor=actor, reason=reason, today=today, alternative=alternative)
 
 
-def choose(slug: str, alternative: str, *, reason: str | None, actor: str | None = None):  # noqa: ANN201 - (ShiftApplied, RunOutcome)
+def choose(slug: str, alternative: str, *, reason: str | None, actor: str | None = None):
     """Apply and reconcile in one transaction, then nudge the run so the notices go out (as actions.shift_plan)."""
+    from avtaleflyt.tasks.reconcile import reconcile_revision
+    from avtaleflyt.tasks.records import Recorded
+
     from avtaleflyt import clock
     from avtaleflyt.actions import nudge_run
     from avtaleflyt.db import session_scope
     from avtaleflyt.settings import get_settings
-    from avtaleflyt.tasks.reconcile import reconcile_revision
-    from avtaleflyt.tasks.records import Recorded
 
     settings, today = get_settings(), clock.today()
     with session_scope() as session:

@@ -12,13 +12,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlmodel import func, select
-from typer.testing import CliRunner
-
-from avtaleflyt.cli import app
-from avtaleflyt.dashboard import create_app
-from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import ForumOutcome, Role
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.plan import PlanInvalid, parse_plan
@@ -29,6 +22,13 @@ from avtaleflyt.tasks.alternatives import apply_choice, preview_choice
 from avtaleflyt.tasks.reconcile import reconcile_revision
 from avtaleflyt.tasks.shift import apply_shift
 from avtaleflyt.tasks.store import store_revision
+from fastapi.testclient import TestClient
+from sqlmodel import func, select
+from typer.testing import CliRunner
+
+from avtaleflyt.cli import app
+from avtaleflyt.dashboard import create_app
+from avtaleflyt.db import engine_for, session_scope
 
 from .web import log_in
 
