@@ -146,6 +146,12 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
     cli("forum", "decide", SLUG, "--forum", "ASU", "--outcome", "approved", "--date", "2024-11-27", "--case", "27-2024")
     assert wait_for_run() == "AwaitingPoliticalTreatment"
     assert stage(show(), "sluttbehandling")["progress"] == "done (3/4 approved: ASU, FU, fagråd); returned: PSU"
+    assert [(f["forum"], f["stage"], f["reason"]) for f in show()["followups"]] == [("PSU", "sluttbehandling", "forum_returned")]
+    # A quorum is a threshold, not a lid: PSU decides again at a later meeting; recorded, and nothing runs again.
+    cli("forum", "decide", SLUG, "--forum", "PSU", "--outcome", "approved", "--date", "2024-12-04", "--case", "31-2024")
+    assert wait_for_run() == "AwaitingPoliticalTreatment"
+    assert stage(show(), "sluttbehandling")["progress"] == "4/4 approved (ASU, FU, PSU, fagråd)"
+    assert show()["followups"] == []
 
     # Political treatment: one rejection does not stop the others; the worker dies half-way.
     rejecting, *approving = [p for p in parties if p != "St. Olavs hospital HF"]
