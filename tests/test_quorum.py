@@ -9,22 +9,22 @@ import datetime as dt
 import re
 
 import pytest
-from sqlmodel import select
-
-from avtaleflyt.dashboard import labels
-from avtaleflyt.db import engine_for, session_scope
 from avtaleflyt.models.enums import ForumOutcome
 from avtaleflyt.models.errors import DomainError, ErrorCode
+from avtaleflyt.models.followups import FollowUpClose
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.models.tables import AuditEntry, ForumDecision, Stage
 from avtaleflyt.tasks import records
-from avtaleflyt.models.followups import FollowUpClose
 from avtaleflyt.tasks.followups import close_followup, followups_of
 from avtaleflyt.tasks.reconcile import reconcile_revision
 from avtaleflyt.tasks.recorder import lock_revision
 from avtaleflyt.tasks.stages.forum_approval import withdraw_forum_decision
 from avtaleflyt.tasks.status import revision_views
 from avtaleflyt.tasks.store import store_revision
+from sqlmodel import select
+
+from avtaleflyt.dashboard import labels
+from avtaleflyt.db import engine_for, session_scope
 
 SLUG = "kvorum-2022"
 TODAY = dt.date(2022, 6, 1)
@@ -219,10 +219,10 @@ def test_a_forum_owing_a_done_stage_and_deciding_an_open_one_names_the_stage(dom
 
 
 def test_the_revision_page_shows_the_stage_the_item_and_takes_the_late_decision(engine, monkeypatch, domain_db_url):
+    from avtaleflyt.models.enums import Role
     from fastapi.testclient import TestClient
 
     from avtaleflyt.dashboard import create_app
-    from avtaleflyt.models.enums import Role
     from avtaleflyt.settings import get_settings
 
     from .web import form_token, log_in
