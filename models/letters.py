@@ -123,6 +123,15 @@ class HearingDeadlinePassed:
 
 
 @dataclass(frozen=True)
+class PartyMeetingRef:
+    """The party's own meeting for the case, from its meeting plan (models/party_meetings.py)."""
+
+    date: dt.date
+    body: str | None  # None: the party's deciding body
+    send_by: dt.date | None  # the day the case must be sent by to reach it (None: set with `party schedule`)
+
+
+@dataclass(frozen=True)
 class DecisionRequest:
     revision: RevisionRef
     party: PartyRef
@@ -132,6 +141,7 @@ class DecisionRequest:
     adopted: tuple[ForumDecisionRef, ...] = ()  # the forum decisions that sent it to the parties
     report_url: str | None = None  # signed link to report the decision
     case_url: str | None = None  # the party's draft case through its link, without .docx/.html (tasks/papers/party_case.py)
+    meeting: PartyMeetingRef | None = None  # its latest meeting before the deadline, from its meeting plan
 
 
 @dataclass(frozen=True)
@@ -265,12 +275,23 @@ class FailedMessage:
 
 
 @dataclass(frozen=True)
+class MeetingMissing:
+    """A party with no meeting before the political stage's deadline (`meeting` None), or whose send-by day has passed."""
+
+    party: str
+    deadline: When
+    meeting: dt.date | None = None
+    send_by: dt.date | None = None
+
+
+@dataclass(frozen=True)
 class DigestRevision:
     revision: RevisionRef
     open_stages: tuple[str, ...]
     upcoming: tuple[DigestItem, ...] = ()  # within the digest's horizon
     overdue: tuple[DigestItem, ...] = ()
     failed: tuple[FailedMessage, ...] = ()
+    meetings_missing: tuple[MeetingMissing, ...] = ()  # the parties' meeting plans (models/party_meetings.py)
 
 
 @dataclass(frozen=True)

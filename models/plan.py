@@ -32,6 +32,7 @@ from .stages import StageSpec, draft, forum_approval, hearing, kind_names, polit
 from .alternatives import AlternativeSpec, order_problems, structure_problems, warnings_of
 from .identifiers import is_valid_org_number, slugify
 from .plan_yaml import line_index, line_of, load, loc_of, place
+from .party_meetings import DEFAULT_CASE_DEADLINE_DAYS, CaseDeadlineDays, PartyMeetingSpec, plan_warnings as party_meeting_warnings
 from .written_dates import MilestoneDate, drop_outdated_written, with_written_dates
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}$")
@@ -99,6 +100,7 @@ class PartySpec(_Strict):
     email: Email
     body: Name = Field(description="the deciding body: kommunestyre, bystyre, styret")
     language: Language | None = None
+    meetings: list[PartyMeetingSpec] = Field(default=[], max_length=200, description="its council's or board's meeting plan (møteplan)")
 
     @field_validator("org_number", mode="before")
     @classmethod
@@ -161,6 +163,7 @@ class Plan(_Strict):
     forums: list[ForumSpec] = []
     stages: list[StageSpec] = Field(min_length=1)
     reminders: Reminders = Reminders()
+    case_deadline_days: CaseDeadlineDays = Field(default=DEFAULT_CASE_DEADLINE_DAYS, description="days before a party's meeting the case must be sent")
     moves_with_after: StrictBool = Field(default=False, description="the default for every stage's `moves_with_after`")
     milestones: list[MilestoneSpec] = []
     alternatives: list[AlternativeSpec] = Field(default=[], max_length=20, description="named alternative dates for some stages; `plan choose` applies one")
@@ -324,7 +327,7 @@ def check_plan(plan: Plan, *, dates_in_order: bool = True) -> tuple[list[PlanPro
 
     milestone_errors, milestone_warnings = _milestone_problems(plan)
     errors += milestone_errors + structure_problems(plan)
-    warnings += deadline_warnings(plan) + milestone_warnings
+    warnings += deadline_warnings(plan) + milestone_warnings + party_meeting_warnings(plan)
     return errors, warnings
 
 

@@ -109,6 +109,18 @@ class Party(SQLModel, table=True):
     left_reason: str | None = None
 
 
+class PartyMeeting(SQLModel, table=True):
+    """A meeting of the party's council or board, from the plan (`parties[].meetings`) or `party meetings import`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    party_id: int = Field(foreign_key="party.id", index=True)
+    date: dt.date
+    body: str | None = None
+    case_deadline_days: int = Field(description="days before the meeting the case must be sent")
+    source: str = Field(default="plan", description="plan | import")
+
+
 class Forum(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("revision_id", "key"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -124,6 +124,13 @@ def _digest_dates(stage: Stage, names: dict[str, str]) -> list[tuple[str, object
     return out
 
 
+def meetings_missing(session: Session, revision: Revision, stages, as_of: dt.date) -> tuple[lt.MeetingMissing, ...]:
+    """The parties with no meeting in time for the political stage, or whose send-by day has passed."""
+    from .party_meetings import flagged
+
+    return tuple(lt.MeetingMissing(name, deadline, f.meeting and f.meeting.date, f.meeting and f.meeting.send_by) for name, deadline, f in flagged(session, revision, stages, as_of))
+
+
 def digests(session: Session, revision: Revision, as_of: dt.date) -> list[OutboxMessage]:
     """One weekly digest per coordinator of the revision: open stages, what comes in two weeks, overdue, failed mail."""
     stages = session.exec(select(Stage).where(Stage.revision_id == revision.id).order_by(Stage.position)).all()
@@ -149,6 +156,7 @@ def digests(session: Session, revision: Revision, as_of: dt.date) -> list[Outbox
         tuple(sorted(upcoming, key=lambda i: i.when)),
         tuple(sorted(overdue, key=lambda i: i.when)),
         tuple(lt.FailedMessage(m.to_address, m.subject, m.last_error) for m in failed),
+        meetings_missing(session, revision, stages, as_of),
     )
     return [
         parts.message(

@@ -8,6 +8,7 @@ from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.plan import CheckedPlan
 from avtaleflyt.models.tables import Document, Forum, Milestone, Party, PlanVersion, Revision, Stage
 
+from . import party_meetings
 from .recorder import Recorder
 
 
@@ -40,6 +41,7 @@ def store_revision(session: Session, checked: CheckedPlan, source: str, actor: s
         Party(revision_id=rid, name=p.name, kind=p.kind, org_number=p.org_number, email=p.email, body=p.body, language=plan.party_language(p))
         for p in plan.parties
     )
+    party_meetings.store_plan_meetings(session, rid, plan)
     session.add_all(Forum(revision_id=rid, key=f.key, name=f.name, email=f.email) for f in plan.forums)
     after = plan.stage_after()
     all_documents = [d.key for d in plan.documents]

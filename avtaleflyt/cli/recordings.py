@@ -19,6 +19,7 @@ from avtaleflyt.cli.common import (
     say,
     talks_to_prefect,
 )
+from avtaleflyt.cli.party_meetings import party_meetings
 from avtaleflyt.models.enums import ForumOutcome, PartyOutcome
 
 draft_app = typer.Typer(help="Draft stages.", no_args_is_help=True)
@@ -123,6 +124,9 @@ def hearing_reopen(
 def party_schedule(slug: Slug, party: PartyOpt, meeting: Annotated[str, typer.Option("--meeting", help="the council's or board's meeting date")]) -> None:
     """Record the date of a party's council or board meeting."""
     do_record("party_schedule", slug, party=party, meeting=meeting)
+
+
+party_app.command("meetings")(party_meetings)
 
 
 @party_app.command("decide")

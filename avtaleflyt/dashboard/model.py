@@ -103,6 +103,16 @@ class PartyReturnsOut(BaseModel):
     reservations_missing: bool = Field(default=False, description="approved with reservations, but none recorded")
 
 
+class PlannedMeetingOut(BaseModel):
+    """A party's latest meeting before the political stage's deadline (models/party_meetings.py)."""
+
+    date: dt.date | None = Field(description="None: no meeting on or before the deadline")
+    body: str | None = None
+    send_by: dt.date | None = Field(default=None, description="the day the case must be sent by to reach it")
+    flag: Literal["none_in_time", "send_by_passed"] | None = Field(default=None, description="why the coordinators should look")
+    flag_label: str | None = None
+
+
 class PartyOut(BaseModel):
     name: str
     kind: str
@@ -119,6 +129,7 @@ class PartyOut(BaseModel):
     joined_on: dt.date | None = Field(default=None, description="set when the party joined after the revision started")
     left_on: dt.date | None = Field(default=None, description="set when the party has left; its history stays")
     returns: PartyReturnsOut | None = Field(default=None, description="what it sent back with its decision, when anything")
+    planned_meeting: PlannedMeetingOut | None = Field(default=None, description="its meeting for the political stage, from its meeting plan")
 
 
 class TimelineItem(BaseModel):

@@ -42,12 +42,15 @@ from .model import (
     PartyReturnsOut,
     PlanDateOut,
     PlanVersionOut,
+    PlannedMeetingOut,
     RevisionDetail,
     RevisionPage,
     RevisionSummary,
     StageOut,
 )
 from .party_returns import returns_by_party
+from avtaleflyt.models.party_meetings import MeetingInTime
+from avtaleflyt.tasks.party_meetings import planned_by_name
 from .timeline import timeline
 
 PER_PAGE = 20
@@ -146,7 +149,7 @@ def _name_forums(out: StageOut, s: StageView, names: dict[str, str], own: tuple 
         out.dates.pop("meeting", None)
 
 
-def _party(p: PartyView, hearing_keys: list[str], closed: set[str], returns: PartyReturnsOut | None = None) -> PartyOut:
+def _party(p: PartyView, hearing_keys: list[str], closed: set[str], returns: PartyReturnsOut | None = None, planned: PlannedMeetingOut | None = None) -> PartyOut:
     """`closed`: the hearings that are over; who was invited to one and never answered did not answer."""
     hearings = {
         key: HearingCell(status="unanswered" if key in closed and answer.status == "invited" else answer.status, responded_on=answer.responded_on)
@@ -154,7 +157,19 @@ def _party(p: PartyView, hearing_keys: list[str], closed: set[str], returns: Par
         if (answer := p.hearings.get(key)) is not None
     }
     shown = ("name", "kind", "body", "language", "active", "joined_on", "left_on", "treatment", "meeting", "decided_on", "case_no", "self_reported")
-    return PartyOut(**{name: getattr(p, name) for name in shown}, hearings=hearings, treatment_label=labels.treatment(p.treatment), returns=returns)
+    return PartyOut(**{name: getattr(p, name) for name in shown}, hearings=hearings, treatment_label=labels.treatment(p.treatment), returns=returns, planned_meeting=planned)
+
+
+_MEETING_FLAGS = {"none_in_time": "ingen møte før fristen", "send_by_passed": "fristen for å sende saken er passert"}
+
+
+def _planned(found: MeetingInTime | None) -> PlannedMeetingOut | None:
+    """The party's meeting for the political stage (None: it has no meeting plan, or has decided)."""
+    if found is None or not found.planned or (found.scheduled and not found.flagged):  # a scheduled meeting: the Møtedato column
+        return None
+    flag = ("none_in_time" if found.meeting is None else "send_by_passed") if found.flagged else None
+    m = found.meeting
+    return PlannedMeetingOut(date=m and m.date, body=m and m.body, send_by=found.send_by, flag=flag, flag_label=_MEETING_FLAGS.get(flag or ""))
 
 
 def _email(e: OutboxMessage) -> EmailOut:
@@ -203,6 +218,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         _name_forums(out, s, forum_names, own.get(s.key))
     hearing_keys = v.column_stages
     returns = returns_by_party(session, slug)  # one query: what each party sent back with its decision
+    _, meetings = planned_by_name(session, slug, v.stages, v.parties, today)  # one query: each party's meeting plan
     summary = _summary(v, today)
     return RevisionDetail(
         **summary.model_dump(),
@@ -211,7 +227,8 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
         prefect_run_url=f"{prefect_ui_url.rstrip('/')}/runs/flow-run/{v.flow_run_id}" if prefect_ui_url and v.flow_run_id else None,
         stages=stages,
         parties_detail=[
-            _party(p, hearing_keys, {s.key for s in v.stages if s.key in hearing_keys and s.status == "done"}, returns.get(p.name)) for p in v.parties
+            _party(p, hearing_keys, {s.key for s in v.stages if s.key in hearing_keys and s.status == "done"}, returns.get(p.name), _planned(meetings.get(p.name)))
+            for p in v.parties
         ],
         hearing_stages=hearing_keys,
         upcoming=[_deadline(d) for d in v.deadlines if not d.overdue and d.day >= today][:10],

@@ -23,7 +23,7 @@ from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyO
 
 from .. import documents
 from .. import letter_parts as parts
-from .. import links, outbox, party_returns
+from .. import links, outbox, party_meetings, party_returns
 from .. import followups, in_force
 from ..recorder import Recorder, lock_revision
 from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
@@ -65,13 +65,16 @@ class PoliticalTreatmentEffects(StageEffects):
 
         plan = papers.plan_of(session, revision)
         adoptions, templates = papers.adoptions(session, stage, plan), papers.templates(plan, stage.key)
+        meetings = party_meetings.in_time(session, revision, stage, today=None)  # the party's own meeting, for its letter
         messages = []
         for p in parties:
             key = f"{revision.slug}/{stage.key}/{p.id}/decision_request/{stage.deadline}"
             resolution = papers.party_case(papers.facts(session, revision, p, stage, adoptions), templates).proposed_resolution
             url = parts.report_url(session, revision, p, key)
             docs = parts.documents(session, revision, link=url)  # the files through the party's own link
-            context = lt.DecisionRequest(ref, parts.party_ref(p), docs, deadline, resolution, adopted, url, case_url=f"{url}/{papers.URL_NAME}")
+            found = meetings.get(p.id)
+            meeting = lt.PartyMeetingRef(found.meeting.date, found.meeting.body, found.send_by) if found and found.meeting else None
+            context = lt.DecisionRequest(ref, parts.party_ref(p), docs, deadline, resolution, adopted, url, case_url=f"{url}/{papers.URL_NAME}", meeting=meeting)
             messages.append(parts.party_message(
                 revision, p, EmailEvent.decision_request, context, stage=stage, key=key,
                 due=deadline.as_date() if deadline else None, calendar_title=self.calendar_title(revision, p),
