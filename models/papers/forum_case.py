@@ -18,6 +18,7 @@ from ..dates import PlanDate
 from ..errors import DomainError, ErrorCode
 from ..stages.forum_approval import RULES as FORUM_RULES
 from ..stages.forum_approval import ForumApprovalStage, ForumCase
+from ..titles import title_in
 from .layout import Bullets, Markdown, Paper, Paragraph, Section, Table
 
 if TYPE_CHECKING:
@@ -120,15 +121,16 @@ def forum_case_paper(
     stage names in the plan, every one when it names none); `meeting`: the date in force (default: the plan's)."""
     stage = case_stage(plan, stage_key)
     names = {f.key: f.name for f in plan.forums}
+    language = str(language or plan.language.value)
     if attachments is None:
         wanted = set(stage.documents or [d.key for d in plan.documents])
-        attachments = tuple(Attachment(d.title) for d in plan.documents if d.key in wanted)
+        attachments = tuple(Attachment(title_in(language, d.title, d.title_nn)) for d in plan.documents if d.key in wanted)
     return ForumCasePaper(
-        helsefellesskap=plan.helsefellesskap, revision=plan.revision, stage_key=stage.key,
+        helsefellesskap=plan.helsefellesskap, revision=title_in(language, plan.revision, plan.revision_nn), stage_key=stage.key,
         forums=tuple(names.get(f, f) for f in stage.forums), case=stage.case,
         meeting=None if stage.meetings else meeting or stage.meeting,  # forums meeting on their own days: each notice gives its own
-        title=stage.case.title or stage.title or stage.key, history=history, attachments=attachments,
-        language=str(language or plan.language.value),
+        title=stage.case.title or title_in(language, stage.title, stage.title_nn) or stage.key, history=history, attachments=attachments,
+        language=language,
     )
 
 

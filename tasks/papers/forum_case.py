@@ -17,6 +17,7 @@ from avtaleflyt.models.papers import forum_case as fc
 from avtaleflyt.models.plan import Plan, parse_plan
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.tables import Forum, ForumDecision, Party, PartyObligation, PlanVersion, Revision, Stage
+from avtaleflyt.models.titles import in_language
 
 from .html import html_page, paper_fragment
 from .text import paper_text
@@ -121,10 +122,10 @@ def _attachments(session: Session, revision: Revision, keys: Iterable[str], lang
     for d in documents(session, revision, keys):
         v = versions.get(d.key)
         if v is None:
-            found.append(fc.Attachment(d.title))
+            found.append(fc.Attachment(in_language(d.title, language)))
             continue
         label = f"{wording.word('papers.version', language)} {v.number}" + (f": {v.label}" if v.label else "")
-        found.append(fc.Attachment(d.title, version=label, dated=v.date, url=v.url))  # a web address; a stored file's link needs a login
+        found.append(fc.Attachment(in_language(d.title, language), version=label, dated=v.date, url=v.url))  # a web address; a stored file's link needs a login
     return tuple(found)
 
 

@@ -23,6 +23,7 @@ from avtaleflyt.models.plan import Plan
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.stages.forum_approval import forum_tally
 from avtaleflyt.models.tables import Document, Forum, ForumDecision, Party, PartyObligation, Revision, Stage
+from avtaleflyt.models.titles import title_in
 
 from .. import letter_parts as parts
 from . import html, word
@@ -75,7 +76,7 @@ def adoptions(session: Session, stage: Stage, plan: Plan | None = None) -> tuple
     return tuple(found)
 
 
-def attachments(session: Session, revision: Revision, link: str | None) -> tuple[Attachment, ...]:
+def attachments(session: Session, revision: Revision, link: str | None, language: Language | None = None) -> tuple[Attachment, ...]:
     """Every document with its current version (label and date); a web address links to itself, a stored
     file to `link` + /documents/KEY/vN (`link`: the party's own link, or the revision on the dashboard)."""
     from ..documents import current_versions
@@ -85,10 +86,10 @@ def attachments(session: Session, revision: Revision, link: str | None) -> tuple
     for d in session.exec(select(Document).where(Document.revision_id == revision.id).order_by(col(Document.id))):
         v = versions.get(d.key)
         if v is None:
-            found.append(Attachment(d.title))
+            found.append(Attachment(title_in(language or revision.language, d.title, d.title_nn)))
             continue
         url = v.url or (f"{link.rstrip('/')}/documents/{d.key}/v{v.number}" if link else None)
-        found.append(Attachment(d.title, url, f"{v.label}, {wording.short_date(v.date)}"))  # a day is written alike in nb and nn
+        found.append(Attachment(title_in(language or revision.language, d.title, d.title_nn), url, f"{v.label}, {wording.short_date(v.date)}"))  # a day is written alike in nb and nn
     return tuple(found)
 
 
@@ -98,8 +99,8 @@ def facts(session: Session, revision: Revision, party: Party, stage: Stage, adop
     coordinator = revision.coordinators[0]
     return Facts(
         Language(party.language), PartyKind(party.kind), party.name, party.body, trust.name if trust else "helseforetaket",
-        revision.helsefellesskap, revision.title, coordinator["name"], coordinator["email"],
-        adopted, attachments(session, revision, link),
+        revision.helsefellesskap, title_in(party.language, revision.title, revision.title_nn), coordinator["name"], coordinator["email"],
+        adopted, attachments(session, revision, link, Language(party.language)),
         _deadline(stage), row.meeting_date if row else None,
     )
 
