@@ -144,3 +144,18 @@ def planned_by_name(session: Session, slug: str, stages: Sequence, parties: Sequ
         for p in parties
         if p.active and not p.decided_on
     }
+
+
+def sync_plan_meetings(session: Session, revision_id: int, plan, specs: Sequence) -> None:
+    """A revised plan (`plan shift`): the parties in `specs` (their meetings changed, or they joined) get the
+    plan's meetings in place of those the plan gave before; meetings imported from a CSV stay."""
+    if not specs:
+        return
+    ids = {p.org_number: p.id for p in session.exec(select(Party).where(Party.revision_id == revision_id))}
+    changed = [ids[s.org_number] for s in specs]
+    session.exec(delete(PartyMeeting).where(col(PartyMeeting.party_id).in_(changed), PartyMeeting.source == "plan"))
+    session.add_all(
+        PartyMeeting(revision_id=revision_id, party_id=ids[s.org_number], date=m.date, body=m.body, case_deadline_days=m.case_deadline_days)
+        for s in specs
+        for m in plan_meetings(s, plan.case_deadline_days)
+    )

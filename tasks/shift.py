@@ -35,7 +35,7 @@ from avtaleflyt.models.tables import (
     Stage,
 )
 
-from . import compose, links, outbox
+from . import compose, links, outbox, party_meetings
 from .recorder import Recorder, lock_revision
 from .stages import effects_for
 from .stages.base import facts_of
@@ -296,6 +296,7 @@ def _apply_parties(session: Session, rec: Recorder, revision: Revision, shift: P
         joined.append(party)
         rec.log("party.joined", f"party:{spec.name}", None, "member", reason)
     session.flush()
+    party_meetings.sync_plan_meetings(session, revision.id, plan, [a for b, a in shift.parties_changed if a.meetings != b.meetings] + shift.parties_joined)
     return joined
 
 

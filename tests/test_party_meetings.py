@@ -252,3 +252,21 @@ def test_the_weekly_digest_lists_parties_without_a_meeting_in_time(engine):
     late = digest(dt.date(2022, 4, 22))
     assert "- Askøy kommune: ingen møte før fristen 01.06.2022\n- Bergen kommune: møtet 19.05.2022: saken måtte være sendt innen 21.04.2022\n\n" in late.body_text
     assert "Helse Bergen HF:" not in late.body_text and "Bergen kommune: møtet 19.05.2022" in late.body_html
+
+
+def test_a_revised_plan_replaces_the_partys_plan_meetings_and_keeps_imported_ones(engine, tmp_path):
+    from avtaleflyt.tasks.shift import apply_shift
+
+    csv_file = tmp_path / "moteplan.csv"
+    csv_file.write_text("Dato;Organ\n05.05.2022;Kommunestyret\n", encoding="utf-8")
+    cli("party", "meetings", "import", SLUG, str(csv_file), "--party", "Øygarden kommune")
+    revised = PLAN.replace("language: nn, meetings: [2022-06-16]}", "language: nn, meetings: [2022-05-24, 2022-06-16]}")
+    revised = revised.replace("body: Kommunestyret}\nstages:", "body: Kommunestyret, meetings: [2022-05-20]}\nstages:")
+    assert revised.count("2022-05-24") == revised.count("2022-05-20") == 1
+    with session_scope(engine) as s:
+        apply_shift(s, SLUG, revised, actor="t", reason="møteplanen for 2022", today=TODAY)
+    meetings = stored(engine)
+    assert meetings["Askøy kommune"] == [(dt.date(2022, 5, 24), None, 21, "plan"), (dt.date(2022, 6, 16), None, 21, "plan")]
+    assert meetings["Øygarden kommune"] == [(dt.date(2022, 5, 5), "Kommunestyret", 21, "import"), (dt.date(2022, 5, 20), None, 21, "plan")]
+    assert meetings["Bergen kommune"][1] == (dt.date(2022, 5, 19), "Bystyret", 28, "plan")  # unchanged
+    assert parties_on_dashboard(engine)["Askøy kommune"]["date"] == "2022-05-24"
