@@ -155,6 +155,8 @@ def test_the_example_back_to_back(prefect_server, worker, domain_db_url, smtp_se
     assert len(parties) == 21
     for name in parties:
         assert "recorded:" in cli("party", "decide", slug, "--party", name, "--outcome", "approved", "--date", "2025-02-24")
+    for name in parties:  # every party approved: every party signs
+        assert "recorded:" in cli("signing", "record", slug, "--party", name, "--date", "2025-05-02", "--signer", "Ordføreren")
     recorded_in = time.monotonic() - began
 
     # Completed in the database when the last command returned, whatever the run is doing.
@@ -177,6 +179,6 @@ def test_the_example_back_to_back(prefect_server, worker, domain_db_url, smtp_se
     assert outbox and {m.status.value for m in outbox} <= {"sent", "cancelled"}
     cancelled = [m for m in outbox if m.status.value == "cancelled"]
     assert all(m.cancelled_reason for m in cancelled)
-    assert {m.event.value for m in cancelled} <= {"decision_request", "hearing_reminder", "decision_reminder", "overdue_notice"}
+    assert {m.event.value for m in cancelled} <= {"decision_request", "hearing_reminder", "decision_reminder", "overdue_notice", "signing_request"}
     assert {"revision_completed", "decision_receipt"} <= {m.event.value for m in outbox if m.status.value == "sent"}
-    print(f"{len(commands) + len(parties) + 1} commands back to back in {recorded_in:.1f} s with {cpu_burners} CPU burners")
+    print(f"{len(commands) + 2 * len(parties) + 1} commands back to back in {recorded_in:.1f} s with {cpu_burners} CPU burners")

@@ -43,7 +43,7 @@ def revisions() -> list[str]:
 def test_plan_check_accepts_the_example_and_prints_its_warnings():
     result = run("plan", "check", str(EXAMPLE))
     assert result.exit_code == 0, result.output
-    assert "ok: revidering-av-samarbeidsavtalen-2024: 8 stages, 21 parties" in result.stdout
+    assert "ok: revidering-av-samarbeidsavtalen-2024: 9 stages, 21 parties" in result.stdout
     assert "is not a working day (lørdag)" in result.stderr
 
 

@@ -229,6 +229,7 @@ def test_json_has_the_same_data_as_the_pages(client):
     detail = client.get(f"/api/revisions/{EXAMPLE_SLUG}").json()
     assert [s["key"] for s in detail["stages"]] == [
         "utkast", "hoeringsforslag", "hoering-1", "utkast-ovrige", "hoeringsforslag-ovrige", "hoering-ovrige", "sluttbehandling", "politisk",
+        "signering",
     ]
     levels = {s["key"]: s["level"] for s in detail["stages"]}
     assert levels["utkast"] == levels["utkast-ovrige"] == 0 and levels["sluttbehandling"] == 3
@@ -238,7 +239,7 @@ def test_json_has_the_same_data_as_the_pages(client):
     trondheim = next(p for p in detail["parties_detail"] if p["name"] == "Trondheim kommune")
     assert trondheim["hearings"]["hoering-1"] == {"status": "responded", "responded_on": "2024-09-01"}
     months = [m["key"] for m in detail["timeline"]["months"]]
-    assert months[0] == "2024-01" and months[-1] == "2025-05"
+    assert months[0] == "2024-01" and months[-1] == "2025-06"  # the signing deadline, 30.06.2025
     assert [m["key"] for m in detail["timeline"]["months"] if m["current"]] == ["2024-11"]
     assert detail["prefect_run_url"] == f"{PREFECT_UI}/runs/flow-run/{FLOW_RUN_ID}"
     assert detail["emails"] and all(e["event"] for e in detail["emails"])
@@ -340,8 +341,8 @@ def test_revision_page_shows_baseline_against_current_dates_after_a_shift(engine
     text = client.get(f"/revisions/{EXAMPLE_SLUG}").text
     section = text[text.index('id="plan"'):text.index("</section>", text.index('id="plan"'))]
     assert "gjeldende plan er versjon 2" in section
-    # The ASU meeting and the four dates after it, and the two "Møte i ASU" milestones tied to those meetings.
-    assert section.count("+14 dager") == 7
+    # The ASU meeting and the five dates after it (the signing deadline too), and the two "Møte i ASU" milestones tied to those meetings.
+    assert section.count("+14 dager") == 8
     assert "ASU-møtet er flyttet" in section and "Kari Nordmann" in section
     assert f"<b>Osen kommune</b> <span class=\"muted\">(utgått {TODAY:%d.%m.%Y})</span>" in text
     osen_api = next(p for p in detail["parties_detail"] if p["name"] == "Osen kommune")

@@ -170,6 +170,10 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
     assert "unchanged:" in cli("party", "decide", SLUG, "--party", approving[-1], "--outcome", "approved", "--date", "2025-02-24")
     worker(env=smtp_env)
     cli("party", "decide", SLUG, "--party", "St. Olavs hospital HF", "--outcome", "approved_with_reservations", "--date", "2025-02-26", "--case", "35/2025")
+    assert wait_for_run(timeout=180) == "AwaitingSignatures"
+    # Signing: the twenty that approved sign; the one that rejected owes no signature.
+    for name in [*approving, "St. Olavs hospital HF"]:
+        cli("signing", "record", SLUG, "--party", name, "--date", "2025-05-02", "--signer", "Ordføreren")
     assert wait_for_run(timeout=180) == "Completed"
 
     view = show()
@@ -202,6 +206,7 @@ def test_example_revision_end_to_end(prefect_server, worker, domain_db_url, tmp_
     assert sent["hearing_invitation"] == 2 * 21
     assert sent["decision_request"] == sent["decision_receipt"] == 21
     assert sent["revision_completed"] == 1
+    assert sent["signing_request"] == sent["signing_receipt"] == 20
     moved = Counter("party" if m.party_id else "forum" for m in outbox if m.event.value == "deadline_moved")
     assert moved["party"] == 21  # every party, once: both its deadlines still to come moved
     assert moved["forum"] == 4  # ASU, FU, PSU and fagråd: a meeting of theirs still to come moved

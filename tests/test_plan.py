@@ -119,6 +119,7 @@ def test_example_stages_form_two_tracks_that_join(example: CheckedPlan):
         "hoering-ovrige": ["hoeringsforslag-ovrige"],
         "sluttbehandling": ["hoering-1", "hoering-ovrige"],
         "politisk": ["sluttbehandling"],
+        "signering": ["politisk"],
     }
     hearing = example.plan.stages[stage_index("hoering-1")]
     assert (str(hearing.opens), str(hearing.deadline), hearing.documents) == ("2024-06-20", "2024-09-10", ["overordnet", "retningslinje-1"])

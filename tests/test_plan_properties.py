@@ -41,7 +41,7 @@ REQUIRED = {
     "forums": ["key", "name"],
     "milestones": ["date", "what"],
 }
-REQUIRED_BY_KIND = {"draft": [], "hearing": ["deadline"], "forum_approval": ["forums"], "political_treatment": ["deadline"]}
+REQUIRED_BY_KIND = {"draft": [], "hearing": ["deadline"], "forum_approval": ["forums"], "political_treatment": ["deadline"], "signing": ["deadline"]}
 
 scalars = (
     st.none()

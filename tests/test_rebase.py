@@ -38,7 +38,7 @@ def test_the_example_moves_every_date_by_the_same_days():
     rebased = rebase(TEXT, START)
     before, after = plan_dates(parse_plan(TEXT).plan), plan_dates(parse_plan(rebased.text).plan)
     assert [loc for loc, _ in before] == [loc for loc, _ in after]
-    assert len(before) == rebased.moved == 52  # 10 stage dates, 39 milestones, 3 of the alternative alt-2
+    assert len(before) == rebased.moved == 53  # 11 stage dates, 39 milestones, 3 of the alternative alt-2
     days = (START - dt.date(2024, 6, 18)).days
     assert rebased.days == days
     for (loc, old), (_, new) in zip(before, after, strict=True):
@@ -55,7 +55,7 @@ def test_only_the_dates_change_in_the_text():
     assert rebased.text != TEXT
     assert _DATE.sub("D", rebased.text) == _DATE.sub("D", TEXT)
     changed = [(a, b) for a, b in zip(TEXT.splitlines(), rebased.text.splitlines(), strict=True) if a != b]
-    assert len(changed) == 10 + 39 + 2  # a line per date in the example (alt-2's line of its hearing holds two)
+    assert len(changed) == 11 + 39 + 2  # a line per date in the example (alt-2's line of its hearing holds two)
     assert all(line.lstrip().startswith(("due:", "meeting:", "opens:", "deadline:", "- {date:", "hoering-ovrige: {", "sluttbehandling: {")) for line, _ in changed)
 
 
@@ -102,7 +102,7 @@ def test_cli_writes_the_plan_and_prints_its_weekend_and_holiday_warnings(tmp_pat
     assert "stages[0].due: 2026-05-14 is not a working day (Kristi himmelfartsdag)" in result.stderr
     assert "2026-10-04 is not a working day (søndag)" in result.stderr
     assert "the hearing runs over the July holiday" in result.stderr
-    assert "ok: revidering-av-samarbeidsavtalen-2024: 52 dates moved +695 d (2024-06-18 → 2026-05-14)" in result.stdout
+    assert "ok: revidering-av-samarbeidsavtalen-2024: 53 dates moved +695 d (2024-06-18 → 2026-05-14)" in result.stdout
 
 
 def _refused(result, *words: str) -> None:

@@ -133,7 +133,7 @@ def test_moving_the_asu_meeting_two_weeks_moves_what_comes_after_it(example):
         moved = s.exec(select(AuditEntry).where(AuditEntry.action == "stage.date_moved")).all()
         assert {e.subject for e in moved} == {
             "stage:hoeringsforslag-ovrige.meeting", "stage:hoering-ovrige.opens", "stage:hoering-ovrige.deadline",
-            "stage:sluttbehandling.meeting", "stage:politisk.deadline",
+            "stage:sluttbehandling.meeting", "stage:politisk.deadline", "stage:signering.deadline",
         }
 
 

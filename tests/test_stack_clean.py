@@ -45,6 +45,8 @@ DRIVER = """
     if sys.argv[2] == "parties":
         for party in json.loads(cli("revision", "show", {slug!r}, "--json"))["parties"]:
             cli("party", "decide", {slug!r}, "--party", party["name"], "--outcome", "approved", "--date", "2025-02-24")
+        for party in json.loads(cli("revision", "show", {slug!r}, "--json"))["parties"]:
+            cli("signing", "record", {slug!r}, "--party", party["name"], "--date", "2025-05-02", "--signer", "Ordføreren")
 """
 
 
