@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlmodel import select
@@ -46,6 +47,11 @@ def political(domain_db_url):
         return {p.name: p for p in s.exec(select(Party))}
 
 
+def report_token(body_text: str) -> str:
+    """The token of the letter's own report link (…/p/TOKEN), not of the links to its papers (…/p/TOKEN/saksframlegg.docx)."""
+    return next(m.group(1) for word in body_text.split() if (m := re.search(r"/p/([^/\s]+)$", word)))
+
+
 def token_for(party: Party) -> str:
     with session_scope() as s:
         revision = s.exec(select(Revision)).one()
@@ -59,8 +65,7 @@ def test_the_decision_request_carries_a_working_link(political):
 
     with session_scope() as s:
         request = s.exec(select(OutboxMessage).where(OutboxMessage.event == "decision_request", OutboxMessage.to_address == "postmottak@malvik.example.no")).one()
-    url = next(word for word in request.body_text.split() if "/p/" in word)
-    token = url.rsplit("/p/", 1)[1]
+    token = report_token(request.body_text)
     with session_scope() as s:
         assert links.check(s, get_settings().signing_key(), token, NOW).party_id == political["Malvik kommune"].id
 
@@ -105,7 +110,7 @@ def request_token(party_name: str) -> str:
     with session_scope() as s:
         party = s.exec(select(Party).where(Party.name == party_name)).one()
         letter = s.exec(select(OutboxMessage).where(OutboxMessage.event == "decision_request", OutboxMessage.party_id == party.id)).one()
-    return next(word for word in letter.body_text.split() if "/p/" in word).rsplit("/p/", 1)[1]
+    return report_token(letter.body_text)
 
 
 def leave(party_name: str) -> None:
@@ -162,7 +167,7 @@ def test_a_reminder_reuses_the_partys_working_link_and_rotates_a_stale_one(polit
         due = Due(EmailEvent.decision_reminder, "politisk", party.id, dt.date(2025, 3, 1), key, 14)
         with session_scope() as s:
             message = compose.reminder(s, s.exec(select(Revision)).one(), due)
-        return next(word for word in message.body_text.split() if "/p/" in word).rsplit("/p/", 1)[1]
+        return report_token(message.body_text)
 
     assert remind("reminder-1") == first  # the 120-day link still works: no new one
     with session_scope() as s:

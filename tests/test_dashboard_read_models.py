@@ -57,7 +57,8 @@ def test_progress_is_worded_from_its_facts_so_a_new_kind_needs_only_its_count_wo
     assert labels.progress("political_treatment", Progress(done=0, of=21)) == "0/21 vedtatt"
     assert labels.progress("draft", Progress()) == "pågår"
     assert labels.progress("draft", Progress(note="ferdig skrevet")) == "ferdig"
-    assert labels.progress("signing", Progress(done=1, of=2)) == "1/2 signing"  # a kind the catalogue lacks shows raw
+    assert labels.progress("signing", Progress(done=1, of=2)) == "1/2 signert"
+    assert labels.progress("voting", Progress(done=1, of=2)) == "1/2 voting"  # a kind the catalogue lacks shows raw
 
 
 def test_times_show_in_oslos_zone_whatever_the_servers(monkeypatch):
