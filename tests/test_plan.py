@@ -607,7 +607,7 @@ def test_a_thousand_stages_shift_without_recursion():
         ({"date": "2024-12-01", "case_no": "1" * 65}, "case_no: case number: 65 characters; at most 64"),
         ({"date": "2024-12-01", "case_no": "1\r\n2"}, "case_no: case number: must be on one line"),
         ({"action": "hearing_response", "outcome": None, "date": "2024-12-01", "note": "n" * 2001}, "note: note: 2001 characters; at most 2000"),
-        ({"date": "2024-12-01", "note": "a party decision has no note"}, "note: not a field of party_decision"),
+        ({"date": "2024-12-01", "signer": "Ola Nordmann"}, "signer: not a field of party_decision"),
     ],
 )
 def test_prefects_resume_form_holds_the_same_bounds(given, message):
