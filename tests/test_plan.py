@@ -84,9 +84,11 @@ def test_example_parses_with_only_the_expected_warnings(example: CheckedPlan):
     assert [(w.place, w.line) for w in example.warnings] == [
         (f"stages[{hearing}]", line_of(EXAMPLE_TEXT, "key: hoering-1")),
         (f"stages[{political}].deadline", line_of(EXAMPLE_TEXT, "deadline: 2025-03-01")),
+        ("alternatives[0]", line_of(EXAMPLE_TEXT, "key: alt-2")),
     ]
     assert "July" in example.warnings[0].message
     assert example.warnings[1].message == "2025-03-01 is not a working day (lørdag)"
+    assert "2024-11-10 is not a working day (søndag)" in example.warnings[2].message
 
 
 def test_example_slug(example: CheckedPlan):
