@@ -156,3 +156,25 @@ def test_the_forum_case_paper_is_in_the_language_asked_for():
     assert "Sluttbehandling i ASU" in nynorsk and "Overordna samarbeidsavtale" in nynorsk and "Revidering av overordna samarbeidsavtale 2024" in nynorsk
     assert "overordnet" not in nynorsk.lower()
     assert "Sluttbehandling i ASU" not in bokmal and "Overordnet samarbeidsavtale" in bokmal
+
+
+def test_the_partys_page_gives_the_revisions_title_in_its_language(engine):
+    from fastapi.testclient import TestClient
+
+    from avtaleflyt.dashboard import create_app
+    from avtaleflyt.settings import get_settings
+    from avtaleflyt.tasks import links
+
+    start(engine)
+    client = TestClient(create_app(engine, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9"))
+    pages = {}
+    with session_scope(engine) as s:
+        revision = s.exec(select(Revision)).one()
+        tokens = {
+            p.name: links.issue(s, get_settings().signing_key(), revision, p, source_key=f"test/{p.id}", expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc))
+            for p in s.exec(select(Party))
+        }
+    for name, token in tokens.items():
+        pages[name] = client.get(f"/p/{token}").text
+    assert "Revidering av overordna samarbeidsavtale 2024" in pages["Rindal kommune"] and "overordnet" not in pages["Rindal kommune"].lower()
+    assert "Revidering av overordnet samarbeidsavtale 2024" in pages["St. Olavs hospital HF"]

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import Response
 
+from avtaleflyt.models.titles import title_in
 from avtaleflyt.settings import Settings
 
 from . import labels, security
@@ -54,6 +55,7 @@ def templates() -> Jinja2Templates:
     env.filters["dato"] = _date_nb
     env.filters["plandato"] = labels.plan_date
     env.globals["DATE_NAME_NB"] = labels.DATE_NAME_NB
+    env.globals["title_in"] = title_in  # a party's page: the revision's title in its language
     env.globals["HEARING_NB"] = labels.HEARING_NB
     return Jinja2Templates(env=env)
 
