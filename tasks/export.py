@@ -41,6 +41,7 @@ from avtaleflyt.models.written_dates import shown_date
 from avtaleflyt.models.rules import DomainError
 from avtaleflyt.models.forum_meetings import forum_meetings, meeting_time
 from avtaleflyt.models.tables import Forum, Milestone, Party, PartyObligation, Revision, Stage
+from avtaleflyt.models.titles import title_in
 
 from .calendar import PRODID, At, deadline_event
 
@@ -155,7 +156,7 @@ def _stage_events(
     return [
         _PlanEvent(
             d.when.first_day, f"{scope}/{stage.key}/{d.uid}",
-            f"{_stage_label(stage, d.field, language, _names(d, names or {}))}: {stage.title or stage.key}", about, d.field in _DEADLINE_FIELDS,
+            f"{_stage_label(stage, d.field, language, _names(d, names or {}))}: {title_in(language, stage.title, stage.title_nn) or stage.key}", about, d.field in _DEADLINE_FIELDS,
             at=_at(d),
         )
         for stage in stages
@@ -184,7 +185,8 @@ def _revision_events(revision: Revision, stages: list[Stage], milestones: list[M
 
 
 def _party_events(session: Session, revision: Revision, party: Party, stages: list[Stage]) -> list[_PlanEvent]:
-    about = f"{revision.title} ({revision.helsefellesskap})"
+    title = title_in(party.language, revision.title, revision.title_nn)  # the party's feed is in its language
+    about = f"{title} ({revision.helsefellesskap})"
     scope = f"{revision.slug}/party/{party.id}"
     events = _stage_events(stages, f"{scope}/stage", party.language, about, lambda stage, field: (stage.kind, field) in _PARTY_FIELDS)
     meetings = session.exec(
@@ -193,7 +195,7 @@ def _party_events(session: Session, revision: Revision, party: Party, stages: li
         .where(Stage.revision_id == revision.id, PartyObligation.party_id == party.id, col(PartyObligation.meeting_date).is_not(None))
     ).all()
     for meeting in meetings:
-        summary = wording.council_meeting_title(party.language, party.body, revision.title)
+        summary = wording.council_meeting_title(party.language, party.body, title)
         events.append(_PlanEvent(meeting, f"{scope}/council-meeting", summary, about, True))
     return [e for e in events if (party.joined_on is None or e.day >= party.joined_on) and (party.left_on is None or e.day <= party.left_on)]
 
@@ -217,7 +219,7 @@ def plan_ics(session: Session, slug: str, party_name: str | None = None, *, part
         name = f"Fremdriftsplan — {revision.title}"
     else:
         events = _party_events(session, revision, party, stages)
-        name = f"{revision.title} — {party.name}"
+        name = f"{title_in(party.language, revision.title, revision.title_nn)} — {party.name}"
     stamp = stamp or clock.utcnow()
     cal = Calendar()
     cal.add("prodid", PRODID)

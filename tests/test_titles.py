@@ -178,3 +178,16 @@ def test_the_partys_page_gives_the_revisions_title_in_its_language(engine):
         pages[name] = client.get(f"/p/{token}").text
     assert "Revidering av overordna samarbeidsavtale 2024" in pages["Rindal kommune"] and "overordnet" not in pages["Rindal kommune"].lower()
     assert "Revidering av overordnet samarbeidsavtale 2024" in pages["St. Olavs hospital HF"]
+
+
+def test_the_partys_calendar_feed_is_in_its_language(engine):
+    from avtaleflyt.tasks.export import plan_ics
+
+    start(engine)
+    with session_scope(engine) as s:
+        rindal = Calendar.from_ical(plan_ics(s, SLUG, "Rindal kommune"))
+        stolav = Calendar.from_ical(plan_ics(s, SLUG, "St. Olavs hospital HF"))
+    texts = [str(rindal["X-WR-CALNAME"])] + [str(e.get(f, "")) for e in rindal.walk("VEVENT") for f in ("SUMMARY", "DESCRIPTION")]
+    assert "Høyringsfrist: Høyring av overordna avtale" in texts and "Revidering av overordna samarbeidsavtale 2024 — Rindal kommune" in texts
+    assert not [t for t in texts if "overordnet" in t.lower()], texts
+    assert "Høringsfrist: Høring av overordnet avtale" in [str(e["SUMMARY"]) for e in stolav.walk("VEVENT")]
