@@ -85,8 +85,10 @@ def _milestones(session: Session, revision: Revision) -> list[Milestone]:
     return list(session.exec(select(Milestone).where(Milestone.revision_id == revision.id).order_by(col(Milestone.id))).all())
 
 
-def _row(m: Milestone) -> MilestoneRow:
-    return MilestoneRow(PlanDate.parse_any(m.date), m.what, m.about, m.responsible, m.part, m.written)
+def _row(m: Milestone, language: Language | None = None) -> MilestoneRow:
+    """`language`: its title in that language (the Fremdriftsplan's); None: as stored (the CSV that `plan import` reads back)."""
+    what = title_in(language, m.what, m.what_nn) if language else m.what
+    return MilestoneRow(PlanDate.parse_any(m.date), what, m.about, m.responsible, m.part, m.written)
 
 
 def _stage_dates(stage: Stage) -> list[tuple[str, PlanDate]]:
@@ -178,7 +180,7 @@ def _revision_events(revision: Revision, stages: list[Stage], milestones: list[M
         events.append(
             _PlanEvent(
                 when.first_day, f"{revision.slug}/milestone/{m.part or ''}/{m.what}/{occurrence[(m.part, m.what)]}",
-                m.what, "\n".join(d for d in details if d), False, m.part,
+                title_in(revision.language, m.what, m.what_nn), "\n".join(d for d in details if d), False, m.part,
             )
         )
     return events
@@ -304,7 +306,7 @@ def plan_pages(session: Session, slug: str) -> tuple[Revision, list[Page]]:
             title if part.part is None else f"{title} — {part.title}",
             [TableRow(_milestone_date(m, revision.language), m.what, m.about or "", m.responsible or "") for m in part.milestones],
         )
-        for part in plan_parts([_row(m) for m in _milestones(session, revision)], revision.title)
+        for part in plan_parts([_row(m, revision.language) for m in _milestones(session, revision)], revision.title)
     ]
     pages.append(Page(f"{title} — Trinn og frister", _stage_rows(revision, _stages(session, revision), _forum_names(session, revision))))
     return revision, pages

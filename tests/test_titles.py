@@ -191,3 +191,17 @@ def test_the_partys_calendar_feed_is_in_its_language(engine):
     assert "Høyringsfrist: Høyring av overordna avtale" in texts and "Revidering av overordna samarbeidsavtale 2024 — Rindal kommune" in texts
     assert not [t for t in texts if "overordnet" in t.lower()], texts
     assert "Høringsfrist: Høring av overordnet avtale" in [str(e["SUMMARY"]) for e in stolav.walk("VEVENT")]
+
+
+def test_a_milestones_title_in_the_plans_language_on_the_fremdriftsplan_and_its_feed(engine):
+    from avtaleflyt.tasks.export import plan_csv, plan_ics, plan_pages
+
+    plan = PLAN.replace("slug: ", "language: nn\nslug: ") + "milestones:\n  - {date: 2024-09-25, what: {nb: Møte i forhandlingsutvalget, nn: Møte i forhandlingsutvalet}}\n"
+    start(engine, plan)
+    with session_scope(engine) as s:
+        _, pages = plan_pages(s, SLUG)
+        feed = Calendar.from_ical(plan_ics(s, SLUG))
+        csv = plan_csv(s, SLUG)
+    assert [r.what for p in pages for r in p.rows if "Møte" in r.what] == ["Møte i forhandlingsutvalet"]
+    assert "Møte i forhandlingsutvalet" in [str(e["SUMMARY"]) for e in feed.walk("VEVENT")]
+    assert "Møte i forhandlingsutvalget" in csv  # what `plan import` reads back: the title as stored
