@@ -27,7 +27,7 @@ from pydantic import (
 from . import limits
 from .dates import PlanDate
 from .enums import Language, PartyKind
-from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title, split_titles
+from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title, split_titles, titles_validator
 from .stages import StageSpec, draft, forum_approval, hearing, kind_names, political_treatment
 from .alternatives import AlternativeSpec, order_problems, structure_problems, warnings_of
 from .identifiers import is_valid_org_number, slugify
@@ -86,11 +86,7 @@ class DocumentSpec(_Strict):
     key: Key
     title: Title
     title_nn: Title | None = Field(default=None, description="the nynorsk title (`title: {nb: …, nn: …}`)")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _titles(cls, data: Any) -> Any:
-        return split_titles(data, "title", "title_nn")
+    _titles = titles_validator("title", "title_nn")
 
 
 class PartySpec(_Strict):
@@ -142,11 +138,7 @@ class MilestoneSpec(_Strict):
     at: MilestoneAt | None = Field(default=None, description="which date of `stage`: start (its earliest), end (its latest), meeting, deadline")
 
     _written_says_date = model_validator(mode="after")(drop_outdated_written)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _titles(cls, data: Any) -> Any:
-        return split_titles(data, "what", "what_nn")
+    _titles = titles_validator("what", "what_nn")
 
 
 class Plan(_Strict):

@@ -52,6 +52,11 @@ def split_titles(data: Any, field: str, nn_field: str) -> Any:
     return data
 
 
+def titles_validator(field: str, nn_field: str) -> Any:
+    """A model's `mode="before"` validator reading `field` as `{nb, nn}` (`split_titles`)."""
+    return model_validator(mode="before")(classmethod(lambda cls, data: split_titles(data, field, nn_field)))
+
+
 
 @dataclass(frozen=True)
 class PlanProblem:
