@@ -59,7 +59,7 @@ class Upload(BaseModel):
     and its bytes, read by a front end within the installation's size limit. A command takes it
     as an instance only (`InstanceOf[Upload]`): it is never parsed from text or JSON."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     name: str
     content: bytes
 

@@ -69,7 +69,7 @@ PAPER_GROUPS: dict[str, dict[str, Pair]] = {
         "not_started": ("Høringen er ikke startet.", "Høyringa er ikkje starta."),
         "made_by": ("Laget med avtaleflyt", "Laga med avtaleflyt"),
     },
-    "resolution": {  # a party's proposed resolution when the plan gives none (models/papers/party_case.py placeholders)
+    "resolution": {  # a party's proposed resolution when the plan gives none (placeholders: models/resolution_templates.py)
         "municipality": (
             "{body} godkjenner revidert overordnet samarbeidsavtale med tilhørende retningslinjer mellom {party} og {trust}, "
             "slik vedtatt i {adopted}. Kommunedirektøren gis fullmakt til å signere avtalen.",

@@ -3,98 +3,26 @@ resolution, in the party's language. Pure: tasks/papers/party_case.py gathers th
 the database and renders the `Layout` as Word and HTML.
 
 The proposed resolution is a template, one per party kind, from the plan's political
-treatment stage (`resolution:` in bokmål, `resolution_nn:` in nynorsk) or the built-in one
-(models/wording.py, group ``resolution``). Its placeholders are plain names in braces, filled
-by `fill` (no str.format: ``{party.__class__}`` is an unknown placeholder, refused by
-`template_problems` when the plan is checked); ``{{`` and ``}}`` stand for a brace itself.
+treatment stage (`resolution:` in bokmål, `resolution_nn:` in nynorsk; its placeholders and
+checks: models/resolution_templates.py) or the built-in one (models/wording.py, group
+``resolution``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated
-
-from pydantic import Field, StrictStr
 
 from .. import wording
 from ..dates import PlanDate
 from ..enums import ForumOutcome, Language, PartyKind
-from ..plan_fields import PlanProblem, Strict
+from ..resolution_templates import ResolutionTemplates, fill, template_problems
 from .layout import Bullets, Paper, Paragraph, Section
 
-MAX_RESOLUTION_TEMPLATE = 4000
+__all__ = ["Adoption", "Attachment", "Facts", "PartyCase", "ResolutionTemplates", "fill", "party_case", "proposed_resolution", "template_problems", "values"]
 
-PLACEHOLDERS: dict[str, str] = {
-    "party": "the party's name (Malvik kommune)",
-    "body": "its deciding body (Kommunestyret, Bystyret, Styret)",
-    "trust": "the health trust's name",
-    "helsefellesskap": "the helsefellesskap's name",
-    "revision": "the revision's title",
-    "deadline": "the deadline for the decision (01.03.2025)",
-    "forum": "the forums that adopted it, by key (ASU)",
-    "forum_name": "the forums that adopted it, by name",
-    "forum_date": "the date of their decision (27.11.2024)",
-    "case_no": "their case number (09-2024)",
-    "adopted": "all of it: ASU 27.11.2024 (sak 09-2024)",
-}
-
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _UNKNOWN = "…"  # a value not known yet (no forum has decided, no case number)
-
-
-# --- the template ------------------------------------------------------------------------
-
-
-def template_problems(text: str) -> list[str]:
-    """What is wrong with a resolution template: unknown placeholders, lone braces."""
-    problems = []
-    for m in _TOKEN.finditer(text):
-        token, name = m.group(0), m.group(1)
-        if token in ("{{", "}}"):
-            continue
-        if name is None:
-            problems.append(f"a lone {token!r} at character {m.start() + 1}; write {token * 2} for the brace itself")
-        elif name not in PLACEHOLDERS:
-            problems.append(f"unknown placeholder {{{name}}}; known: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
-    return problems
-
-
-def fill(text: str, values: Mapping[str, str]) -> str:
-    """The template with its placeholders filled; anything not a known placeholder is left as written."""
-
-    def one(m: re.Match[str]) -> str:
-        token, name = m.group(0), m.group(1)
-        if token in ("{{", "}}"):
-            return token[0]
-        return values[name] if name is not None and name in values else token
-
-    return _TOKEN.sub(one, text)
-
-
-Resolution = Annotated[StrictStr, Field(min_length=1, max_length=MAX_RESOLUTION_TEMPLATE)]
-
-
-class ResolutionTemplates(Strict):
-    """The proposed resolution per party kind, in one language; a kind left out gets the built-in text."""
-
-    municipality: Resolution | None = None
-    health_trust: Resolution | None = None
-
-    def for_kind(self, kind: PartyKind) -> str | None:
-        return getattr(self, PartyKind(kind).value)
-
-
-def resolution_problems(place: str, templates: Mapping[str, ResolutionTemplates | None]) -> list[PlanProblem]:
-    """A plan problem for each unknown placeholder or lone brace, at its place (`stages[4].resolution_nn.municipality`)."""
-    found = []
-    for field, given in templates.items():
-        for kind in PartyKind:
-            text = given.for_kind(kind) if given else None
-            found += [PlanProblem(f"{place}.{field}.{kind.value}", p) for p in template_problems(text or "")]
-    return found
 
 
 # --- the facts ---------------------------------------------------------------------------

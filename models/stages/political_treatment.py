@@ -24,7 +24,7 @@ from pydantic import InstanceOf
 
 from ..command_fields import CaseNo, CommandBase, Day, MinutesText, Note, PartyName, Reason, Reservations, Upload
 from ..plan_fields import DateField, PlanContext, PlanProblem, StageSpecBase
-from ..papers.party_case import ResolutionTemplates, resolution_problems
+from ..resolution_templates import ResolutionTemplates, resolution_problems
 from pydantic import Field
 from .forum_approval import decision_text
 from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
 class PoliticalTreatmentStage(StageSpecBase):
     kind: Literal[StageKind.political_treatment]
     deadline: DateField
-    resolution: ResolutionTemplates | None = Field(default=None, description="the proposed resolution per party kind, in bokmål (placeholders: models/papers/party_case.py)")
+    resolution: ResolutionTemplates | None = Field(default=None, description="the proposed resolution per party kind, in bokmål (placeholders: models/resolution_templates.py)")
     resolution_nn: ResolutionTemplates | None = Field(default=None, description="the same in nynorsk, for a nynorsk party")
 
     def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
