@@ -20,7 +20,7 @@ from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.in_force import Standing, in_force
 from avtaleflyt.models.plan import parse_plan
 from avtaleflyt.models.stages import StageFacts
-from avtaleflyt.models.tables import AuditEntry, FollowUp, OutboxMessage, PartyObligation, Revision, Stage
+from avtaleflyt.models.tables import AuditEntry, FollowUp, OutboxMessage, Party, PartyObligation, Revision, Stage
 from avtaleflyt.tasks.reconcile import reconcile_revision
 from avtaleflyt.tasks.store import store_revision
 from avtaleflyt.tasks.sweep import sweep_revision
@@ -113,6 +113,7 @@ def test_only_the_parties_that_approved_sign_and_the_agreement_is_in_force_from_
 
     err = refused(engine, "party_signing", party=MALVIK, date="2025-05-02", signer="Ola")
     assert (err.code, err.field) == (ErrorCode.party_not_owing, "party")
+    assert err.message == f"--party: {MALVIK} owes no signature in 'signering' (only the parties that approved the agreement sign)"
     assert refused(engine, "party_signing", party="Trondheim kommune", date="2025-05-11", signer="Rita").code == ErrorCode.future_date
 
     do(engine, "party_signing", party="Trondheim kommune", date="2025-05-02", signer="Rita Ottervik", signer_title="ordfører")
@@ -261,3 +262,25 @@ def test_the_rule_names_who_rejected_and_who_still_owes_a_signature():
     assert [p.since for p in result.parties if p.standing == Standing.in_force] == [dt.date(2025, 2, 2), dt.date(2025, 2, 3)]
     two = in_force(stages[:1], {10: StageFacts([_row(1, "rejected"), _row(2, "rejected"), _row(3, "approved")])}, parties)
     assert two.summary("nb") == "i kraft for 1 av 3 parter; Hitra kommune og Kvam herad vedtok ikke avtalen"  # by name
+
+
+def leave(engine, name: str, on: dt.date) -> None:
+    with session_scope(engine) as s:
+        party = s.exec(select(Party).where(Party.name == name)).one()
+        party.active, party.left_on = False, on
+
+
+def test_a_party_that_has_left_can_neither_decide_nor_sign_and_is_named(engine):
+    """Political treatment and signing refuse a party that has left alike (tasks/stages/base.owed_by)."""
+    to_political_treatment(engine)
+    leave(engine, MALVIK, dt.date(2025, 2, 1))
+    err = refused(engine, "party_decision", party=MALVIK, outcome="rejected", date="2025-02-13")
+    assert (err.code, err.field, err.params["left_on"]) == (ErrorCode.party_left, "party", dt.date(2025, 2, 1))
+    assert err.message == f"--party: {MALVIK} left the revision on 2025-02-01; a party that has left cannot decide or be scheduled"
+    do(engine, "party_decision", party="Trondheim kommune", outcome="approved", date="2025-02-20")
+    do(engine, "party_decision", party="St. Olavs hospital HF", outcome="approved", date="2025-02-26")
+    assert stages(engine)["signering"] == "active"
+    leave(engine, "Trondheim kommune", dt.date(2025, 5, 1))
+    err = refused(engine, "party_signing", party="Trondheim kommune", date="2025-05-02", signer="Rita Ottervik")
+    assert (err.code, err.field) == (ErrorCode.party_left, "party")
+    assert err.message == "--party: Trondheim kommune left the revision on 2025-05-01; a party that has left cannot sign"

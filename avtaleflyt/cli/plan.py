@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -183,7 +184,6 @@ def plan_shift(
 ) -> None:
     """Apply a revised plan to a running revision: shows what moves and who is told, then asks."""
     from avtaleflyt import actions
-    from avtaleflyt.tasks import records
 
     source = read_plan_file(file)
     with refusals():
@@ -191,15 +191,9 @@ def plan_shift(
     if preview.shift.empty:
         out.print(f"[dim]unchanged:[/] {escape(str(file))} gives the plan in force (v{preview.from_version}); nothing to shift")
         return
-    print_shift(preview)
-    print_warnings(preview.shift.warnings)
-    if not yes and not typer.confirm(f"Store this as plan v{preview.to_version} and send the notices?", default=False):
-        err.print("nothing changed")
-        raise typer.Exit(1)
-    with refusals():
-        applied, outcome = actions.shift_plan(slug, source, reason=reason)
-    recorded = records.Recorded(slug, True, f"plan v{applied.preview.to_version} of {slug}; {applied.enqueued} letters queued", applied.seq, applied.flow_run_id)
-    report(recorded, outcome)
+    _confirm_and_apply(
+        slug, preview, f"Store this as plan v{preview.to_version} and send the notices?", lambda: actions.shift_plan(slug, source, reason=reason), yes=yes
+    )
 
 
 @plan_app.command("choose")
@@ -212,19 +206,29 @@ def plan_choose(
 ) -> None:
     """Choose one of the plan's alternatives: its dates applied as `plan shift` applies a file (what moves, who is told, then asks)."""
     from avtaleflyt.db import session_scope
-    from avtaleflyt.tasks import alternatives, records
+    from avtaleflyt.tasks import alternatives
 
     with refusals(), session_scope() as session:
         preview = alternatives.preview_choice(session, slug, alternative)
+    _confirm_and_apply(
+        slug, preview, f"Choose {alternative}: store this as plan v{preview.to_version} and send the notices?",
+        lambda: alternatives.choose(slug, alternative, reason=reason), yes=yes, what=f" ({alternative} chosen)",
+    )
+
+
+def _confirm_and_apply(slug: str, preview, question: str, apply: Callable[[], tuple], *, yes: bool, what: str = "") -> None:
+    """`plan shift` and `plan choose` alike: show what moves, ask (unless --yes), apply, report."""
+    from avtaleflyt.tasks import records
+
     print_shift(preview)
     print_warnings(preview.shift.warnings)
-    if not yes and not typer.confirm(f"Choose {alternative}: store this as plan v{preview.to_version} and send the notices?", default=False):
+    if not yes and not typer.confirm(question, default=False):
         err.print("nothing changed")
         raise typer.Exit(1)
     with refusals():
-        applied, outcome = alternatives.choose(slug, alternative, reason=reason)
-    recorded = records.Recorded(slug, True, f"plan v{applied.preview.to_version} of {slug} ({alternative} chosen); {applied.enqueued} letters queued", applied.seq, applied.flow_run_id)
-    report(recorded, outcome)
+        applied, outcome = apply()
+    message = f"plan v{applied.preview.to_version} of {slug}{what}; {applied.enqueued} letters queued"
+    report(records.Recorded(slug, True, message, applied.seq, applied.flow_run_id), outcome)
 
 
 def _days(n: int | None) -> str:

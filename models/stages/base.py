@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ..dates import PlanDate
 from ..enums import DigestKind, EmailEvent, StageKind, StageStatus
-from ..plan_fields import StageSpecBase
+from ..plan_fields import PlanContext, PlanProblem, StageSpecBase
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import ForumDecision, Party, PartyObligation, Stage
@@ -102,6 +102,19 @@ def message_key(slug: str, stage_key: str, party_id: int, event: EmailEvent, dea
 
 def due(event: EmailEvent, slug: str, stage: Stage, party_id: int, deadline: dt.date, as_of: dt.date, detail: str = "") -> Due:
     return Due(event, stage.key, party_id, deadline, message_key(slug, stage.key, party_id, event, deadline, detail), (deadline - as_of).days)
+
+
+def forum_problems(place: str, forums: list[str], plan: PlanContext) -> list[PlanProblem]:
+    """A stage's `forums:` checked against the plan's: each unknown one, and a forum named twice."""
+    known = ", ".join(sorted(plan.forums)) or "none declared under forums"
+    found = [
+        PlanProblem(f"{place}.forums[{j}]", f"unknown forum {forum!r}; known: {known}")
+        for j, forum in enumerate(forums)
+        if forum not in plan.forums
+    ]
+    if len(set(forums)) != len(forums):
+        found.append(PlanProblem(f"{place}.forums", "a forum is named twice"))
+    return found
 
 
 # --- the rules of one kind -----------------------------------------------------------

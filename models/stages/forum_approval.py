@@ -24,7 +24,7 @@ from ..errors import DomainError, ErrorCode
 from ..command_fields import CaseNo, CommandBase, Day, Reason
 from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, Name, PlanContext, PlanProblem, StageSpecBase, Strict, Title, unknown_documents
-from .base import Gate, Progress, StageFacts, StageRules
+from .base import Gate, Progress, StageFacts, StageRules, forum_problems
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import ForumDecision, Stage
@@ -82,14 +82,7 @@ class ForumApprovalStage(StageSpecBase):
     case: ForumCase | None = Field(default=None, description="its case paper (saksframstilling)")
 
     def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
-        known = ", ".join(sorted(plan.forums)) or "none declared under forums"
-        found = [
-            PlanProblem(f"{place}.forums[{j}]", f"unknown forum {forum!r}; known: {known}")
-            for j, forum in enumerate(self.forums)
-            if forum not in plan.forums
-        ] + unknown_documents(place, self.documents, plan)
-        if len(set(self.forums)) != len(self.forums):
-            found.append(PlanProblem(f"{place}.forums", "a forum is named twice"))
+        found = forum_problems(place, self.forums, plan) + unknown_documents(place, self.documents, plan)
         found += meeting_problems(place, self.forums, self.meeting, self.meetings)
         if isinstance(self.required, int) and self.required > len(self.forums):
             found.append(PlanProblem(f"{place}.required", f"{self.required} approvals required but only {len(self.forums)} forums named"))

@@ -21,7 +21,7 @@ from ..command_fields import CommandBase, Note
 from ..command_fields import Key as KeyText
 from ..enums import DigestKind, StageKind
 from ..plan_fields import DateField, Key, Name, PlanContext, PlanProblem, StageSpecBase, unknown_documents
-from .base import Progress, ReminderSettings, StageFacts, StageRules, Swept, exact_deadline
+from .base import Progress, ReminderSettings, StageFacts, StageRules, Swept, exact_deadline, forum_problems
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import Party, Stage
@@ -40,14 +40,7 @@ class InformationStage(StageSpecBase):
     documents: list[Key] | None = Field(default=None, description="the documents sent with it; defaults to every document")
 
     def problems(self, place: str, plan: PlanContext) -> list[PlanProblem]:
-        known_forums = ", ".join(sorted(plan.forums)) or "none declared under forums"
-        found = [
-            PlanProblem(f"{place}.forums[{j}]", f"unknown forum {forum!r}; known: {known_forums}")
-            for j, forum in enumerate(self.forums)
-            if forum not in plan.forums
-        ]
-        if len(set(self.forums)) != len(self.forums):
-            found.append(PlanProblem(f"{place}.forums", "a forum is named twice"))
+        found = forum_problems(place, self.forums, plan)
         if isinstance(self.parties, list):
             parties = {p.casefold() for p in plan.parties}
             found += [

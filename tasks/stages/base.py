@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from avtaleflyt.models import wording
 from avtaleflyt.models.enums import EmailEvent
+from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import StageFacts, StageRules
 from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
@@ -60,6 +61,23 @@ def facts_of(session: Session, stage: Stage) -> StageFacts:
 
 def obligation(session: Session, stage: Stage, party: Party) -> PartyObligation | None:
     return session.exec(select(PartyObligation).where(PartyObligation.stage_id == stage.id, PartyObligation.party_id == party.id)).first()
+
+
+def owed_by(session: Session, stage: Stage, party: Party, *, none: str, left: str | None = None) -> PartyObligation:
+    """`party`'s row in `stage`, for a command about it. Refused naming the party when it has none
+    (`none`: why, after its name) and, given `left` (what a party that has left cannot do), when it has left."""
+    row = obligation(session, stage, party)
+    if row is None:
+        raise DomainError(
+            f"--party: {party.name} {none}",
+            code=ErrorCode.party_not_owing, field="party", party=party.name, stage=stage.key, kind=stage.kind.value,
+        )
+    if left is not None and not party.active:
+        raise DomainError(
+            f"--party: {party.name} left the revision on {party.left_on}; a party that has left {left}",
+            code=ErrorCode.party_left, field="party", party=party.name, left_on=party.left_on,
+        )
+    return row
 
 
 class StageEffects:

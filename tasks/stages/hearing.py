@@ -23,7 +23,7 @@ from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Revi
 from .. import letter_parts as parts
 from ..outbox import enqueue
 from ..recorder import Recorder, lock_revision
-from .base import Recorded, StageEffects, done, facts_of, obligation, parties_of, stages_of
+from .base import Recorded, StageEffects, done, facts_of, obligation, owed_by, parties_of, stages_of
 
 
 class HearingEffects(StageEffects):
@@ -66,13 +66,7 @@ EFFECTS = HearingEffects()
 
 
 def _invited(session: Session, stage: Stage, party: Party) -> PartyObligation:
-    row = obligation(session, stage, party)
-    if row is None:
-        raise DomainError(
-            f"--party: {party.name} was not invited to hearing {stage.key!r}",
-            code=ErrorCode.party_not_owing, field="party", party=party.name, stage=stage.key, kind=stage.kind.value,
-        )
-    return row
+    return owed_by(session, stage, party, none=f"was not invited to hearing {stage.key!r}")
 
 
 def record_hearing_response(

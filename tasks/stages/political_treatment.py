@@ -26,7 +26,7 @@ from .. import letter_parts as parts
 from .. import links, outbox, party_meetings, party_returns
 from .. import followups, in_force
 from ..recorder import Recorder, lock_revision
-from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
+from .base import Recorded, StageEffects, done, obligation, owed_by, parties_of, stages_of
 from .forum_approval import forum_names
 
 RULES = political_treatment.RULES
@@ -121,17 +121,9 @@ def decision_receipt(revision: Revision, stage: Stage, party: Party, row: PartyO
 def _treatment(session: Session, revision: Revision, party: str) -> tuple[Stage, Party, PartyObligation]:
     stage = rules.pick_stage(stages_of(session, revision), StageKind.political_treatment, None)
     who = rules.find_party(parties_of(session, revision), party)
-    row = obligation(session, stage, who)
-    if row is None:
-        raise DomainError(
-            f"--party: {who.name} has no political treatment in {stage.key!r} (left the revision?)",
-            code=ErrorCode.party_not_owing, field="party", party=who.name, stage=stage.key, kind=stage.kind.value,
-        )
-    if not who.active:
-        raise DomainError(
-            f"--party: {who.name} left the revision on {who.left_on}; a party that has left cannot decide or be scheduled",
-            code=ErrorCode.party_left, field="party", party=who.name, left_on=who.left_on,
-        )
+    row = owed_by(
+        session, stage, who, none=f"has no political treatment in {stage.key!r} (left the revision?)", left="cannot decide or be scheduled"
+    )
     return stage, who, row
 
 

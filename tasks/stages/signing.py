@@ -22,7 +22,7 @@ from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Revi
 from .. import letter_parts as parts
 from ..outbox import enqueue
 from ..recorder import Recorder, lock_revision
-from .base import Recorded, StageEffects, done, obligation, parties_of, stages_of
+from .base import Recorded, StageEffects, done, owed_by, parties_of, stages_of
 
 RULES = signing.RULES
 
@@ -101,17 +101,7 @@ def _owed(session: Session, revision: Revision, party: str, stage_key: str | Non
     stage = rules.pick_stage(stages_of(session, revision), StageKind.signing, stage_key)
     rules.require_active(stage)
     who = rules.find_party(parties_of(session, revision), party)
-    row = obligation(session, stage, who)
-    if row is None:
-        raise DomainError(
-            f"--party: {who.name} owes no signature in {stage.key!r} (only the parties that approved the agreement sign)",
-            code=ErrorCode.party_not_owing, field="party", party=who.name, stage=stage.key, kind=stage.kind.value,
-        )
-    if not who.active:
-        raise DomainError(
-            f"--party: {who.name} left the revision on {who.left_on}; a party that has left cannot sign",
-            code=ErrorCode.party_left, field="party", party=who.name, left_on=who.left_on,
-        )
+    row = owed_by(session, stage, who, none=f"owes no signature in {stage.key!r} (only the parties that approved the agreement sign)", left="cannot sign")
     return stage, who, row
 
 
