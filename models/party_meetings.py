@@ -8,20 +8,20 @@ the date the case must be sent by. No files, no database; the clock is passed in
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictInt, model_validator
 
 from .dates import PlanDate
-from .fremdriftsplan import RowProblem
 from .limits import MAX_NAME, MAX_PLAN_BYTES
 from .plan_fields import Name, Strict
 from .written_dates import Years, parse_norwegian_date
+
+if TYPE_CHECKING:  # a meeting table's reader (csv, the Fremdriftsplan's row problems): not needed to check a plan
+    from .fremdriftsplan import RowProblem
 
 DEFAULT_CASE_DEADLINE_DAYS = 21
 CaseDeadlineDays = Annotated[StrictInt, Field(ge=0, le=365)]
@@ -189,6 +189,11 @@ def read_meetings_csv(data: str | bytes, years: Years | None = None) -> list[Mee
     the columns in Norwegian or English (Dato/Date; Organ/Body; Frist/Days: days before the meeting the case
     must be sent; Part/Party). Dates as `13.03.2025`, `13.03.25` or `2025-03-13`. Every row is read; any row
     refused raises `MeetingsInvalid` with every problem (row number as a spreadsheet counts, header = 1)."""
+    import csv
+    import io
+
+    from .fremdriftsplan import RowProblem
+
     if len(data) > MAX_PLAN_BYTES:
         raise MeetingsInvalid([RowProblem(1, "(file)", f"{len(data)} bytes; at most {MAX_PLAN_BYTES} (1 MiB)")])
     if isinstance(data, bytes):
@@ -235,6 +240,8 @@ def read_meetings_csv(data: str | bytes, years: Years | None = None) -> list[Mee
 
 
 def _row(number: int, values: dict[str, str], years: Years | None, rows: list[MeetingRow]) -> list[RowProblem]:
+    from .fremdriftsplan import RowProblem
+
     problems = []
     try:
         date = parse_day(values.get("date", ""), years)
