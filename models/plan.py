@@ -27,7 +27,7 @@ from pydantic import (
 from . import limits
 from .dates import PlanDate
 from .enums import Language, PartyKind
-from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title, split_titles, titles_validator
+from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title, Titled, TitledText, split_titles, titles_validator
 from .stages import StageSpec, draft, forum_approval, hearing, kind_names, political_treatment
 from .alternatives import AlternativeSpec, order_problems, structure_problems, warnings_of
 from .identifiers import is_valid_org_number, slugify
@@ -84,7 +84,7 @@ class Contact(_Strict):
 
 class DocumentSpec(_Strict):
     key: Key
-    title: Title
+    title: Titled
     title_nn: Title | None = Field(default=None, description="the nynorsk title (`title: {nb: …, nn: …}`)")
     _titles = titles_validator("title", "title_nn")
 
@@ -129,7 +129,7 @@ MilestoneAt = Literal["start", "end", "meeting", "deadline"]
 class MilestoneSpec(_Strict):
     date: MilestoneDate = Field(description="when: a day, a month, a range (20.06–10.09, Aug./sept.), '?' if uncertain, XX.XX.XX not set; a milestone tied to a stage (`stage`, `at`) takes the stage's date instead")
     written: Name | None = Field(default=None, description="the date as written (`Nov./des.`), shown instead of `date`; dropped when it no longer says `date`")
-    what: Text
+    what: TitledText
     what_nn: Text | None = Field(default=None, description="the nynorsk title (`what: {nb: …, nn: …}`)")
     about: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
     responsible: Annotated[StrictStr, Field(max_length=limits.MAX_TEXT)] | None = None
@@ -143,7 +143,7 @@ class MilestoneSpec(_Strict):
 
 class Plan(_Strict):
     helsefellesskap: Name
-    revision: Title
+    revision: Titled
     revision_nn: Title | None = Field(default=None, description="the nynorsk title (`revision: {nb: …, nn: …}`)")
     slug: Key | None = Field(default=None, description="derived from `revision` when left out")
     language: Language = Language.nb

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictStr, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StrictStr, ValidationError, model_validator
 
 from . import limits
 from .dates import PlanDate
@@ -45,11 +45,25 @@ class Titles(Strict):
 
 def split_titles(data: Any, field: str, nn_field: str) -> Any:
     """A `{nb, nn}` title as the field (bokmål, else nynorsk) and `nn_field` (nynorsk or None);
-    a plain string stays as it is. For a model's `mode="before"` validator."""
+    a plain string stays as it is, and so does a wrong mapping (the field's `Titled` names its
+    problem at its place). For a model's `mode="before"` validator."""
     if isinstance(data, dict) and isinstance(data.get(field), dict):
-        titles = Titles.model_validate(data[field])
+        try:
+            titles = Titles.model_validate(data[field])
+        except ValidationError:
+            return data
         data = {**data, field: titles.nb or titles.nn, nn_field: titles.nn}
     return data
+
+
+def _wrong_titles(value: Any) -> Any:
+    if isinstance(value, dict):
+        Titles.model_validate(value)  # raises: a right one was split before (its errors nest under the field)
+    return value
+
+
+Titled = Annotated[Title, BeforeValidator(_wrong_titles)]
+TitledText = Annotated[Text, BeforeValidator(_wrong_titles)]
 
 
 def titles_validator(field: str, nn_field: str) -> Any:
@@ -91,7 +105,7 @@ class StageSpecBase(Strict):
     """What every stage of the plan has; each kind adds its own fields (and its `kind` literal)."""
 
     key: Key
-    title: Title | None = None
+    title: Titled | None = None
     title_nn: Title | None = Field(default=None, description="the nynorsk title (`title: {nb: …, nn: …}`)")
     after: list[Key] | None = Field(
         default=None, description="stages that must be done first; defaults to the stage before"

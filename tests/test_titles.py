@@ -126,7 +126,7 @@ def test_title_in_falls_back_and_a_plan_refuses_an_empty_or_unknown_language():
     assert title_in("nn", "Høring", None) == "Høring" and title_in("nb", None, "Høyring") == "Høyring"
     assert in_language((Bilingual("Høring", "Høyring"), "x"), "nn") == ("Høyring", "x")
     for bad, says in (("{}", "give the title in bokmål (nb:), nynorsk (nn:) or both"), ("{se: Gulahallat}", "unknown key")):
-        with pytest.raises(PlanInvalid, match=r"stages\[1\]") as err:
+        with pytest.raises(PlanInvalid, match=r"stages\[1\]\.title") as err:
             parse_plan(PLAN.replace("{nb: Høring av overordnet avtale, nn: Høyring av overordna avtale}", bad))
         assert says in str(err.value)
 
