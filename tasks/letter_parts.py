@@ -71,7 +71,7 @@ def title(stage: Stage) -> str:
 
 def forum_meeting_title(forum_key: str, stage: Stage) -> str:
     """The title of a forum's calendar entry for a stage's meeting: the notice and a moved meeting share it."""
-    return f"{forum_key}: {title(stage)}"
+    return Bilingual(f"{forum_key}: {title(stage)}", f"{forum_key}: {stage.title_nn}" if stage.title_nn else None)
 
 
 def meeting_at(meeting: Meeting | None) -> At | None:
@@ -141,6 +141,7 @@ def message(
     ics = None
     if entries and party_id is not None:  # a party's deadlines, as its letter writes them (a forum's are meetings)
         entries = [dataclasses.replace(e, day=lt.written_deadline(e.day)) for e in entries]
+    entries = [dataclasses.replace(e, title=in_language(e.title, language)) for e in entries]
     if entries:
         uids = (f"{revision.slug}/{e.stage_key}/{party_id or to_address}/{e.first_event.value.split('_')[0]}" for e in entries)
         ics = deadlines_ics(((uid, e.title, e.day, e.at) for uid, e in zip(uids, entries)), f"{title_in(language, revision.title, revision.title_nn)} ({revision.helsefellesskap})")

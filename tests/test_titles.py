@@ -205,3 +205,16 @@ def test_a_milestones_title_in_the_plans_language_on_the_fremdriftsplan_and_its_
     assert [r.what for p in pages for r in p.rows if "Møte" in r.what] == ["Møte i forhandlingsutvalet"]
     assert "Møte i forhandlingsutvalet" in [str(e["SUMMARY"]) for e in feed.walk("VEVENT")]
     assert "Møte i forhandlingsutvalget" in csv  # what `plan import` reads back: the title as stored
+
+
+def test_a_forums_meeting_notice_and_its_calendar_entry_in_the_plans_language(engine):
+    plan = PLAN.replace("slug: ", "language: nn\nslug: ").replace("stages:\n", "forums:\n  - {key: ASU, name: Administrativt samarbeidsutval, email: asu@example.no}\nstages:\n").replace(
+        "  - {key: politisk,",
+        "  - {key: asu, kind: forum_approval, after: [utkast], forums: [ASU], meeting: 2024-06-26, title: {nb: Behandling i ASU, nn: Handsaming i ASU}}\n  - {key: politisk,",
+    )
+    start(engine, plan)
+    with session_scope(engine) as s:
+        (notice,) = s.exec(select(OutboxMessage).where(OutboxMessage.event == EmailEvent.forum_meeting_notice)).all()
+        texts = [notice.body_text, ics_texts(notice)]
+    assert "Handsaming i ASU" in texts[0] and "ASU: Handsaming i ASU" in texts[1], texts
+    assert not [t for t in texts if "Behandling i ASU" in t or "overordnet" in t.lower()], texts
