@@ -42,8 +42,6 @@ class RevisionRef:
     reference: str | None = None  # the archive reference, "Vår ref." at the top of every letter
 
 
-
-
 @dataclass(frozen=True)
 class PartyRef:
     name: str
@@ -359,6 +357,7 @@ def proposed_resolution(
         tuple(pc.Adoption(d.forum_name, d.forum_name, d.decided_on, d.case_no, d.outcome) for d in adopted),
     )
     return pc.proposed_resolution(facts)
+
 
 def written_deadline(value: When) -> When:
     """A deadline as a letter writes it: one on a weekend or public holiday is written as the

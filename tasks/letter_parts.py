@@ -47,8 +47,6 @@ def revision_ref(revision: Revision) -> lt.RevisionRef:
     return lt.RevisionRef(Bilingual(revision.title, revision.title_nn), revision.helsefellesskap, revision.slug, person.name, person.email, person, revision.reference)
 
 
-
-
 def party_ref(party: Party) -> lt.PartyRef:
     return lt.PartyRef(party.name, party.body, party.email, party.kind)
 
