@@ -136,7 +136,22 @@ def obligation_table_differences(engine: sa.Engine) -> list:
 
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": only_obligations, "compare_type": True})
-        return compare_metadata(context, SQLModel.metadata)
+        return [d for d in compare_metadata(context, SQLModel.metadata) if not _added_later(d)]
+
+
+# Columns of partyobligation that later migrations add: at 0006 the table lacks exactly these.
+LATER_COLUMNS = {
+    "approved_versions": "0011", "signer": "0013", "signer_title": "0013",
+    "reservations": "0014", "minutes_text": "0014", "minutes_file_id": "0014", "minutes_file_name": "0014",
+}
+
+
+def _added_later(difference: tuple) -> bool:
+    if difference[0] == "add_column":
+        return difference[3].name in LATER_COLUMNS
+    if difference[0] == "add_fk":
+        return set(difference[1].column_keys) <= set(LATER_COLUMNS)
+    return False
 
 
 def test_0006_carries_every_hearing_response_and_treatment_up_down_and_up(at_0005):
