@@ -52,7 +52,9 @@ clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis test-artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-# Every benchmark in bench/, each as a ratio to a baseline measured in the same run (bench/README.md).
+# Every benchmark in bench/, each as a ratio to a baseline measured in the same run, then each
+# RESULT line with its goal and met / not met (bench/README.md). `make bench FULL=1`: the full
+# sizes; ONLY="start resume": some. Fails if a benchmark failed, not for a goal not met.
 .PHONY: bench
 bench: venv
 	bench/run_all.sh
