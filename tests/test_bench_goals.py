@@ -120,7 +120,7 @@ def test_main_exit_status(tmp_path):
     (tmp_path / "resume.log").write_text(RESUME + "\n")
     (tmp_path / "resume.rc").write_text("0\n")
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "goals.py"), str(tmp_path), "cli", "resume"],
-                         capture_output=True, text=True)
+                         check=False, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr  # a goal not met is not an error
     assert out.stdout.splitlines() == [
         f"{CLI}  |  goal time <= 10x  |  not met",
@@ -130,7 +130,7 @@ def test_main_exit_status(tmp_path):
     (tmp_path / "resume.rc").write_text("1\n")
     (tmp_path / "resume.log").write_text("Traceback\n")
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "goals.py"), str(tmp_path), "cli", "resume"],
-                         capture_output=True, text=True)
+                         check=False, capture_output=True, text=True)
     assert out.returncode == 1
     assert out.stdout.splitlines()[-1] == "1 not met, 1 failed"
 
