@@ -27,7 +27,7 @@ from pydantic import (
 from . import limits
 from .dates import PlanDate
 from .enums import Language, PartyKind
-from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title, Titled, TitledText, split_titles, titles_validator
+from .plan_fields import KEY_PATTERN, Key, Name, PlanContext, PlanProblem, Strict, Text, Title, Titled, TitledText, WebAddress, split_titles, titles_validator
 from .stages import StageSpec, draft, forum_approval, hearing, kind_names, political_treatment
 from .alternatives import AlternativeSpec, order_problems, structure_problems, warnings_of
 from .identifiers import is_valid_org_number, slugify
@@ -87,6 +87,7 @@ class DocumentSpec(_Strict):
     key: Key
     title: Titled
     title_nn: Title | None = Field(default=None, description="the nynorsk title (`title: {nb: …, nn: …}`)")
+    public: StrictBool = Field(default=False, description="its versions are shown and served on the public page (`public: true` on the plan)")
     _titles = titles_validator("title", "title_nn")
 
 
@@ -98,6 +99,7 @@ class PartySpec(_Strict):
     body: Name = Field(description="the deciding body: kommunestyre, bystyre, styret")
     language: Language | None = None
     meetings: list[PartyMeetingSpec] = Field(default=[], max_length=200, description="its council's or board's meeting plan (møteplan)")
+    records_url: WebAddress | None = Field(default=None, description="its public records (postliste, møtekalender): the public page links its decision there")
 
     @field_validator("org_number", mode="before")
     @classmethod
@@ -160,6 +162,7 @@ class Plan(_Strict):
     moves_with_after: StrictBool = Field(default=False, description="the default for every stage's `moves_with_after`")
     milestones: list[MilestoneSpec] = []
     alternatives: list[AlternativeSpec] = Field(default=[], max_length=20, description="named alternative dates for some stages; `plan choose` applies one")
+    public: StrictBool = Field(default=False, description="a public status page at /offentlig/{slug}, no login: stages, decisions, public documents")
 
     @model_validator(mode="before")
     @classmethod

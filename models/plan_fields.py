@@ -26,6 +26,22 @@ Title = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TITLE), A
 Text = Annotated[StrictStr, Field(min_length=1, max_length=limits.MAX_TEXT)]
 
 
+MAX_WEB_ADDRESS = 2000
+
+
+def _check_web_address(value: Any) -> str:
+    from urllib.parse import urlsplit
+
+    text = value.strip() if isinstance(value, str) else ""
+    parts = urlsplit(text) if len(text) <= MAX_WEB_ADDRESS and text.isprintable() and " " not in text else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("not a web address: give one starting with https:// (or http://)")
+    return text
+
+
+WebAddress = Annotated[str, BeforeValidator(_check_web_address)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True)
 

@@ -317,7 +317,7 @@ def _milestone_changes(before: list[MilestoneSpec], after: list[MilestoneSpec]):
 
 def _plan_wide_changes(before: Plan, after: Plan) -> list[str]:
     out = []
-    for name in ("revision", "helsefellesskap", "language", "coordinators", "contact", "reference", "reminders", "moves_with_after", "alternatives"):
+    for name in ("revision", "helsefellesskap", "language", "coordinators", "contact", "reference", "reminders", "moves_with_after", "alternatives", "public"):
         if getattr(before, name) != getattr(after, name):
             out.append(f"{name} changed")
     for name, attr in (("documents", "key"), ("forums", "key")):

@@ -168,6 +168,31 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "the_forum": ("utvalget", "utvalet"),  # a forum meeting whose forums the plan does not name
         "round": ("runde", "runde"),
     },
+    "public_page": {  # the public status page and its Atom feed (/offentlig/{slug})
+        "heading": ("Status for revideringen", "Status for revideringa"),
+        "status": ("Status", "Status"),
+        "stages": ("Trinn", "Trinn"),
+        "stage": ("Trinn", "Trinn"),
+        "dates": ("Datoer", "Datoar"),
+        "party_decisions": ("Vedtak hos partene", "Vedtak hos partane"),
+        "forum_decisions": ("Vedtak i utvalgene", "Vedtak i utvala"),
+        "documents": ("Dokumenter", "Dokument"),
+        "party": ("Part", "Part"),
+        "forum": ("Utvalg", "Utval"),
+        "decision": ("Vedtak", "Vedtak"),
+        "date": ("Dato", "Dato"),
+        "case_no": ("Saksnummer", "Saksnummer"),
+        "reservations": ("Forbehold", "Atterhald"),
+        "records": ("Offentlig journal", "Offentleg journal"),
+        "not_yet": ("ikke vedtatt ennå", "ikkje vedteke enno"),
+        "no_decisions": ("Ingen vedtak ennå.", "Ingen vedtak enno."),
+        "no_documents": ("Ingen offentlige dokumenter ennå.", "Ingen offentlege dokument enno."),
+        "version": ("versjon", "versjon"),
+        "feed": ("Følg vedtakene (Atom)", "Følg vedtaka (Atom)"),
+        "feed_title": ("Vedtak: {title}", "Vedtak: {title}"),
+        "updated": ("Sist oppdatert", "Sist oppdatert"),
+        "not_found": ("Siden finnes ikke.", "Sida finst ikkje."),
+    },
     **PAPER_GROUPS,  # the papers' and the party page's words (models/wording_papers.py)
 }
 
