@@ -237,3 +237,17 @@ def test_a_nynorsk_revision_has_a_nynorsk_page_and_feed(domain_db_url: str) -> N
     feed = ET.fromstring(client.get("/offentlig/testrevisjon-2024/feed.atom").content)
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "nn"
     assert feed.find(f"{ATOM}title").text == "Vedtak: Testrevisjon 2024" and feed.findall(f"{ATOM}entry") == []
+
+
+def test_a_plan_shift_makes_a_running_revision_public_and_private_again(domain_db_url: str) -> None:
+    from avtaleflyt.tasks.shift import apply_shift
+
+    engine = engine_for(domain_db_url)
+    with session_scope(engine) as s:
+        store_revision(s, parse_plan(SMALL_PLAN), SMALL_PLAN, "t")
+    client = TestClient(create_app(engine, today=lambda: dt.date(2024, 6, 1)))
+    assert client.get("/offentlig/testrevisjon-2024").status_code == 404
+    for plan, status in ((SMALL_PLAN + "public: true\n", 200), (SMALL_PLAN + "public: false\n", 404)):
+        with session_scope(engine) as s:
+            apply_shift(s, "testrevisjon-2024", plan, actor="t", reason="offentlig side", today=dt.date(2024, 6, 1))
+        assert client.get("/offentlig/testrevisjon-2024").status_code == status
