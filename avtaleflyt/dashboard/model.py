@@ -46,12 +46,23 @@ class RevisionSummary(BaseModel):
     url: str
 
 
+class ListFiltersOut(BaseModel):
+    status: Literal["active", "completed"] | None = Field(default=None, description="only revisions with this status")
+    helsefellesskap: str | None = Field(default=None, description="only this helsefellesskap's revisions")
+    mine: bool = Field(default=False, description="only what needs the logged-in coordinator's action (a hearing to close, a decision to record, a late party, an open follow-up)")
+    overdue: bool = Field(default=False, description="only revisions with an active stage whose date has passed")
+
+
 class RevisionPage(BaseModel):
     items: list[RevisionSummary]
     page: int
     per_page: int
-    total: int
+    total: int = Field(description="revisions that match the filters, on every page")
     pages: int
+    filters: ListFiltersOut = Field(default_factory=ListFiltersOut)
+    next: str | None = Field(default=None, description="the next page, same filters (a relative URL)")
+    prev: str | None = Field(default=None, description="the previous page, same filters (a relative URL)")
+    helsefellesskap_options: list[str] = Field(default_factory=list, description="every helsefellesskap, for the filter")
 
 
 class ForumMeetingOut(BaseModel):

@@ -13,7 +13,6 @@ import datetime as dt
 import math
 from types import SimpleNamespace
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from avtaleflyt.models.forum_meetings import forum_meetings
@@ -23,9 +22,11 @@ from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersio
 from avtaleflyt.models.enums import StageStatus
 from avtaleflyt.tasks import alternatives
 from avtaleflyt.tasks.shift import plan_in_force
+from avtaleflyt.tasks.revision_list import ListRow, list_revisions
 from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView, revision_views
 
 from . import labels
+from .list_query import ListQuery, ListQueryError
 from .model import (
     ForumMeetingOut,
     AlternativeDateOut,
@@ -44,6 +45,7 @@ from .model import (
     PlanVersionOut,
     PlannedMeetingOut,
     RevisionDetail,
+    ListFiltersOut,
     RevisionPage,
     RevisionSummary,
     StageOut,
@@ -53,7 +55,6 @@ from avtaleflyt.models.party_meetings import MeetingInTime
 from avtaleflyt.tasks.party_meetings import planned_by_name
 from .timeline import timeline
 
-PER_PAGE = 20
 LANGUAGE = "nb"  # the dashboard's
 EMAIL_LOG_LIMIT = 200
 
@@ -65,32 +66,57 @@ def _deadline(d: Deadline) -> DeadlineOut:
     return DeadlineOut(day=d.day, stage=d.stage, what=labels.deadline_what(d), overdue=d.overdue)
 
 
-def _summary(v: RevisionView, today: dt.date) -> RevisionSummary:
-    nxt = v.next_deadline(today)
+def _summary(row: ListRow, today: dt.date) -> RevisionSummary:
+    r = row.revision
+    nxt = next((d for d in row.deadlines if not d.overdue and d.day >= today), None)
     return RevisionSummary(
-        slug=v.slug,
-        title=v.title,
-        helsefellesskap=v.helsefellesskap,
-        status=v.status,
-        status_label=labels.revision_status(v.status),
-        open_stages=v.active_stages,
-        parties=sum(p.active for p in v.parties),
-        decided=v.decided,
-        treating=v.treating,
-        responded=v.responded,
-        invited=v.invited,
+        slug=r.slug,
+        title=r.title,
+        helsefellesskap=r.helsefellesskap,
+        status=r.status.value,
+        status_label=labels.revision_status(r.status.value),
+        open_stages=[s.key for s in row.stages if s.status == StageStatus.active],
+        parties=row.parties,
+        decided=row.decided,
+        treating=row.treating,
+        responded=row.responded,
+        invited=row.invited,
         next_deadline=_deadline(nxt) if nxt else None,
-        overdue=v.overdue,
-        url=f"/revisions/{v.slug}",
+        overdue=sum(d.overdue for d in row.deadlines),
+        url=f"/revisions/{r.slug}",
     )
 
 
-def revision_page(session: Session, *, page: int, today: dt.date, per_page: int = PER_PAGE) -> RevisionPage:
-    """One page of `/`: seven queries (a count and revision_views' six)."""
-    total = session.exec(select(func.count()).select_from(Revision)).one()
-    pages = max(1, math.ceil(total / per_page))
-    views = revision_views(session, today=today, limit=per_page, offset=(page - 1) * per_page) if total else []
-    return RevisionPage(items=[_summary(v, today) for v in views], page=page, per_page=per_page, total=total, pages=pages)
+def _view_summary(v: RevisionView, today: dt.date) -> RevisionSummary:
+    """One revision's summary line from its full view (the revision page's head)."""
+    nxt = v.next_deadline(today)
+    return RevisionSummary(
+        slug=v.slug, title=v.title, helsefellesskap=v.helsefellesskap, status=v.status, status_label=labels.revision_status(v.status),
+        open_stages=v.active_stages, parties=sum(p.active for p in v.parties), decided=v.decided, treating=v.treating,
+        responded=v.responded, invited=v.invited, next_deadline=_deadline(nxt) if nxt else None, overdue=v.overdue, url=f"/revisions/{v.slug}",
+    )
+
+
+def revision_page(session: Session, *, today: dt.date, query: ListQuery | None = None, may_act: bool = False, path: str = "/") -> RevisionPage:
+    """One page of the list: a fixed number of aggregate queries (tasks/revision_list.py).
+    Raises ListQueryError for a helsefellesskap there is none of."""
+    query = query or ListQuery()
+    per_page, f = query.per_page, query.filters
+    found = list_revisions(session, f, today=today, may_act=may_act, limit=per_page, offset=(query.page - 1) * per_page)
+    if f.helsefellesskap is not None and f.helsefellesskap not in found.helsefellesskap:
+        raise ListQueryError("helsefellesskap", f"ingen revideringer i helsefellesskapet «{f.helsefellesskap[:80]}»")
+    pages = max(1, math.ceil(found.total / per_page))
+    return RevisionPage(
+        items=[_summary(row, today) for row in found.rows],
+        page=query.page,
+        per_page=per_page,
+        total=found.total,
+        pages=pages,
+        filters=ListFiltersOut(status=f.status.value if f.status else None, helsefellesskap=f.helsefellesskap, mine=f.mine, overdue=f.overdue),
+        next=query.url(path, query.page + 1) if query.page < pages else None,
+        prev=query.url(path, min(query.page - 1, pages)) if query.page > 1 else None,
+        helsefellesskap_options=found.helsefellesskap,
+    )
 
 
 def _levels(stages: list[StageView]) -> dict[str, int]:
@@ -219,7 +245,7 @@ def revision_detail(session: Session, slug: str, *, today: dt.date, prefect_ui_u
     hearing_keys = v.column_stages
     returns = returns_by_party(session, slug)  # one query: what each party sent back with its decision
     _, meetings = planned_by_name(session, slug, v.stages, v.parties, today)  # one query: each party's meeting plan
-    summary = _summary(v, today)
+    summary = _view_summary(v, today)
     return RevisionDetail(
         **summary.model_dump(),
         seq=v.seq,

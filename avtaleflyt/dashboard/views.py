@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .diagram import dag_layout
 from .model import RevisionDetail, RevisionPage
-from .read_models import PER_PAGE, revision_detail, revision_page
+from .list_query import PER_PAGE
+from .read_models import revision_detail, revision_page
 
 __all__ = ["PER_PAGE", "RevisionDetail", "RevisionPage", "dag_layout", "revision_detail", "revision_page"]

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from avtaleflyt.models.rules import DomainError
 
-from .. import views
+from .. import list_query, views
 from ..deps import Clock, ClockDep, PrefectUiDep, SessionDep, SettingsDep, require_user
 from ..pages import render
+from ..security import CurrentUser
 from .exports import feed_link
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_user)])
 
 
-def load_page(session: Session, clock: Clock, page: int) -> views.RevisionPage:
-    return views.revision_page(session, page=page, today=clock.today())
+def load_page(session: Session, clock: Clock, user: CurrentUser, params: Mapping[str, str], path: str) -> views.RevisionPage:
+    """The list's page for these query parameters; ListQueryError for a value it cannot read."""
+    return views.revision_page(session, today=clock.today(), query=list_query.parse(params), may_act=user.may_record, path=path)
 
 
 def load_detail(session: Session, clock: Clock, prefect_ui: str, slug: str) -> views.RevisionDetail:
@@ -28,8 +33,12 @@ def load_detail(session: Session, clock: Clock, prefect_ui: str, slug: str) -> v
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, session: SessionDep, clock: ClockDep, page: int = Query(1, ge=1)) -> HTMLResponse:
-    return render(request, "index.html", data=load_page(session, clock, page))
+def index(request: Request, session: SessionDep, clock: ClockDep, user: Annotated[CurrentUser, Depends(require_user)]) -> HTMLResponse:
+    try:
+        return render(request, "index.html", data=load_page(session, clock, user, request.query_params, "/"), problem=None)
+    except list_query.ListQueryError as exc:  # the page with the message, and every revision under it
+        data = views.revision_page(session, today=clock.today())
+        return render(request, "index.html", status_code=400, data=data, problem=exc)
 
 
 @router.get("/revisions/{slug}", response_class=HTMLResponse)
