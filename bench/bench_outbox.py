@@ -129,7 +129,8 @@ def main() -> None:
     from avtaleflyt.models.tables import OutboxMessage
     from avtaleflyt.settings import Settings
     from avtaleflyt.stack import free_port
-    from avtaleflyt.tasks.outbox import parse_sender, render, send_batch
+    from avtaleflyt.tasks.outbox import parse_sender, send_batch
+    from avtaleflyt.tasks.outbox.mime import message_bytes
 
     n = args.messages or args.revisions * args.parties
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-outbox-"))
@@ -156,7 +157,7 @@ def main() -> None:
     insert_s = time.perf_counter() - t
 
     t = time.perf_counter()
-    rendered = [(row.to_address, render(row, sender)[1]) for row in rows(n, args.parties)]
+    rendered = [(row.to_address, message_bytes(row, sender)) for row in rows(n, args.parties)]
     render_s = time.perf_counter() - t
     avg_size = sum(len(d) for _, d in rendered) / n
 

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
@@ -28,13 +29,21 @@ class At:
     place: str | None = None
 
 
+def _uid(uid_source: str) -> str:
+    return hashlib.sha256(uid_source.encode()).hexdigest()[:32]
+
+
 def deadline_event(
     uid_source: str, summary: str, day: dt.date, description: str = "", *, stamp: dt.datetime | None = None, at: At | None = None,
 ) -> Event:
     """An all-day event on `day` with a reminder the morning before; the UID is stable for `uid_source`.
     `at` with a start: from start to end (one hour without an end) in Europe/Oslo; its place as LOCATION."""
+    return _event(_uid(uid_source), summary, day, description, stamp=stamp, at=at)
+
+
+def _event(uid: str, summary: str, day: dt.date, description: str = "", *, stamp: dt.datetime | None = None, at: At | None = None) -> Event:
     event = Event()
-    event.add("uid", f"{hashlib.sha256(uid_source.encode()).hexdigest()[:32]}@avtaleflyt")
+    event.add("uid", f"{uid}@avtaleflyt")
     event.add("dtstamp", stamp or clock.utcnow())
     if at is not None and at.start is not None:
         start = dt.datetime.combine(day, at.start, tzinfo=OSLO)
@@ -73,10 +82,30 @@ def calendar(*events: Event, name: str | None = None) -> str:
 
 
 def deadline_ics(uid_source: str, summary: str, day: dt.date, description: str = "") -> str:
-    return calendar(deadline_event(uid_source, summary, day, description))
+    return deadlines_ics([(uid_source, summary, day)], description)
 
 
 def deadlines_ics(entries: Iterable[tuple[str, str, dt.date] | tuple[str, str, dt.date, At | None]], description: str = "") -> str:
-    """One calendar with an event per (uid_source, summary, day[, at]): a letter that moves several entries."""
-    stamp = clock.utcnow()
-    return calendar(*(deadline_event(e[0], e[1], e[2], description, stamp=stamp, at=e[3] if len(e) > 3 else None) for e in entries))
+    """One calendar with an event per (uid_source, summary, day[, at]): a letter that moves several entries.
+
+    Built with icalendar once per process for each set of (summary, day, at) and description (every
+    party of a revision gets the same deadlines), with stand-ins for the UIDs and the stamp, which are
+    then written in: the same text icalendar gives for the letter itself."""
+    entries = list(entries)
+    text = _calendar_for(tuple((e[1], e[2], e[3] if len(e) > 3 else None) for e in entries), description)
+    for i, e in enumerate(entries):
+        text = text.replace(f"\r\nUID:{_uid_hole(i)}@avtaleflyt\r\n", f"\r\nUID:{_uid(e[0])}@avtaleflyt\r\n", 1)
+    return text.replace(f"\r\nDTSTAMP:{_STAMP_HOLE}\r\n", f"\r\nDTSTAMP:{clock.utcnow().astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}\r\n")
+
+
+_STAMP_HOLE = "19000101T000000Z"
+
+
+def _uid_hole(i: int) -> str:
+    return f"stand-in-uid-{i:019d}"  # 32 characters, as a UID: the same folding
+
+
+@lru_cache(maxsize=1024)
+def _calendar_for(events: tuple[tuple[str, dt.date, At | None], ...], description: str) -> str:
+    stamp = dt.datetime(1900, 1, 1, tzinfo=dt.timezone.utc)
+    return calendar(*(_event(_uid_hole(i), summary, day, description, stamp=stamp, at=at) for i, (summary, day, at) in enumerate(events)))

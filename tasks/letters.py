@@ -131,6 +131,7 @@ def _environment(override: str | None) -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # each template is read and compiled once per process, not checked on disk for every letter
     )
     filters = (long_date, short_date, month, days, in_days, party_outcome, forum_outcome, digest_kind, the_deadline, stage_kind, progress_done, week)
     env.filters.update({f.__name__: f for f in filters})

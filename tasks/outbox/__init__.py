@@ -3,8 +3,9 @@
 `enqueue` (queue.py) writes a rendered message under its idempotency key (revision,
 stage, party, event, due date); writing the same key again is a no-op, also when two
 writers race. `send_batch` (sender.py) sends what is pending over one SMTP
-connection (smtp.py) and marks each row in its own short transaction right after
-the server's answer:
+connection (smtp.py) and marks each row after the server's answer, before the next
+row is sent: in one short transaction with the next row's fence (one commit per
+message), or on its own when no row follows:
 
 - 250                      → `sent`, with the answer (`smtp_response`) and `sent_at`;
 - 4xx, a dropped connection or a timeout → stays `pending`: `attempts` + 1 and

@@ -8,14 +8,17 @@ identical copies that receivers and their clients drop as one.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 from email import policy as email_policy
 from email.header import Header
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime, getaddresses
+from functools import lru_cache
 from typing import Any
 
 from avtaleflyt.clock import aware, utcnow
@@ -96,6 +99,7 @@ def _one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=4096)  # a sweep writes to the same parties' addresses again and again
 def _address(addr_spec: str, display_name: str = "") -> Address:
     """One plain address (ASCII, no CR/LF, no list, no angle brackets); ValueError otherwise."""
     if not addr_spec or addr_spec != addr_spec.strip() or any(c in addr_spec for c in "\r\n\0"):
@@ -141,41 +145,127 @@ def build_email(row: Any, mail_from: str | Address) -> EmailMessage:
 
 
 def render(row: Any, mail_from: str | Address) -> tuple[EmailMessage, bytes]:
-    """The message and its bytes as sent (CRLF), checked."""
+    """The message (parsed back from its bytes) and its bytes as sent (CRLF), checked."""
+    data = message_bytes(row, mail_from)
+    return BytesParser(policy=POLICY).parsebytes(data), data  # type: ignore[return-value]
+
+
+def message_bytes(row: Any, mail_from: str | Address) -> bytes:
+    """The bytes sent for an outbox row (CRLF, 7-bit), written directly in one fixed layout:
+    multipart/alternative (text, HTML), inside multipart/mixed with the `.ics` when there is one.
+    Every value is checked first (`_address`, `_one_line`), and the headers are parsed back."""
     sender = mail_from if isinstance(mail_from, Address) else parse_sender(mail_from)
     recipient = _address(row.to_address, row.to_name or "")
-
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = sender
-    msg["To"] = recipient
-    msg["Subject"] = _one_line(row.subject)
-    msg["Date"] = format_datetime(aware(row.created_at or utcnow()))
-    msg["Message-ID"] = message_id(row.key)
+    headers = [
+        f"From: {_format_address(sender, 'From')}",
+        f"To: {_format_address(recipient, 'To')}",
+        f"Subject: {_header_text(_one_line(row.subject), 'Subject')}",
+        f"Date: {format_datetime(aware(row.created_at or utcnow()))}",
+        f"Message-ID: {message_id(row.key)}",
+    ]
     if getattr(row, "reply_to", None):
-        msg["Reply-To"] = _address(row.reply_to)
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
+        headers.append(f"Reply-To: {_format_address(_address(row.reply_to), 'Reply-To')}")
+    headers.append("Auto-Submitted: auto-generated")  # RFC 3834: no vacation replies to a robot
+    if getattr(row, "language", None):
+        language = str(row.language)
+        if not _TOKEN.fullmatch(language):
+            raise ValueError(f"not a language tag: {language!r}")
+        headers.append(f"Content-Language: {language}")
+    headers.append("MIME-Version: 1.0")
 
     # Boundaries from the key: every copy of a message is the same, byte for byte, and
     # "=_" never occurs in quoted-printable text, so no part can contain a boundary.
     boundary = f"=_avtaleflyt_{hashlib.sha256(row.key.encode()).hexdigest()[:24]}"
-    msg.set_content(row.body_text, cte="quoted-printable")
-    msg.add_alternative(row.body_html, subtype="html", cte="quoted-printable")
-    msg.set_boundary(f"{boundary}_alt")
+    alternative = _multipart("alternative", f"{boundary}_alt", [
+        _part('text/plain; charset="utf-8"', row.body_text),
+        _part('text/html; charset="utf-8"', row.body_html),
+    ])
     if row.ics:
-        msg.make_mixed()
-        msg.add_attachment(
-            row.ics,
-            subtype="calendar",
-            filename=ics_filename(row),
-            params={"method": _ics_method(row.ics)},
-            cte="quoted-printable",
+        attachment = _part(
+            f'text/calendar; charset="utf-8"; method="{_ics_method(row.ics)}"', row.ics,
+            f'Content-Disposition: attachment; filename="{ics_filename(row)}"\r\n',
         )
-        msg.set_boundary(f"{boundary}_mix")
-    if getattr(row, "language", None):  # after make_mixed, which moves Content-* headers into a part
-        msg["Content-Language"] = str(row.language)
-    data = msg.as_bytes(policy=POLICY)
-    _verify_headers(data, recipient.addr_spec)
-    return msg, data
+        body = _multipart("mixed", f"{boundary}_mix", [alternative, attachment])
+    else:
+        body = alternative
+    data = "\r\n".join(headers).encode("ascii") + b"\r\n" + body
+    _verify_headers(data[: data.index(b"\r\n\r\n") + 4], recipient.addr_spec)
+    return data
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9-]{1,35}")  # a language tag
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')  # as email.utils.formataddr quotes them
+_ESCAPES = re.compile(r'[\\"]')
+
+
+def _plain(text: str) -> bool:
+    """Can go in a header as it is: printable ASCII that does not look like an encoded word."""
+    return text.isascii() and text.isprintable() and "=?" not in text
+
+
+def _format_address(address: Address, header: str) -> str:
+    """`Name <addr>` with the name quoted (specials) or as encoded words (not ASCII); `addr` alone without a name."""
+    name = address.display_name
+    if not name:
+        return address.addr_spec
+    if _plain(name):
+        if _SPECIALS.search(name):
+            name = '"' + _ESCAPES.sub(r"\\\g<0>", name) + '"'
+    else:
+        # One encoded word, as email.utils.formataddr writes it: readers differ on the space
+        # between two encoded words in a name (RFC 2047 drops it, the stdlib's parser adds one).
+        name = f"=?utf-8?b?{base64.b64encode(name.encode('utf-8')).decode('ascii')}?="
+    return f"{name} <{address.addr_spec}>"
+
+
+def _header_text(value: str, header: str) -> str:
+    """Unstructured text (one line already): folded at spaces if plain ASCII, else encoded words from end to end
+    (the stdlib folder, switching to encoded words at a fold, would double the space there)."""
+    if not _plain(value):
+        return _encoded_words(value)
+    lines, line = [], len(header) + 2
+    out: list[str] = []
+    for word in value.split(" "):
+        if out and line + 1 + len(word) > 78:
+            lines.append(" ".join(out))
+            out, line = [], 0
+        line += len(word) + (1 if out else 0)
+        out.append(word)
+    lines.append(" ".join(out))
+    return "\r\n ".join(lines)
+
+
+def _encoded_words(text: str) -> str:
+    """Unstructured `text` as RFC 2047 base64 encoded words of at most 36 bytes of UTF-8 each
+    (60 characters), one per line; whole characters in each, so every word decodes on its own.
+    A reader joins adjacent encoded words in unstructured text without the folding between them."""
+    words, chunk, size = [], [], 0
+    for char in text:
+        n = len(char.encode("utf-8"))
+        if size + n > 36:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += n
+    words.append("".join(chunk))
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words)
+
+
+def _qp(text: str) -> bytes:
+    """Quoted-printable of `text` with CRLF line ends (binascii, lines of at most 76)."""
+    lines = text.encode("utf-8").splitlines()
+    return binascii.b2a_qp(b"\r\n".join(lines) + b"\r\n", istext=True)
+
+
+def _part(content_type: str, text: str, extra: str = "") -> bytes:
+    head = f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: quoted-printable\r\n{extra}\r\n"
+    return head.encode("ascii") + _qp(text)
+
+
+def _multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:
+    head = f'Content-Type: multipart/{subtype};\r\n boundary="{boundary}"\r\n\r\n'.encode("ascii")
+    sep = f"--{boundary}\r\n".encode("ascii")
+    return head + b"".join(sep + part + b"\r\n" for part in parts) + f"--{boundary}--\r\n".encode("ascii")
 
 
 def _verify_headers(data: bytes, to_addr: str) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -115,22 +115,31 @@ class Claims:
         """Right before sending: does this batch still hold the row? One conditional UPDATE
         that also extends the row's lease; False when another batch has taken it."""
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.id == row_id, _OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
-                .values(claimed_until=self.clock() + self.lease)
-            )
-            return result.rowcount == 1
+            return self.fence_in(conn, row_id)
 
     def mark(self, row_id: int, **values: object) -> bool:
         """Write the outcome of a row this batch still holds; False (nothing written) if it lost it."""
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.id == row_id, _OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
-                .values(**values)
-            )
-            return result.rowcount == 1
+            return self.mark_in(conn, row_id, values)
+
+    # The same two inside the caller's transaction: the sender marks a row and fences the next in one.
+
+    def fence_in(self, conn: Connection, row_id: int) -> bool:
+        result = conn.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == row_id, _OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
+            .values(claimed_until=self.clock() + self.lease)
+        )
+        return result.rowcount == 1
+
+    def mark_in(self, conn: Connection, row_id: int, values: dict[str, object]) -> bool:
+        result = conn.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == row_id, _OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
+            .values(**values)
+        )
+        return result.rowcount == 1
+
 
     def release(self) -> None:
         """Give back the rows this batch holds and left pending (not reached, or deferred)."""

@@ -42,16 +42,32 @@ def letter_deadline(row: OutboxMessage) -> dt.date | None:
 
 def reason_gone(engine: Engine, row: OutboxMessage) -> str | None:
     """Why `row` should not go out any more, or None to send it."""
-    if row.revision_id is None or row.stage_key is None or row.party_id is None or row.event not in _droppable():
+    if not may_be_gone(row):
         return None
     with Session(engine) as session:
-        stage = session.exec(select(Stage).where(Stage.revision_id == row.revision_id, Stage.key == row.stage_key)).first()
-        party = session.get(Party, row.party_id)
-        if stage is None or party is None:
-            return None
-        obligation = session.exec(
-            select(PartyObligation).where(PartyObligation.stage_id == stage.id, PartyObligation.party_id == party.id)
-        ).first()
-        from avtaleflyt.models.stages import rules_for
+        return reason_gone_in(session, row)
 
-        return rules_for(stage.kind).letter_reason_gone(row.event, stage, obligation, party, letter_deadline(row))
+
+def may_be_gone(row: OutboxMessage) -> bool:
+    """Could a stage kind drop this letter? (Else no query is needed.)"""
+    return not (row.revision_id is None or row.stage_key is None or row.party_id is None or row.event not in _droppable())
+
+
+def reason_gone_in(session: Session, row: OutboxMessage) -> str | None:
+    """`reason_gone` in the caller's session (its transaction): the stage, the party and the
+    party's obligation in the stage read in one query."""
+    if not may_be_gone(row):
+        return None
+    found = session.exec(
+        select(Stage, Party, PartyObligation)
+        .select_from(Stage)
+        .join(Party, Party.id == row.party_id)
+        .outerjoin(PartyObligation, (PartyObligation.stage_id == Stage.id) & (PartyObligation.party_id == Party.id))
+        .where(Stage.revision_id == row.revision_id, Stage.key == row.stage_key)
+    ).first()
+    if found is None:
+        return None
+    stage, party, obligation = found
+    from avtaleflyt.models.stages import rules_for
+
+    return rules_for(stage.kind).letter_reason_gone(row.event, stage, obligation, party, letter_deadline(row))

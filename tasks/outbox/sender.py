@@ -1,4 +1,5 @@
-"""The sending batch: claim a page, and for each row render, check its reason, fence, send, mark."""
+"""The sending batch: claim a page, and for each row render, check its reason, fence, send;
+its answer is written with the next row's fence."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
 
 from avtaleflyt.clock import aware, utcnow
 from avtaleflyt.models.enums import OutboxStatus
 from avtaleflyt.models.tables import OutboxMessage
 
 from . import smtp as smtp_client
-from .mime import parse_sender, render
+from .mime import message_bytes, parse_sender
 from .queue import Claims
-from .reasons import reason_gone
+from .reasons import may_be_gone, reason_gone_in
 
 if TYPE_CHECKING:
     from avtaleflyt.settings import Settings
@@ -62,9 +64,73 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def _render_or_error(row: OutboxMessage, sender: Address) -> bytes | ValueError:
     try:
-        return render(row, sender)[1]
+        return message_bytes(row, sender)
     except ValueError as exc:
         return exc
+
+
+@dataclass
+class _Answer:
+    """A row sent (or tried) whose outcome is not written yet: it is written in the same
+    transaction as the next row's fence, so one commit per message, and never later than that."""
+
+    row: OutboxMessage
+    outcome: str
+    values: dict[str, Any]
+    answer: str
+
+
+def _count(report: SendReport, held: _Answer) -> None:
+    if held.outcome == "sent":
+        report.sent += 1
+    elif held.outcome == "failed":
+        report.failed += 1
+        report.failures.append((held.row.key, held.values["last_error"]))
+    else:
+        report.deferred += 1
+        report.deferrals.append((held.row.key, held.answer))
+
+
+def _reason(conn: Connection, row: OutboxMessage) -> str | None:
+    if not may_be_gone(row):
+        return None
+    with Session(bind=conn) as session:  # joins the caller's transaction
+        return reason_gone_in(session, row)
+
+
+def _settle(engine: Engine, claims: Claims, report: SendReport, held: _Answer | None, row: OutboxMessage | None = None,
+            failed: str | None = None) -> str:
+    """One transaction: write the held answer, then for `row` (if given) mark it failed (`failed`),
+    or read its reason and cancel it, or fence it. "lost" (the held row or `row` was taken over;
+    report.stopped says so), "failed", "cancelled", "fenced", or "written" without a row."""
+    with engine.begin() as conn:
+        if held is not None:
+            if not claims.mark_in(conn, held.row.id, held.values):
+                _lost(report, held.row, claims, sent=held.outcome == "sent")
+                return "lost"
+            _count(report, held)
+        if row is None:
+            return "written"
+        if failed is not None:
+            if not claims.mark_in(conn, row.id, dict(status=OutboxStatus.failed, last_error=failed)):
+                _lost(report, row, claims, sent=False)
+                return "lost"
+            report.failed += 1
+            report.failures.append((row.key, failed))
+            return "failed"
+        # Its reason is read right before the fence, in its transaction: a letter cancelled is marked like
+        # one sent (the same conditional update), so a row is cancelled or sent, never both.
+        if (reason := _reason(conn, row)) is not None:
+            if not claims.mark_in(conn, row.id, dict(status=OutboxStatus.cancelled, cancelled_reason=reason)):
+                _lost(report, row, claims, sent=False)
+                return "lost"
+            report.cancelled += 1
+            report.cancellations.append((row.key, reason))
+            return "cancelled"
+        if not claims.fence_in(conn, row.id):
+            _lost(report, row, claims, sent=False)
+            return "lost"
+        return "fenced"
 
 
 def _outcome(code: int | None, answer: str, attempts: int, max_attempts: int, at: dt.datetime) -> tuple[str, dict[str, Any]]:
@@ -102,7 +168,9 @@ async def send_batch(
     """Send the pending rows that are due (next_attempt_at empty or ≤ now), in id order.
 
     One connection for the batch (reconnected when it drops); each row is fenced right
-    before it is sent and marked in its own transaction right after the server's answer.
+    before it is sent, and its answer is written before the next row is sent: in one
+    transaction with that row's reason and fence (one commit per message), or on its own
+    before a reconnect and when the batch ends.
     `now` is the business clock (which rows are due, sent_at, backoff), default the
     current time; leases always come from `clock`, the wall clock. At most `limit` rows.
     """
@@ -117,10 +185,11 @@ async def send_batch(
     sender = parse_sender(settings.mail_from)
     report = SendReport()
     smtp: Any = None
+    held: _Answer | None = None  # the last row's answer, written with the next row's fence
     last_id = 0
     try:
-        while limit is None or report.attempted < limit:
-            size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - report.attempted)
+        while limit is None or report.attempted + (held is not None) < limit:
+            size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - report.attempted - (held is not None))
             page = claims.claim_page(fixed_now or clock(), last_id, size)
             if not page:
                 break
@@ -128,14 +197,16 @@ async def send_batch(
                 last_id = row.id
                 data = _render_or_error(row, sender)
                 if isinstance(data, ValueError):
-                    error = f"not sent: {data}"
-                    if not claims.mark(row.id, status=OutboxStatus.failed, last_error=error):
-                        return _lost(report, row, claims, sent=False)
-                    report.failed += 1
-                    report.failures.append((row.key, error))
+                    step, held = _settle(engine, claims, report, held, row, failed=f"not sent: {data}"), None
+                    if step == "lost":
+                        return report
                     continue
 
                 if smtp is None or not smtp.is_connected:
+                    if held is not None:  # before waiting on a connection
+                        step, held = _settle(engine, claims, report, held), None
+                        if step == "lost":
+                            return report
                     try:
                         smtp = await smtp_client.connect(settings)
                         report.connections += 1
@@ -144,16 +215,11 @@ async def send_batch(
                         return report
 
                 claims.renew_if_due()
-                # Its reason is read right before the fence: a letter cancelled is marked like one sent
-                # (the same conditional update), so a row is cancelled or sent, never both.
-                if (reason := reason_gone(engine, row)) is not None:
-                    if not claims.mark(row.id, status=OutboxStatus.cancelled, cancelled_reason=reason):
-                        return _lost(report, row, claims, sent=False)
-                    report.cancelled += 1
-                    report.cancellations.append((row.key, reason))
+                step, held = _settle(engine, claims, report, held, row), None
+                if step == "lost":
+                    return report
+                if step == "cancelled":
                     continue
-                if not claims.fence(row.id):
-                    return _lost(report, row, claims, sent=False)
                 try:
                     code, text = await smtp_client.send_one(smtp, sender.addr_spec, row.to_address, data)
                 except SMTPSenderRefused as exc:
@@ -163,21 +229,16 @@ async def send_batch(
                     smtp.close()
                 answer = smtp_client.answer(code, text)
                 outcome, values = _outcome(code, answer, row.attempts, max_attempts, fixed_now or clock())
-                if not claims.mark(row.id, **values):
-                    return _lost(report, row, claims, sent=outcome == "sent")
-                if outcome == "sent":
-                    report.sent += 1
-                elif outcome == "failed":
-                    report.failed += 1
-                    report.failures.append((row.key, values["last_error"]))
-                else:
-                    report.deferred += 1
-                    report.deferrals.append((row.key, answer))
-                if limit is not None and report.attempted >= limit:
+                held = _Answer(row, outcome, values, answer)
+                if limit is not None and report.attempted + 1 >= limit:
                     break
     finally:
-        await smtp_client.close(smtp)
-        claims.release()
+        try:
+            if held is not None:
+                _settle(engine, claims, report, held)
+        finally:
+            await smtp_client.close(smtp)
+            claims.release()
     return report
 
 
