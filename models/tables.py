@@ -79,6 +79,7 @@ class DocumentVersion(SQLModel, table=True):
     sha256: str | None = Field(default=None, max_length=64, description="of the file; None for a web address")
     size: int | None = None
     significant: bool | None = Field(default=None, description="after its hearing closed: a change that needs a new hearing round?")
+    public: bool = Field(default=False, description="shown and served on the public page (`document add --public`; migration 0024)")
     added_by: str
     added_at: dt.datetime = Field(default_factory=utcnow)
 

@@ -41,7 +41,7 @@ def versions_by_document(session: Session, revision: Revision) -> dict[int, list
 
 def add_version(
     session: Session, slug: str, key: str, *, label: str, on: dt.date | None, today: dt.date, actor: str, max_bytes: int,
-    upload: Upload | None = None, url: str | None = None, significant: bool | None = None,
+    upload: Upload | None = None, url: str | None = None, significant: bool | None = None, public: bool = False,
 ) -> Recorded:
     """Add the next version of document `key`: every check first, then the file and the row, in the caller's transaction."""
     revision = lock_revision(session, slug)
@@ -54,7 +54,7 @@ def add_version(
         raise DomainError(f"--date: {on} is after today ({today})", code=ErrorCode.future_date, field="date", day=on, today=today)
     significant = rules.check_significance(document.key, stages_of(session, revision), significant)
     versions = versions_by_document(session, revision).get(document.id, [])
-    row = DocumentVersion(document_id=document.id, number=rules.next_number(versions), label=label, date=on, significant=significant, added_by=actor)
+    row = DocumentVersion(document_id=document.id, number=rules.next_number(versions), label=label, date=on, significant=significant, public=public, added_by=actor)
     if upload is not None:
         name = uploads.clean_file_name(upload.name)
         uploads.check_size(len(upload.content), max_bytes, name=name)
@@ -68,9 +68,9 @@ def add_version(
     document.version = row.number
     session.add(document)
     rec = Recorder(session, revision, actor)
-    to = f"v{row.number} {label} ({on})" + ("; significant change after its hearing" if significant else "")
+    to = f"v{row.number} {label} ({on})" + ("; significant change after its hearing" if significant else "") + ("; public" if public else "")
     rec.log("document.version_added", f"document:{document.key}", f"v{row.number - 1}" if versions else None, to, what)
-    return done(rec, f"{document.key} v{row.number}: {label}, {on}: {what}" + (" — significant: offer `hearing reopen`" if significant else ""))
+    return done(rec, f"{document.key} v{row.number}: {label}, {on}: {what}" + (" (public)" if public else "") + (" — significant: offer `hearing reopen`" if significant else ""))
 
 
 def current_versions(session: Session, revision: Revision, keys: Iterable[str] | None = None) -> dict[str, DocumentVersion]:
@@ -161,7 +161,7 @@ def listing(session: Session, slug: str) -> list[dict[str, object]]:
             "versions": [
                 {
                     "number": v.number, "label": v.label, "date": v.date.isoformat(), "file_name": v.file_name, "url": v.url,
-                    "sha256": v.sha256, "size": v.size, "significant": v.significant, "added_by": v.added_by,
+                    "sha256": v.sha256, "size": v.size, "significant": v.significant, "public": v.public, "added_by": v.added_by,
                     "approved_by": [{"who": a.who, "stage": a.stage_key, "on": a.decided_on.isoformat() if a.decided_on else None}
                                     for a in approved.get((d.key, v.number), [])],
                 }

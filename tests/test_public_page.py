@@ -251,3 +251,25 @@ def test_a_plan_shift_makes_a_running_revision_public_and_private_again(domain_d
         with session_scope(engine) as s:
             apply_shift(s, "testrevisjon-2024", plan, actor="t", reason="offentlig side", today=dt.date(2024, 6, 1))
         assert client.get("/offentlig/testrevisjon-2024").status_code == status
+
+
+def test_document_add_public_publishes_that_version_only(client: TestClient, tmp_path) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from avtaleflyt.cli.app import app
+
+    page = client.get(f"/offentlig/{data.SLUG}").text
+    assert data.P["doc_private"] not in page  # the plan does not mark it public, no version is
+    paper = tmp_path / "vedtatt.pdf"
+    paper.write_bytes(b"%PDF-1.4 as adopted\n")
+    added = CliRunner().invoke(app, ["document", "add", data.SLUG, "internt", str(paper), "--label", "Vedtatt versjon", "--not-significant", "--public"])
+    assert added.exit_code == 0, added.output
+    assert "(public)" in added.output
+    listed = CliRunner().invoke(app, ["document", "list", data.SLUG])
+    assert "Vedtatt versjon" in listed.output and "[public]" in listed.output
+    page = client.get(f"/offentlig/{data.SLUG}").text
+    assert data.P["doc_private"] in page and "Vedtatt versjon" in page and data.VERSION_PRIVATE not in page
+    assert f'href="/offentlig/{data.SLUG}/dokumenter/internt/v2"' in page
+    served = client.get(f"/offentlig/{data.SLUG}/dokumenter/internt/v2")
+    assert served.status_code == 200 and served.content == b"%PDF-1.4 as adopted\n"
+    assert client.get(f"/offentlig/{data.SLUG}/dokumenter/internt/v1").status_code == 404  # added without --public

@@ -29,6 +29,7 @@ def add(
     label: Annotated[str, typer.Option("--label", help="what this version is, e.g. 'Utkast etter høringen'")],
     date: Annotated[str | None, typer.Option("--date", help="the version's date: YYYY-MM-DD or DD.MM.YYYY (default: today)")] = None,
     significant: SignificantOpt = None,
+    public: Annotated[bool, typer.Option("--public", help="show and serve this version on the revision's public page (/offentlig/SLUG; the plan must say public: true)")] = False,
 ) -> None:
     """Add the next version of a document. Files over AVTALEFLYT_MAX_UPLOAD_BYTES are refused before anything is stored."""
     from avtaleflyt import clock
@@ -48,7 +49,7 @@ def add(
         with session_scope() as session:
             recorded = documents.add_version(
                 session, slug, key, label=label, on=on, today=clock.today(), actor=settings.actor, max_bytes=settings.max_upload_bytes,
-                upload=upload, url=url, significant=significant,
+                upload=upload, url=url, significant=significant, public=public,
             )
     say("added:", "green", recorded.message)
 
@@ -70,7 +71,7 @@ def list_versions(slug: Slug, as_json: JsonOpt = False) -> None:
         out.print(f"[bold]{escape(r['key'])}[/] {escape(r['title'])}" + ("" if r["versions"] else " [dim](no version yet)[/]"), highlight=False)
         for v in r["versions"]:
             what = f"{v['file_name']} ({v['size']:,} bytes, sha256 {v['sha256'][:12]})" if v["sha256"] else v["url"]
-            line = f"  v{v['number']} {v['date']} {v['label']}: {what}" + (" [significant change]" if v["significant"] else "")
+            line = f"  v{v['number']} {v['date']} {v['label']}: {what}" + (" [significant change]" if v["significant"] else "") + (" [public]" if v["public"] else "")
             approved = "; ".join(f"{a['who']} ({a['stage']}, {a['on']})" for a in v["approved_by"])
             out.print(escape(line + (f"; approved by {approved}" if approved else "")), highlight=False)
         if r["changed_since_hearing"]:

@@ -7,7 +7,7 @@ and the versions of the documents the plan marks `public: true`. Never read here
 addresses, officers' names (coordinators, contact, signers, who recorded what), remarks and notes,
 the decision's minutes, tokens, the outbox, other documents.
 
-A fixed number of queries whatever the size of the revision (eight for the page).
+A fixed number of queries whatever the size of the revision (nine for the page).
 """
 
 from __future__ import annotations
@@ -104,15 +104,16 @@ def public_plan(session: Session, slug: str) -> tuple[Revision, Plan] | None:
 
 
 def public_version(session: Session, slug: str, key: str, number: int) -> tuple[DocumentVersion, StoredFile | None] | None:
-    """A version of a document the plan marks public, with its file; None for anything else."""
+    """A public version (its document marked public in the plan, or itself by `document add --public`)
+    with its file; None for anything else."""
     found = public_plan(session, slug)
-    if found is None or key not in {d.key for d in found[1].documents if d.public}:
+    if found is None:
         return None
     row = session.exec(
         select(DocumentVersion).join(Document, col(Document.id) == col(DocumentVersion.document_id))
         .where(Document.revision_id == found[0].id, Document.key == key, DocumentVersion.number == number)
     ).first()
-    if row is None:
+    if row is None or not (row.public or key in {d.key for d in found[1].documents if d.public}):
         return None
     return row, session.get(StoredFile, row.file_id) if row.file_id is not None else None
 
@@ -227,17 +228,19 @@ def _forum_decisions(session: Session, revision: Revision, stages: list[Stage], 
 
 
 def _documents(session: Session, revision: Revision, plan: Plan, language: str) -> list[PublicDocument]:
-    public = [d.key for d in plan.documents if d.public]
-    if not public:
-        return []
-    documents = list(session.exec(
-        select(Document).where(Document.revision_id == revision.id, col(Document.key).in_(public)).order_by(Document.id)
-    ).all())
+    """The documents the plan marks public, with every version; of the others, the versions marked public."""
+    public = {d.key for d in plan.documents if d.public}
+    rows = session.exec(
+        select(Document, DocumentVersion).join(DocumentVersion, col(DocumentVersion.document_id) == col(Document.id), isouter=True)
+        .where(Document.revision_id == revision.id).order_by(Document.id, DocumentVersion.number)
+    ).all()
+    documents: dict[int, Document] = {}
     versions: dict[int, list[DocumentVersion]] = {}
-    for v in session.exec(
-        select(DocumentVersion).where(col(DocumentVersion.document_id).in_([d.id for d in documents])).order_by(DocumentVersion.number)
-    ):
-        versions.setdefault(v.document_id, []).append(v)
+    for d, v in rows:
+        if d.key in public or (v is not None and v.public):
+            documents.setdefault(d.id, d)
+            if v is not None:
+                versions.setdefault(d.id, []).append(v)
     return [
         PublicDocument(
             title=title_in(language, d.title, d.title_nn) or d.title,
@@ -246,5 +249,5 @@ def _documents(session: Session, revision: Revision, plan: Plan, language: str) 
                 for v in versions.get(d.id, [])
             ],
         )
-        for d in documents
+        for d in documents.values()
     ]
