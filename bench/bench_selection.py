@@ -10,21 +10,22 @@ decision reminder is due for every one of the N × P obligations (`partyobligati
 of kind `political_treatment`, beside the answered ones of the hearing). The outbox is empty.
 
 - value: `run_sweep(as_of, dry_run=True)` — what `avtaleflyt reminders run --dry-run`
-  calls and the selection half of every sweep: the active revisions, then per revision
-  one transaction that locks it, reads its stages, parties, party obligations and forum
-  decisions (`tasks.sweep._plan`), applies the rules (`models.reminders.sweep_plan`) and
-  asks the outbox which of the due keys it already holds. It sends and writes nothing.
+  calls and the selection half of every sweep: set-wise since issue 15 (`tasks.sweep._select`):
+  one transaction, one query for the active revisions, one for their active stages, then for
+  the stages that can be due (`models.reminders.may_be_due`) their party obligations (with the
+  party's `active`) and forum decisions in chunks of 900 stage ids, as Core rows; the pure rules
+  (`models.reminders.plan_stages`); then one query asking the outbox which of the due keys it
+  holds (`_in_outbox`). No revision is locked. It sends and writes nothing.
   Checked: it finds exactly N × P due reminders, all new.
 - baseline: the same rows read with plain SQL into Python tuples on one connection
   (sqlite3 cursor, `fetchall`): the active revisions, and their stages, parties, party
   obligations and forum decisions, one `SELECT … JOIN revision` per table. The unavoidable cost of
   reading what the selection has to look at.
 - also given (not the ratio): with `--orm`, the same five reads through SQLAlchemy's ORM in
-  one session, one query per table (objects instead of tuples); inside the selection, the time spent in `_plan`
-  (queries + ORM objects) and in `sweep_plan` (the rule alone), from wrappers; and a
-  prototype of a set-wise selection (`set_based` below, bench code only): the same rule
-  over the same rows read one query per table as Core rows, plus the outbox check.
-  Checked: it finds exactly the keys the selection finds.
+  one session, one query per table (objects instead of tuples); inside the selection, the time
+  spent in `_select` (queries, rows, rules) and in `plan_stages` (the rules alone), from wrappers.
+- The ratio is a **time** ratio: lower is better. Goal (issue 15): **≤ 3x** at the full size
+  (2,000 × 40 = 80,000 open obligations; bench/goals.py). Before issue 15: 14.5x.
 
 Each is run once to warm the page cache, then `--repeat` times interleaved. The ratio is
 of the best times (as `timeit` takes them: the work is deterministic, and the best run is
@@ -86,58 +87,6 @@ def orm_select(engine) -> int:  # noqa: ANN001
         return len(revisions) + len(stages) + len(parties) + len(obligations) + len(decisions)
 
 
-def set_based(engine, as_of: dt.date) -> tuple[list[str], int]:  # noqa: ANN001
-    """A prototype, not app code: the same rule over the same rows, read set-wise.
-
-    One query per table for every active revision at once, only the columns the rule
-    reads, as Core rows (no ORM objects); grouped by revision in Python; the same
-    `reminders.sweep_plan` per revision (Rows have the attributes it reads); then the
-    outbox asked for the due keys in chunks of 900. No per-revision transaction or lock.
-    Returns (the due keys, how many of them are new).
-    """
-    from collections import defaultdict
-
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from avtaleflyt.models import reminders
-    from avtaleflyt.models.enums import RevisionStatus
-    from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
-
-    active = select(Revision.id).where(Revision.status == RevisionStatus.active)
-    active_stages = select(Stage.id).where(col(Stage.revision_id).in_(active))
-    with engine.connect() as conn:
-        revisions = conn.execute(select(Revision.id, Revision.slug, Revision.reminders)
-                                 .where(Revision.status == RevisionStatus.active).order_by(Revision.slug)).all()
-        stages, parties, obligations, decisions = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
-        revision_of = {}
-        for row in conn.execute(select(Stage.id, Stage.revision_id, Stage.key, Stage.kind, Stage.status, Stage.deadline)
-                                .where(col(Stage.revision_id).in_(active))):
-            stages[row.revision_id].append(row)
-            revision_of[row.id] = row.revision_id
-        for row in conn.execute(select(Party.id, Party.revision_id, Party.active).where(col(Party.revision_id).in_(active))):
-            parties[row.revision_id].append(row)
-        for row in conn.execute(select(PartyObligation.stage_id, PartyObligation.party_id, PartyObligation.status)
-                                .where(col(PartyObligation.stage_id).in_(active_stages))):
-            obligations[revision_of[row.stage_id]].append(row)
-        for row in conn.execute(select(ForumDecision.stage_id, ForumDecision.forum_key, ForumDecision.round, ForumDecision.outcome)
-                                .where(col(ForumDecision.stage_id).in_(active_stages))):
-            decisions[revision_of[row.stage_id]].append(row)
-        due: list[str] = []
-        for r in revisions:
-            settings = r.reminders or {}
-            plan = reminders.sweep_plan(
-                r.slug, stages[r.id], parties[r.id], obligations[r.id], decisions[r.id],
-                before_days=settings.get("before_deadline_days", [14, 3]),
-                overdue_every_days=settings.get("overdue_every_days", 7), as_of=as_of,
-            )
-            due.extend(m.key for m in plan.messages)
-        existing: set[str] = set()
-        for i in range(0, len(due), 900):
-            existing.update(conn.execute(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(due[i:i + 900]))).scalars())
-    return due, len(set(due) - existing)
-
-
 class Timer:
     def __init__(self, module, name: str) -> None:  # noqa: ANN001
         self.module, self.name, self.real, self.seconds = module, name, getattr(module, name), 0.0
@@ -197,40 +146,28 @@ def main() -> None:
               f"(party obligations), {counts['stage']} stages",
               flush=True)
 
-        keys: dict[str, set[str]] = {}
-
         def selection() -> tuple[float, float, float]:
-            with Timer(sweep, "_plan") as plan, Timer(reminders, "sweep_plan") as rule:
+            with Timer(sweep, "_select") as plan, Timer(reminders, "plan_stages") as rule:
                 started = time.perf_counter()
                 report = run_sweep(args.as_of, dry_run=True, engine=engine)
                 seconds = time.perf_counter() - started
             due = sum(len(r.due) for r in report.revisions)
             if due != n or report.enqueued != n or report.errors:
                 raise RuntimeError(f"selection found {due} due, {report.enqueued} new, errors {report.errors[:3]}; expected {n}")
-            keys.setdefault("selection", {k for r in report.revisions for k in r.due})
             return seconds, plan.seconds, rule.seconds
-
-        def prototype(engine) -> int:  # noqa: ANN001
-            due, new = set_based(engine, args.as_of)
-            keys.setdefault("prototype", set(due))
-            if len(due) != n or new != n:
-                raise RuntimeError(f"prototype found {len(due)} due, {new} new; expected {n}")
-            return len(due)
 
         def timed(fn) -> tuple[float, int]:  # noqa: ANN001
             started = time.perf_counter()
             rows = fn(engine)
             return time.perf_counter() - started, rows
 
-        selection(), timed(plain_select), timed(prototype)  # warm-up
+        selection(), timed(plain_select)  # warm-up
         if args.orm:
             timed(orm_select)
-        if keys["selection"] != keys["prototype"]:
-            raise RuntimeError("the set-based prototype finds other keys than the selection")
-        sel, plan, rule, plain, orm, proto = [], [], [], [], [], []
+        sel, plan, rule, plain, orm = [], [], [], [], []
         rows = 0
         for i in range(args.repeat):
-            steps = ("sel", "plain", "proto", "orm") if i % 2 == 0 else ("orm", "proto", "plain", "sel")
+            steps = ("sel", "plain", "orm") if i % 2 == 0 else ("orm", "plain", "sel")
             steps = tuple(x for x in steps if x != "orm" or args.orm)
             for step in steps:
                 if step == "sel":
@@ -239,13 +176,11 @@ def main() -> None:
                 elif step == "plain":
                     s, rows = timed(plain_select)
                     plain.append(s)
-                elif step == "proto":
-                    proto.append(timed(prototype)[0])
                 else:
                     s, orm_rows = timed(orm_select)
                     orm.append(s)
                     assert orm_rows == rows or not rows, (orm_rows, rows)
-            print(f"  round {i + 1}: selection {sel[-1]:.2f} s, plain SELECT {plain[-1]:.3f} s, prototype {proto[-1]:.2f} s"
+            print(f"  round {i + 1}: selection {sel[-1]:.2f} s, plain SELECT {plain[-1]:.3f} s"
                   f"{f', ORM {orm[-1]:.2f} s' if orm else ''} (load {load()})", flush=True)
         engine.dispose()
     finally:
@@ -261,15 +196,14 @@ def main() -> None:
         ("baseline: plain SELECT of the same rows into tuples", plain),
         *((("ORM: the same rows as objects, one session", orm),) if orm else ()),
         ("selection: run_sweep(dry_run=True)", sel),
-        ("  of which _plan (per-revision queries + ORM + rule)", plan),
-        ("  of which sweep_plan (the rule alone)", rule),
-        ("prototype: set-wise reads, Core rows, same rule + dedupe", proto),
+        ("  of which _select (set-wise reads + rules)", plan),
+        ("  of which plan_stages (the rules alone)", rule),
     ):
         m = min(values)
         print(f"{label:58}{m:8.3f}s{median(values):8.3f}s{1e6 * m / n:22.1f}")
     other = sel_m - plan_m
-    print(f"in the best selection round: the rest (per-revision transaction, lock, outbox key check, report): {other:.2f} s "
-          f"({100 * other / sel_m:.0f} %); _plan without the rule: {plan_m - rule_m:.2f} s ({100 * (plan_m - rule_m) / sel_m:.0f} %); "
+    print(f"in the best selection round: the rest (transaction, outbox key check, report): {other:.2f} s "
+          f"({100 * other / sel_m:.0f} %); _select without the rules: {plan_m - rule_m:.2f} s ({100 * (plan_m - rule_m) / sel_m:.0f} %); "
           f"rule: {rule_m:.2f} s ({100 * rule_m / sel_m:.0f} %)")
     print(f"{args.repeat} rounds; whole run {time.perf_counter() - whole:.0f} s; load at the end {load()}")
     print(f"RESULT selection_{n}: {sel_m / plain_m:.2f}x ({sel_m:.2f} s vs baseline plain SELECT {plain_m:.3f} s; best of {args.repeat})")

@@ -103,9 +103,11 @@ def _moved_letter(
 # --- the sweep's reminders and the digest ----------------------------------------------
 
 
-def reminder(session: Session, revision: Revision, due: Due) -> OutboxMessage:
-    stage = session.exec(select(Stage).where(Stage.revision_id == revision.id, Stage.key == due.stage_key)).one()
-    return effects_for(stage.kind).reminder(session, revision, stage, session.get(Party, due.party_id), due)
+def reminder(session: Session, revision: Revision, due: Due, *, stage: Stage | None = None, party: Party | None = None) -> OutboxMessage:
+    """The letter `due` names; `stage` and `party` when the caller has read them already (the sweep, once per revision)."""
+    if stage is None:
+        stage = session.exec(select(Stage).where(Stage.revision_id == revision.id, Stage.key == due.stage_key)).one()
+    return effects_for(stage.kind).reminder(session, revision, stage, party or session.get(Party, due.party_id), due)
 
 
 def _digest_dates(stage: Stage, names: dict[str, str]) -> list[tuple[str, object, PlanDate | None, str]]:

@@ -53,7 +53,7 @@ class Progress:
 # --- reminders ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # the sweep makes one per letter due: 80,000 at 2,000 revisions
 class Due:
     event: EmailEvent
     stage_key: str
@@ -97,6 +97,9 @@ def overdue_number(deadline: dt.date, as_of: dt.date, every_days: int) -> int | 
 
 
 def message_key(slug: str, stage_key: str, party_id: int, event: EmailEvent, deadline: dt.date, detail: str = "") -> str:
+    if slug and stage_key:  # always, from a stored plan: the same key, written at once (the sweep's hot path)
+        key = f"{slug}/{stage_key}/{party_id}/{event}/{deadline.isoformat()}"  # a StrEnum formats as its value
+        return f"{key}/{detail}" if detail else key
     return "/".join(p for p in (slug, stage_key, str(party_id), event.value, deadline.isoformat(), detail) if p)
 
 

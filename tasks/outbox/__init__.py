@@ -62,10 +62,10 @@ synchronous entry point; `send_batch` the async one.
 """
 
 from .mime import build_email, message_id, parse_sender, render
-from .queue import Claims, _insert, enqueue
+from .queue import Claims, _insert, enqueue, enqueue_all
 from .sender import CLAIM_LEASE, DEFAULT_MAX_ATTEMPTS, PAGE_SIZE, SendReport, backoff, send_batch, send_pending
 
 __all__ = [
     "CLAIM_LEASE", "DEFAULT_MAX_ATTEMPTS", "PAGE_SIZE", "Claims", "SendReport", "_insert", "backoff",
-    "build_email", "enqueue", "message_id", "parse_sender", "render", "send_batch", "send_pending",
+    "build_email", "enqueue", "enqueue_all", "message_id", "parse_sender", "render", "send_batch", "send_pending",
 ]

@@ -14,10 +14,12 @@ still carries my token" is the fencing check: `fence` (right before sending) and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -28,6 +30,7 @@ from avtaleflyt.models.enums import OutboxStatus
 from avtaleflyt.models.tables import OutboxMessage
 
 _OUTBOX = OutboxMessage.__table__
+_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 def enqueue(session: Session, message: OutboxMessage) -> bool:
@@ -41,6 +44,30 @@ def enqueue(session: Session, message: OutboxMessage) -> bool:
     if exists is not None:
         return False
     return _insert(session, message)
+
+
+def enqueue_all(session: Session, messages: Sequence[OutboxMessage]) -> int:
+    """Insert each of `messages` whose key the outbox does not hold yet, in one
+    `INSERT … ON CONFLICT (key) DO NOTHING` (SQLite and PostgreSQL); returns how many were inserted.
+
+    Runs inside the caller's transaction. A key already there, or inserted first by a
+    concurrent writer, is skipped by the database itself: no savepoint, no error, the
+    caller's other writes stand. Any other constraint (a foreign key) still raises.
+    """
+    rows, keys = [], set()
+    for m in messages:  # the first of each key
+        if m.key not in keys:
+            keys.add(m.key)
+            rows.append(_values(m))
+    if not rows:
+        return 0
+    insert = _INSERTS[session.get_bind().dialect.name]
+    statement = insert(_OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.key]).returning(_OUTBOX.c.key)
+    return len(session.connection().execute(statement, rows).all())
+
+
+def _values(message: OutboxMessage) -> dict[str, object]:
+    return {c.key: getattr(message, c.key) for c in _OUTBOX.columns if c.key != "id"}
 
 
 def _insert(session: Session, message: OutboxMessage) -> bool:
