@@ -139,6 +139,16 @@ def test_public_answers_set_no_cookie_and_may_be_cached(client: TestClient) -> N
     assert not client.cookies
 
 
+def test_a_reader_that_has_the_page_or_the_feed_gets_304(client: TestClient) -> None:
+    for path in (f"/offentlig/{data.SLUG}", f"/offentlig/{data.SLUG}/feed.atom"):
+        first = client.get(path)
+        tag = first.headers["etag"]
+        again = client.get(path, headers={"If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+        assert "set-cookie" not in again.headers and again.headers["cache-control"] == "public, max-age=300"
+        assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
 def test_a_logged_in_visitor_keeps_the_session_but_the_public_answer_does_not_carry_it(engine: Engine, client: TestClient) -> None:
     from .web import log_in
 

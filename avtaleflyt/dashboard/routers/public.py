@@ -9,6 +9,7 @@ page does not tell whether a revision exists. What is shown: avtaleflyt/dashboar
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import mimetypes
 import uuid
 from xml.etree import ElementTree as ET
@@ -69,9 +70,8 @@ def public_status(slug: str, request: Request, engine: EngineDep) -> Response:
     if page is None:
         return _not_found(request)
     pages = request.app.state.templates
-    return pages.TemplateResponse(request, "public.html", {"page": page, "w": page.words(), "lang": page.language}, headers={
-        "Cache-Control": CACHE, "Last-Modified": _http_date(page.updated),
-    })
+    answer = pages.TemplateResponse(request, "public.html", {"page": page, "w": page.words(), "lang": page.language})
+    return _cacheable(request, answer.body, answer.media_type or "text/html", page.updated)
 
 
 @router.get("/offentlig/{slug}/feed.atom")
@@ -81,9 +81,7 @@ def public_feed(slug: str, request: Request, engine: EngineDep, settings: Settin
     if page is None:
         return _not_found(request)
     base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return Response(atom_feed(page, base), media_type="application/atom+xml; charset=utf-8", headers={
-        "Cache-Control": CACHE, "Last-Modified": _http_date(page.updated),
-    })
+    return _cacheable(request, atom_feed(page, base), "application/atom+xml; charset=utf-8", page.updated)
 
 
 @router.get("/offentlig/{slug}/dokumenter/{key}/v{number:int}")
@@ -101,6 +99,15 @@ def public_document(slug: str, key: str, number: int, request: Request, engine: 
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": CACHE,
     })
+
+
+def _cacheable(request: Request, body: bytes, media_type: str, updated: dt.datetime) -> Response:
+    """The answer with an ETag of its bytes; 304 to a reader (a feed reader, a proxy) that has them."""
+    tag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"Cache-Control": CACHE, "ETag": tag, "Last-Modified": _http_date(updated)}
+    if tag in [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def _http_date(value: dt.datetime) -> str:
