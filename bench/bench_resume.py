@@ -3,6 +3,9 @@
     .venv/bin/python bench/bench_resume.py               # 7 decisions + 7 pings, ~1.5 min
     .venv/bin/python bench/bench_resume.py --repeat 15
 
+Goal (issue 15, a hold): RESULT decision_to_run_caught_up, the decision's median time
+against the ping's, **<= 1.2x** (lower is better).
+
 The embedded stack as `avtaleflyt up` runs it (bench/embedded.py: Prefect server on
 SQLite, the serve process with runner poll 2 s, the SMTP sink). One revision of 40
 parties whose only stage is political treatment is started and waits, suspended

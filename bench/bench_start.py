@@ -3,6 +3,9 @@
     .venv/bin/python bench/bench_start.py                 # 7 pairs, 40 parties, ~1.5 min
     .venv/bin/python bench/bench_start.py --repeat 15     # steadier medians
 
+Goal (issue 15): RESULT start_to_40_delivered, the start's median time against the ping's,
+**<= 1.4x** (lower is better).
+
 The embedded stack as `avtaleflyt up` runs it (bench/embedded.py): a Prefect server on
 SQLite, the serve process (`python -m avtaleflyt.flows.serve`, runner poll 2 s) and the
 SMTP sink (`python -m avtaleflyt.smtp_sink`, one fsync'd `.eml` file per message).

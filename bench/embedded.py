@@ -91,6 +91,11 @@ def embedded_stack(*, dashboard: bool = False, keep: Path | None = None, poll: s
     else:
         cleanup = ExitStack()
     data_dir.mkdir(parents=True, exist_ok=True)
+    # As installed: pip compiles a package's modules, a checkout writes them on first import. With
+    # PYTHONDONTWRITEBYTECODE (this project's sessions set it) every flow-run process compiled the
+    # ~80 modules of ours it loads from source, which a ping run never pays (bench/README.md).
+    # The warm-up run of each benchmark writes them; the stack's processes inherit this.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     database_url = f"sqlite:///{data_dir / 'avtaleflyt.db'}"
     port, sink_port = free_port(), free_port()
     auth = Settings(data_dir=data_dir, prefect_auth_string=None).prefect_auth(create=True)  # as `up`: Prefect behind a password
