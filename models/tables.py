@@ -10,7 +10,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Enum, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .enums import (
@@ -36,6 +36,12 @@ def utcnow() -> dt.datetime:
 
 
 class Revision(SQLModel, table=True):
+    # The list's order, alone and under its filters (migration 0022).
+    __table_args__ = (
+        Index("ix_revision_list", "created_at", "id"),
+        Index("ix_revision_status_list", "status", "created_at", "id"),
+        Index("ix_revision_helsefellesskap_list", "helsefellesskap", "created_at", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, index=True, max_length=64)
     title: str
@@ -132,7 +138,7 @@ class Forum(SQLModel, table=True):
 
 
 class Stage(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("revision_id", "key"),)
+    __table_args__ = (UniqueConstraint("revision_id", "key"), Index("ix_stage_status_revision", "status", "revision_id"))  # the active stages (0022)
     id: int | None = Field(default=None, primary_key=True)
     revision_id: int = Field(foreign_key="revision.id", index=True)
     position: int
@@ -183,7 +189,7 @@ class PartyObligation(SQLModel, table=True):
     the stage's kind; `status` is one of that kind's own statuses (models/stages/<kind>.py).
     """
 
-    __table_args__ = (UniqueConstraint("stage_id", "party_id"),)
+    __table_args__ = (UniqueConstraint("stage_id", "party_id"), Index("ix_partyobligation_meeting_date", "meeting_date"))  # councils that have met (0022)
     id: int | None = Field(default=None, primary_key=True)
     stage_id: int = Field(foreign_key="stage.id", index=True)
     party_id: int = Field(foreign_key="party.id", index=True)
