@@ -16,10 +16,10 @@ from .command_fields import CommandBase
 from .errors import DomainError, ErrorCode
 from .followups import COMMANDS as FOLLOWUP_COMMANDS
 from .stages import KINDS
-from .stages.draft import DraftComplete
-from .stages.forum_approval import ForumDecision
-from .stages.hearing import HearingClose, HearingResponse
-from .stages.political_treatment import PartyDecision, PartySchedule
+from .stages.draft_commands import DraftComplete
+from .stages.forum_approval_commands import ForumDecision
+from .stages.hearing_commands import HearingClose, HearingResponse
+from .stages.political_treatment_commands import PartyDecision, PartySchedule
 
 __all__ = ["COMMANDS", "Command", "DraftComplete", "ForumDecision", "HearingClose", "HearingResponse", "PartyDecision", "PartySchedule", "Refresh", "parse_command"]
 
@@ -30,7 +30,7 @@ class Refresh(CommandBase):
     action: Literal["refresh"] = "refresh"
 
 
-# Each stage kind brings its own commands (models/stages/<kind>.py, `StageRules.commands`).
+# Each stage kind brings its own commands (models/stages/<kind>_commands.py, `StageRules.commands`).
 _ALL: tuple[type[CommandBase], ...] = (*(c for rules in KINDS.values() for c in rules.commands), *FOLLOWUP_COMMANDS, Refresh)
 Command = Annotated[Union[_ALL], Field(discriminator="action")]  # noqa: UP007
 COMMANDS: dict[str, type[CommandBase]] = {c.model_fields["action"].default: c for c in _ALL}

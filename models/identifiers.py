@@ -17,4 +17,6 @@ def is_valid_org_number(value: str) -> bool:
 
 def slugify(title: str) -> str:
     """`Revidering av samarbeidsavtalen 2024` → `revidering-av-samarbeidsavtalen-2024` (æ→ae, ø→o, å→a)."""
-    return _slugify(title, replacements=[["æ", "ae"], ["Æ", "Ae"], ["ø", "o"], ["Ø", "O"], ["å", "a"], ["Å", "A"]])
+    # text-unidecode named: by default python-slugify first tries to import Unidecode, on every call
+    # (~0.3 ms when it is not installed, as here), and would use it, not text-unidecode, if it were.
+    return _slugify(title, replacements=[["æ", "ae"], ["Æ", "Ae"], ["ø", "o"], ["Ø", "O"], ["å", "a"], ["Å", "A"]], backend="text-unidecode")

@@ -30,6 +30,8 @@ NOT_NEEDED = (
     "avtaleflyt.models.papers", "avtaleflyt.models.wording", "avtaleflyt.models.wording_papers", "avtaleflyt.models.letters",
     "avtaleflyt.models.tables", "avtaleflyt.tasks", "docx", "markdown_it",
     "avtaleflyt.models.fremdriftsplan",  # the CSV readers: a plan's meetings are checked without them
+    # the typed commands (each kind's in models/stages/<kind>_commands.py): a plan is checked without them
+    "avtaleflyt.models.commands", "avtaleflyt.models.command_fields",
 )
 
 # `plan check FILE` in a fresh interpreter; prints the modules loaded, the entry point groups
@@ -49,7 +51,9 @@ try:
     status = 0
 except SystemExit as exit:
     status = exit.code or 0
-print("\\n@@" + json.dumps({"status": status, "modules": sorted(sys.modules), "entry_points": looked_up, "built": built}))
+import gc
+print("\\n@@" + json.dumps({"status": status, "modules": sorted(sys.modules), "entry_points": looked_up, "built": built,
+                           "collector": gc.isenabled(), "frozen": gc.get_freeze_count()}))
 """
 
 
@@ -70,6 +74,44 @@ def test_plan_check_loads_nothing_it_does_not_use(tmp_path):
     assert [m for m in seen["modules"] if any(m == n or m.startswith(n + ".") for n in NOT_NEEDED)] == []
     assert "pydantic" not in seen["entry_points"]
     assert sorted(seen["built"]) == ["check", "dashboard", "up"]  # not plan's export, shift, import, ...
+    assert [m for m in seen["modules"] if m.startswith("avtaleflyt.models.stages.") and m.endswith("_commands")] == []
+    # what was imported before the command ran is left out of the collector's passes, which are on again after
+    assert seen["frozen"] > 0 and seen["collector"]
+
+
+def test_a_kinds_commands_load_when_asked_for():
+    """The commands live beside their kind (models/stages/<kind>_commands.py) and are still found
+    through it: the registry's `rules.commands`, and a name imported from the kind's module."""
+    code = (
+        "import sys\n"
+        "from avtaleflyt.models.stages import KINDS, hearing\n"
+        "print(any(m.endswith('_commands') for m in sys.modules))\n"
+        "from avtaleflyt.models.stages.hearing import HearingResponse\n"
+        "print(HearingResponse.__module__, [c.__name__ for c in KINDS['hearing'].commands])\n"
+        "print(hasattr(hearing, 'NoSuchCommand'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.splitlines() == [
+        "False", "avtaleflyt.models.stages.hearing_commands ['HearingResponse', 'HearingClose', 'HearingReopen']", "False"
+    ]
+
+
+def test_the_collector_is_paused_only_inside():
+    import gc
+
+    from avtaleflyt.cli.common import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
 
 
 def test_lines_printed_without_rich_show_control_characters(capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import importlib
 import sys
 from collections.abc import Iterator, MutableMapping
@@ -93,6 +94,9 @@ app.command()(up_commands.dashboard)
 
 
 def main() -> None:  # pragma: no cover - the console script
+    # What was imported to get here (Typer, click, the CLI) lives as long as the process: the
+    # garbage collector leaves it out of its passes from now on (~2% of `plan check`).
+    gc.freeze()
     try:
         app()
     except Exception as exc:  # commands that only read, outside `refusals()`

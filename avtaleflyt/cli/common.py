@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -128,6 +129,20 @@ def without_pydantic_plugins() -> Iterator[None]:
             del os.environ["PYDANTIC_DISABLE_PLUGINS"]
         else:
             os.environ["PYDANTIC_DISABLE_PLUGINS"] = before
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """While a command imports its models and reads its input at once: nearly every object made
+    then lives until the process ends, so the cyclic garbage collector's passes over them find
+    nothing (~3% of `plan check`'s instructions). Switched on again after, if it was on."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def template_dir() -> Path | None:

@@ -12,6 +12,7 @@ import typer
 from avtaleflyt.cli.common import (
     Slug,
     cells,
+    collector_paused,
     err,
     escape,
     fail,
@@ -44,7 +45,7 @@ def plan_check(
         _check_against(source, against)
         _check_templates()
         return
-    with refusals(), without_pydantic_plugins():
+    with refusals(), without_pydantic_plugins(), collector_paused():
         from avtaleflyt.models.plan import parse_plan
 
         checked = parse_plan(source)

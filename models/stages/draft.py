@@ -8,20 +8,13 @@ from __future__ import annotations
 from typing import Literal
 
 from ..enums import StageKind
-from ..command_fields import CommandBase, Key, Note
 from ..plan_fields import DateField, StageSpecBase
-from .base import StageRules
+from .base import StageRules, commands_attribute
 
 
 class DraftStage(StageSpecBase):
     kind: Literal[StageKind.draft]
     due: DateField | None = None
-
-
-class DraftComplete(CommandBase):
-    action: Literal["draft_complete"] = "draft_complete"
-    stage: Key | None = None
-    note: Note | None = None
 
 
 class DraftRules(StageRules):
@@ -31,8 +24,12 @@ class DraftRules(StageRules):
     rank = 0
     dates = ("due",)
     takes_returns = True
-    commands = (DraftComplete,)
     date_words = {"due": "draft due"}
 
 
 RULES = DraftRules()
+
+
+def __getattr__(name: str) -> object:
+    """Its commands (`draft_commands`), imported from here on first use."""
+    return commands_attribute(__name__, name)

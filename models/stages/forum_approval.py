@@ -21,10 +21,8 @@ from .. import limits
 from ..forum_meetings import ForumMeeting, meeting_problems
 from ..enums import DigestKind, ForumOutcome, StageKind, StageStatus
 from ..errors import DomainError, ErrorCode
-from ..command_fields import CaseNo, CommandBase, Day, Reason
-from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, Name, PlanContext, PlanProblem, StageSpecBase, Strict, Title, unknown_documents
-from .base import Gate, Progress, StageFacts, StageRules, forum_problems
+from .base import Gate, Progress, StageFacts, StageRules, commands_attribute, forum_problems
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import ForumDecision, Stage
@@ -225,26 +223,6 @@ def returned_round(stage: Stage, decisions: Iterable[ForumDecision], forum: str)
     return stage.round - 1 if latest is not None and latest.outcome == ForumOutcome.returned else None
 
 
-class ForumDecision(CommandBase):
-    action: Literal["forum_decision"] = "forum_decision"
-    forum: KeyText
-    outcome: ForumOutcome
-    date: Day
-    case_no: CaseNo | None = None
-    stage: KeyText | None = None
-    correct: bool = False  # replace the forum's current decision (with `reason`)
-    reason: Reason | None = None
-
-
-class ForumDecisionWithdraw(CommandBase):
-    """A forum decision recorded by mistake: removed (the audit log keeps it)."""
-
-    action: Literal["forum_withdraw"] = "forum_withdraw"
-    forum: KeyText
-    reason: Reason
-    stage: KeyText | None = None
-
-
 class ForumApprovalRules(StageRules):
     kind = StageKind.forum_approval
     spec = ForumApprovalStage
@@ -253,7 +231,6 @@ class ForumApprovalRules(StageRules):
     dates = ("meeting",)
     forum_dates = ("meeting",)
     digest = {"meeting": DigestKind.forum_meeting}
-    commands = (ForumDecision, ForumDecisionWithdraw)
     date_words = {"meeting": "forum meeting"}
 
     def gate(self, stage: Stage, facts: StageFacts, active_party_ids: set[int], round: int | None = None) -> Gate:
@@ -293,3 +270,8 @@ class ForumApprovalRules(StageRules):
 
 
 RULES = ForumApprovalRules()
+
+
+def __getattr__(name: str) -> object:
+    """Its commands (`forum_approval_commands`), imported from here on first use."""
+    return commands_attribute(__name__, name)

@@ -16,10 +16,8 @@ from pydantic import Field
 
 from ..enums import DigestKind, EmailEvent, HearingStatus, StageKind, StageStatus
 from ..errors import DomainError, ErrorCode
-from ..command_fields import CommandBase, Day, Note, PartyName, Reason
-from ..command_fields import Key as KeyText
 from ..plan_fields import DateField, Key, PlanContext, PlanProblem, StageSpecBase, unknown_documents
-from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, reminder_offset
+from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, commands_attribute, due, exact_deadline, reminder_offset
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import Stage
@@ -39,29 +37,6 @@ class HearingStage(StageSpecBase):
 
     def columns(self, all_documents: list[str]) -> dict:
         return {**super().columns(all_documents), "documents": list(self.documents or all_documents)}
-
-
-class HearingResponse(CommandBase):
-    action: Literal["hearing_response"] = "hearing_response"
-    party: PartyName
-    date: Day
-    stage: KeyText | None = None
-    note: Note | None = None
-
-
-class HearingClose(CommandBase):
-    action: Literal["hearing_close"] = "hearing_close"
-    stage: KeyText | None = None
-    reason: Reason | None = None  # None: the handler says who closed it and when
-
-
-class HearingReopen(CommandBase):
-    """A new round of a closed hearing, for a document changed significantly since (see `check_reopen`)."""
-
-    action: Literal["hearing_reopen"] = "hearing_reopen"
-    stage: KeyText
-    deadline: Day
-    reason: Reason | None = None
 
 
 def check_reopen(stage: Stage, after: Sequence[Stage], facts_after: Sequence[StageFacts], deadline: dt.date, today: dt.date, changed: Sequence[str]) -> None:
@@ -100,7 +75,6 @@ class HearingRules(StageRules):
     answered = frozenset({HearingStatus.responded})
     digest = {"deadline": DigestKind.hearing_deadline}
     party_column = True
-    commands = (HearingResponse, HearingClose, HearingReopen)
     chases = frozenset({EmailEvent.hearing_reminder})
     tells = frozenset({EmailEvent.hearing_invitation, EmailEvent.hearing_deadline_passed})
     date_words = {"deadline": "hearing deadline"}
@@ -132,3 +106,8 @@ class HearingRules(StageRules):
 
 
 RULES = HearingRules()
+
+
+def __getattr__(name: str) -> object:
+    """Its commands (`hearing_commands`), imported from here on first use."""
+    return commands_attribute(__name__, name)

@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from ..command_fields import CommandBase, Note
-from ..command_fields import Key as KeyText
 from ..enums import DigestKind, StageKind
 from ..plan_fields import DateField, Key, Name, PlanContext, PlanProblem, StageSpecBase, unknown_documents
-from .base import Progress, ReminderSettings, StageFacts, StageRules, Swept, exact_deadline, forum_problems
+from .base import Progress, ReminderSettings, StageFacts, StageRules, Swept, commands_attribute, exact_deadline, forum_problems
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import Party, Stage
@@ -60,14 +58,6 @@ class InformationStage(StageSpecBase):
         return {**super().columns(all_documents), "forums": list(self.forums), "documents": list(self.documents or all_documents), "parties": parties}
 
 
-class InformationDone(CommandBase):
-    """A coordinator marks an information item done before its date (it was presented)."""
-
-    action: Literal["information_done"] = "information_done"
-    stage: KeyText | None = None
-    note: Note | None = None
-
-
 def recipients(stage: Stage, parties: list[Party]) -> list[Party]:
     """The parties an information stage tells (`parties:` all, or by name), of `parties`."""
     if not stage.parties:
@@ -85,7 +75,6 @@ class InformationRules(StageRules):
     rank = -1  # beside any other open stage, that one names the run's state
     dates = ("deadline",)
     digest = {"deadline": DigestKind.information}
-    commands = (InformationDone,)
     date_words = {"deadline": "information date"}
 
     def describe(self, p: Progress) -> str:
@@ -98,3 +87,8 @@ class InformationRules(StageRules):
 
 
 RULES = InformationRules()
+
+
+def __getattr__(name: str) -> object:
+    """Its commands (`information_commands`), imported from here on first use."""
+    return commands_attribute(__name__, name)

@@ -20,14 +20,12 @@ from ..enums import (
     TreatmentStatus,
 )
 from ..errors import DomainError, ErrorCode
-from pydantic import InstanceOf
 
-from ..command_fields import CaseNo, CommandBase, Day, MinutesText, Note, PartyName, Reason, Reservations, Upload
 from ..plan_fields import DateField, PlanContext, PlanProblem, StageSpecBase
 from ..resolution_templates import ResolutionTemplates, resolution_problems
 from pydantic import Field
 from .forum_approval import decision_text
-from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
+from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, commands_attribute, due, exact_deadline, overdue_number, reminder_offset
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import Party, PartyObligation, Stage
@@ -102,37 +100,6 @@ def treatment_status_for(outcome: PartyOutcome) -> TreatmentStatus:
     return TreatmentStatus(outcome.value)
 
 
-class PartySchedule(CommandBase):
-    action: Literal["party_schedule"] = "party_schedule"
-    party: PartyName
-    meeting: Day
-
-
-class PartyDecision(CommandBase):
-    action: Literal["party_decision"] = "party_decision"
-    party: PartyName
-    outcome: PartyOutcome
-    date: Day
-    case_no: CaseNo | None = None
-    correct: bool = False  # replace the party's recorded decision (with `reason`)
-    reason: Reason | None = None
-    # What the party sends back with it (all optional; tasks/party_returns.py).
-    note: Note | None = None  # its remarks (merknader)
-    reservations: Reservations | None = None  # a conditional approval's reservations (forbehold)
-    minutes_text: MinutesText | None = None  # the decision's text or its extract of minutes (særutskrift)...
-    minutes_file: InstanceOf[Upload] | None = None  # ...or as a file, read by the front end (never from text)
-    # Set only by the party-link route (actions.report_by_link), never parsed from input: see parse_command.
-    self_reported: bool = False
-
-
-class PartyDecisionWithdraw(CommandBase):
-    """A party decision recorded by mistake: the party owes its decision again (the audit log keeps it)."""
-
-    action: Literal["party_withdraw"] = "party_withdraw"
-    party: PartyName
-    reason: Reason
-
-
 class PoliticalTreatmentRules(StageRules):
     kind = StageKind.political_treatment
     spec = PoliticalTreatmentStage
@@ -147,7 +114,6 @@ class PoliticalTreatmentRules(StageRules):
     party_decision = True
     approves = frozenset({TreatmentStatus.approved, TreatmentStatus.approved_with_reservations})
     rejects = frozenset({TreatmentStatus.rejected})
-    commands = (PartySchedule, PartyDecision, PartyDecisionWithdraw)
     asks = frozenset({EmailEvent.decision_request})  # not dropped for a moved deadline: the shift's letter names the new one
     chases = frozenset({EmailEvent.decision_reminder, EmailEvent.overdue_notice})
     date_words = {"deadline": "political treatment deadline"}
@@ -177,3 +143,8 @@ class PoliticalTreatmentRules(StageRules):
 
 
 RULES = PoliticalTreatmentRules()
+
+
+def __getattr__(name: str) -> object:
+    """Its commands (`political_treatment_commands`), imported from here on first use."""
+    return commands_attribute(__name__, name)

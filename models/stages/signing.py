@@ -14,15 +14,14 @@ import datetime as dt
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
-from ..command_fields import CommandBase, Day, Note, PartyName, Reason
-from ..command_fields import Key as KeyText
 from ..enums import DigestKind, EmailEvent, StageKind
 from ..errors import DomainError, ErrorCode
 from ..plan_fields import DateField, StageSpecBase
-from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, due, exact_deadline, overdue_number, reminder_offset
+from .base import Gate, Progress, ReminderSettings, StageFacts, StageRules, Swept, commands_attribute, due, exact_deadline, overdue_number, reminder_offset
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are not needed to check a plan
     from ..tables import Party, PartyObligation, Stage
+    from .signing_commands import PartySigning
 
 
 class SigningStatus(StrEnum):
@@ -33,27 +32,6 @@ class SigningStatus(StrEnum):
 class SigningStage(StageSpecBase):
     kind: Literal[StageKind.signing]
     deadline: DateField
-
-
-class PartySigning(CommandBase):
-    action: Literal["party_signing"] = "party_signing"
-    party: PartyName
-    date: Day
-    signer: PartyName  # who signed for the party (a name: the same bounds as a party's)
-    signer_title: PartyName | None = None
-    stage: KeyText | None = None
-    note: Note | None = None
-    correct: bool = False  # replace a recorded signature (with `reason`)
-    reason: Reason | None = None
-
-
-class PartySigningWithdraw(CommandBase):
-    """A signature recorded by mistake: the party owes it again (the audit log keeps it)."""
-
-    action: Literal["signing_withdraw"] = "signing_withdraw"
-    party: PartyName
-    reason: Reason
-    stage: KeyText | None = None
 
 
 def signature_text(row: PartyObligation) -> str | None:
@@ -89,7 +67,6 @@ class SigningRules(StageRules):
     first_status = SigningStatus.sent
     answered = frozenset({SigningStatus.signed})
     digest = {"deadline": DigestKind.signing_deadline}
-    commands = (PartySigning, PartySigningWithdraw)
     asks = frozenset({EmailEvent.signing_request})
     chases = frozenset({EmailEvent.signing_reminder})
     date_words = {"deadline": "signing deadline"}
@@ -120,3 +97,8 @@ class SigningRules(StageRules):
 
 
 RULES = SigningRules()
+
+
+def __getattr__(name: str) -> object:
+    """Its commands (`signing_commands`), imported from here on first use."""
+    return commands_attribute(__name__, name)
