@@ -1,7 +1,11 @@
 """Benchmark: the outbox sender (`send_batch`) against a plain aiosmtplib loop, same server, same run.
 
     .venv/bin/python bench/bench_outbox.py                   # 2,000 revisions × 40 parties = 80,000 messages
-    .venv/bin/python bench/bench_outbox.py --messages 5000   # scaled down
+    .venv/bin/python bench/bench_outbox.py --messages 6000   # the size run_all.sh runs
+    .venv/bin/python bench/bench_outbox.py --messages 1000 --profile   # + cProfile of send_batch (slows it)
+
+RESULT outbox_send_N: the outbox's time divided by the plain loop's (lower is better). Issue 15's
+goal: the outbox at >= 0.6x the plain loop's throughput, i.e. a time ratio of at most 1.67x.
 
 What is measured, on one machine:
 1. N outbox rows (a reminder with an .ics each) are written to a fresh SQLite domain database.
@@ -116,6 +120,10 @@ def main() -> None:
     parser.add_argument("--parties", type=int, default=40)
     parser.add_argument("--messages", type=int, default=None, help="total messages (default revisions × parties)")
     parser.add_argument("--dir", type=Path, default=None, help="where the SQLite database goes (default: a temp dir)")
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of send_batch")
+    parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL",
+                        help="SQLite's synchronous setting for the outbox's database (FULL: as the product runs; "
+                             "NORMAL: what a commit costs without its fsync, to measure that floor)")
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
@@ -136,6 +144,14 @@ def main() -> None:
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-outbox-"))
     url = f"sqlite:///{folder / 'bench.db'}"
     engine = engine_for(url)
+    if args.synchronous != "FULL":
+        from sqlalchemy import event
+
+        @event.listens_for(engine, "connect")
+        def _synchronous(dbapi_connection, _record):  # noqa: ANN001
+            dbapi_connection.execute(f"PRAGMA synchronous={args.synchronous}")
+
+        engine.dispose()  # connections already open get it too
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
@@ -164,9 +180,21 @@ def main() -> None:
     plain_s = asyncio.run(plain_loop(port, sender.addr_spec, rendered))
     del rendered
 
+    profile = None
+    if args.profile:
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     t = time.perf_counter()
     report = asyncio.run(send_batch(engine, settings))
     outbox_s = time.perf_counter() - t
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(14)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(22)
 
     server.stdin.close()
     received = server.stdout.read().strip()
@@ -183,7 +211,7 @@ def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
           f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
-    print(f"messages: {n} ({avg_size / 1024:.1f} KB each, with .ics); database {url}")
+    print(f"messages: {n} ({avg_size / 1024:.1f} KB each, with .ics); database {url} (synchronous={args.synchronous})")
     print(f"setup: insert rows {insert_s:.1f} s; render for the baseline {render_s:.1f} s "
           f"({n / render_s:.0f} msg/s, not part of the baseline's time)")
     print(f"{'':24}{'seconds':>10}{'msg/s':>10}")
