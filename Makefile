@@ -7,6 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE ?= examples/sondre-trondelag-2024.yaml
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test`; the tests are handed out slowest first, in the order
+# tests/conftest.py sorts them (hence --no-loadscope-reorder). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 
 # What the tests need from the system, as command:debian-package pairs. A missing
 # command is installed with apt-get when we are root; otherwise `make` stops and
@@ -31,7 +34,7 @@ run: venv
 	$(BIN)/avtaleflyt up --example $(EXAMPLE)
 
 test: venv system-deps
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 system-deps:
 	@missing=""; \

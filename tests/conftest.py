@@ -19,12 +19,23 @@ likes (kill it to simulate a crash, start it again to recover).
 The PostgreSQL server (tests/pg.py) is started once per session, on the first
 test that needs it, and each such test gets its own database cloned from a
 migrated template.
+
+`make test` runs the suite on several pytest-xdist workers (`-n`, `--dist loadgroup`).
+Each worker is a session of its own: its own Prefect server, PostgreSQL server,
+PREFECT_HOME and temporary folders, every port a free one no other worker was
+given (tests/ports.py); nothing is shared
+between workers but the machine. The tests of a module with a module-scoped fixture
+(a cluster, a browser) stay on one worker, and the slow tests are handed out first
+(`pytest_collection_modifyitems`). tests/reaper.py ends whatever a run leaves behind.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,19 +43,24 @@ from pathlib import Path
 
 import pytest
 
+from avtaleflyt import stack
 from avtaleflyt.settings import REVISION_DEPLOYMENT, REVISION_FLOW, get_settings
 from avtaleflyt.stack import (
     ManagedProcess,
     apply_prefect_env,
-    free_port,
     prefect_env,
     start_prefect_server,
     start_worker,
     wait_for_deployment,
 )
 
+from . import ports
 from .pg import BACKENDS, TEST_DATABASE, PostgresServer, PostgresUnavailable, prepare_template
+from .ports import RUN_MARKER
 from .smtp import SmtpServer
+
+# Tests take `free_port` from avtaleflyt.stack; under xdist it must not give two workers one port.
+free_port = stack.free_port = stack.processes.free_port = ports.free_port
 
 # How often a test worker asks the server for runs to start (prefect's default is
 # 10 s); a resumed run waits for this poll, so keep it short in tests.
@@ -114,8 +130,66 @@ if TEST_DATABASE not in ("both", *BACKENDS):
     raise pytest.UsageError(f"AVTALEFLYT_TEST_DATABASE={TEST_DATABASE!r}: use sqlite, postgresql or both")
 
 
+# Every process a test run starts inherits RUN_MARKER (a value per run); tests/reaper.py
+# ends those still alive when the run's first pytest process exits, however it exits.
+_reaper: subprocess.Popen[bytes] | None = None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backends(*names): the domain-database backends a test runs on (sqlite, postgresql)")
+    global _reaper
+    if RUN_MARKER not in os.environ and sys.platform == "linux":  # the run's first process, not an xdist worker
+        os.environ[RUN_MARKER] = uuid.uuid4().hex
+        _reaper = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("reaper.py")), RUN_MARKER, os.environ[RUN_MARKER], str(os.getpid())],
+            stdin=subprocess.PIPE, start_new_session=True,  # Ctrl-C in the terminal does not reach it
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _reaper is not None and _reaper.stdin is not None:
+        _reaper.stdin.close()  # the run is over: the reaper ends what is left (normally nothing)
+        try:
+            _reaper.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _uses_module_fixture(item: pytest.Item) -> bool:
+    infos = getattr(item, "_fixtureinfo", None)
+    return infos is not None and any(d.scope in ("module", "class", "package") for defs in infos.name2fixturedefs.values() for d in defs)
+
+
+def _slowness(item: pytest.Item) -> int:
+    """0 for the slowest kind of test (a real Prefect run end to end), 1 for others on Prefect or a module fixture, 2 for the rest."""
+    if item.get_closest_marker("e2e") is not None:
+        return 0
+    fixtures = getattr(item, "fixturenames", ())
+    if "prefect_server" in fixtures or _uses_module_fixture(item):
+        return 1
+    return 2
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist workers: a module-scoped fixture's tests as one group (set up once, on one worker),
+    and the slow tests first, so that no worker is left with a long one at the end.
+    Every worker collects the same items and sorts them the same way, as xdist requires."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # a run on one process keeps the files' order
+    for item in items:
+        if _uses_module_fixture(item) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    items.sort(key=_slowness)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This session's (this xdist worker's) own PREFECT_HOME, not the user's ~/.prefect."""
+    saved = os.environ.get("PREFECT_HOME")
+    apply_prefect_env({"PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home"))})
+    yield
+    apply_prefect_env({"PREFECT_HOME": saved})
 
 
 def backends_for(metafunc: pytest.Metafunc) -> list[str]:

@@ -18,11 +18,12 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from .ports import free_port
 
 BACKENDS = ("sqlite", "postgresql")
 #: AVTALEFLYT_TEST_DATABASE: `both` (the default), `sqlite` or `postgresql`; see tests/conftest.py.
@@ -56,12 +57,6 @@ def find_bindir() -> Path:
         "or on PATH: install Debian's `postgresql` package (`make system-deps` as root does), set "
         "AVTALEFLYT_PG_BINDIR, or run only the SQLite tests with AVTALEFLYT_TEST_DATABASE=sqlite."
     )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PostgresServer:
@@ -128,7 +123,7 @@ class PostgresServer:
                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
             )
             for _attempt in range(5):
-                self.port = _free_port()
+                self.port = free_port()
                 if self._start_postgres():
                     return self
             raise RuntimeError(f"postgres did not start; last lines of {self.log_path}:\n{self.log_tail()}")

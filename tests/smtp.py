@@ -23,7 +23,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from avtaleflyt.stack import HOST, free_port
+from avtaleflyt.stack import HOST
+
+from .ports import free_port
 
 
 @dataclass(frozen=True)

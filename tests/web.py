@@ -40,7 +40,8 @@ def served(app) -> Iterator[str]:  # noqa: ANN001 - a FastAPI app
     import uvicorn
 
     from avtaleflyt.dashboard.__main__ import uvicorn_config
-    from avtaleflyt.stack import free_port
+
+    from .ports import free_port
 
     port = free_port()
     server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, log_level="warning"))
