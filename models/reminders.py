@@ -49,7 +49,7 @@ def settings_of(revision_reminders: dict | None) -> ReminderSettings:
 def may_be_due(stage: Stage, settings: ReminderSettings, as_of: dt.date) -> bool:
     """Whether the sweep can owe anything for `stage` on `as_of`, from the stage alone: it is
     active, its kind sweeps, its deadline is exact and no further off than the earliest
-    reminder. Every kind's `sweep` is silent otherwise (tests/test_reminders.py checks each
+    reminder. Every kind's `sweep` is silent otherwise (tests/test_sweep_setwise.py checks each
     kind against it), so the sweep reads the parties' rows of these stages only."""
     if stage.status != StageStatus.active or type(rules_for(stage.kind)).sweep is StageRules.sweep:
         return False

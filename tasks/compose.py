@@ -21,7 +21,7 @@ from avtaleflyt.models.enums import EmailEvent, OutboxStatus, StageStatus
 from avtaleflyt.models.reminders import Due, digest_key
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.forum_meetings import forum_meetings
-from avtaleflyt.models.tables import Forum, OutboxMessage, Party, Revision, Stage
+from avtaleflyt.models.tables import Forum, OutboxMessage, Party, PartyObligation, Revision, Stage
 
 from . import letter_parts as parts
 from .stages import effects_for
@@ -103,11 +103,14 @@ def _moved_letter(
 # --- the sweep's reminders and the digest ----------------------------------------------
 
 
-def reminder(session: Session, revision: Revision, due: Due, *, stage: Stage | None = None, party: Party | None = None) -> OutboxMessage:
-    """The letter `due` names; `stage` and `party` when the caller has read them already (the sweep, once per revision)."""
+def reminder(
+    session: Session, revision: Revision, due: Due, *, stage: Stage | None = None, party: Party | None = None, row: PartyObligation | None = None,
+) -> OutboxMessage:
+    """The letter `due` names; `stage`, `party` and the party's obligation `row` when the caller
+    has read them already (the sweep, once per revision)."""
     if stage is None:
         stage = session.exec(select(Stage).where(Stage.revision_id == revision.id, Stage.key == due.stage_key)).one()
-    return effects_for(stage.kind).reminder(session, revision, stage, party or session.get(Party, due.party_id), due)
+    return effects_for(stage.kind).reminder(session, revision, stage, party or session.get(Party, due.party_id), due, row)
 
 
 def _digest_dates(stage: Stage, names: dict[str, str]) -> list[tuple[str, object, PlanDate | None, str]]:

@@ -15,9 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.tables import Party, PartyLink, Revision
@@ -48,10 +52,53 @@ def issue(session: Session, secret: str, revision: Revision, party: Party, *, so
     return _serializer(secret).dumps(nonce)
 
 
+@dataclass
+class _Book:
+    """A revision's links read once for many letters (`batch`): the letters' own, by nonce, and
+    each of the parties' open links, locked as `_open_links` locks them."""
+
+    secret: str
+    by_nonce: dict[str, PartyLink]
+    open_of: dict[int, list[PartyLink]]
+    new: list[PartyLink] = field(default_factory=list)  # issued in the batch: inserted together when it ends
+
+
+_BOOK = "avtaleflyt.links.batch"
+_LINKS = PartyLink.__table__
+
+
+@contextmanager
+def batch(session: Session, secret: str, letters: Sequence[tuple[int, str]]) -> Iterator[None]:
+    """While composing many letters in one transaction (the sweep, a revision at a time): the links
+    of `letters` ((party id, source key) each) read in two queries, so that `for_letter` answers
+    each letter from them instead of querying; what it adds or withdraws goes to the session as
+    one letter at a time would."""
+    nonces = [_nonce(secret, key) for _, key in letters]
+    parties = sorted({party_id for party_id, _ in letters})
+    by_nonce: dict[str, PartyLink] = {}
+    open_of: dict[int, list[PartyLink]] = {party_id: [] for party_id in parties}
+    for i in range(0, len(nonces), 900):
+        by_nonce.update((link.nonce, link) for link in session.exec(select(PartyLink).where(col(PartyLink.nonce).in_(nonces[i:i + 900]))))
+    for i in range(0, len(parties), 900):
+        for link in session.exec(_open_query(col(PartyLink.party_id).in_(parties[i:i + 900]))):
+            open_of[link.party_id].append(link)
+    session.info[_BOOK] = book = _Book(secret, by_nonce, open_of)
+    try:
+        yield
+        if book.new:
+            columns = [c.key for c in _LINKS.columns if c.key != "id"]
+            session.connection().execute(insert(_LINKS), [{c: getattr(link, c) for c in columns} for link in book.new])
+    finally:
+        session.info.pop(_BOOK, None)
+
+
 def for_letter(session: Session, secret: str, revision: Revision, party: Party, *, source_key: str, now: dt.datetime, valid_days: int) -> str:
     """The link for a letter to `party`: the letter's own if composed before, else the party's
     working link if it has `REUSE_MIN_DAYS` left, else a new one (and the older ones withdrawn)."""
     nonce = _nonce(secret, source_key)
+    book = session.info.get(_BOOK)
+    if book is not None and book.secret == secret and party.id in book.open_of:
+        return _from_book(session, book, revision, party, nonce, now=now, valid_days=valid_days)
     if session.exec(select(PartyLink).where(PartyLink.nonce == nonce)).first() is not None:
         return _serializer(secret).dumps(nonce)
     working = [
@@ -64,11 +111,33 @@ def for_letter(session: Session, secret: str, revision: Revision, party: Party, 
     return issue(session, secret, revision, party, source_key=source_key, expires_at=now + dt.timedelta(days=valid_days))
 
 
+def _from_book(session: Session, book: _Book, revision: Revision, party: Party, nonce: str, *, now: dt.datetime, valid_days: int) -> str:
+    """`for_letter` from a batch's book: the same answers, the same rows written."""
+    if nonce not in book.by_nonce:
+        links = book.open_of[party.id]
+        working = [
+            link for link in links
+            if link.revision_id == revision.id and _aware(link.expires_at) >= now + dt.timedelta(days=REUSE_MIN_DAYS)
+        ]
+        if working:
+            return _serializer(book.secret).dumps(max(working, key=lambda link: _aware(link.expires_at)).nonce)
+        for link in links:  # revoke(), on the rows already read and locked (or issued in this batch)
+            link.revoked_at, link.revoked_because = now, "replaced by a newer link"
+        link = PartyLink(nonce=nonce, revision_id=revision.id, party_id=party.id, expires_at=now + dt.timedelta(days=valid_days))
+        book.new.append(link)
+        book.by_nonce[nonce], book.open_of[party.id] = link, [link]
+    return _serializer(book.secret).dumps(nonce)
+
+
+def _open_query(where):  # noqa: ANN001, ANN202
+    return select(PartyLink).where(where, PartyLink.used_at.is_(None), PartyLink.revoked_at.is_(None)).with_for_update()  # type: ignore[union-attr]
+
+
 def _open_links(session: Session, party_id: int, revision_id: int | None = None) -> list[PartyLink]:
-    query = select(PartyLink).where(PartyLink.party_id == party_id, PartyLink.used_at.is_(None), PartyLink.revoked_at.is_(None))  # type: ignore[union-attr]
+    query = _open_query(PartyLink.party_id == party_id)
     if revision_id is not None:
         query = query.where(PartyLink.revision_id == revision_id)
-    return list(session.exec(query.with_for_update()).all())
+    return list(session.exec(query).all())
 
 
 def revoke(session: Session, party: Party, *, because: str, now: dt.datetime) -> int:

@@ -29,7 +29,7 @@ from avtaleflyt.models import reminders
 from avtaleflyt.models.enums import RevisionStatus, StageStatus
 from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
 
-from . import compose, outbox, runs
+from . import compose, links, outbox, runs
 from .recorder import lock_revision
 from .stages import effects_for
 
@@ -135,6 +135,8 @@ def _plan(session: Session, revision: Revision, as_of: dt.date) -> reminders.Swe
 def sweep_revision(session: Session, slug: str, as_of: dt.date, *, dry_run: bool = False) -> RevisionSweep:
     """One revision, locked, planned again under the lock: its stages closed, its new letters
     composed from the rows read once (not per letter) and enqueued in one statement."""
+    from avtaleflyt.settings import get_settings
+
     revision = lock_revision(session, slug)
     plan = _plan(session, revision, as_of)
     result = RevisionSweep(slug, due=[m.key for m in plan.messages], closed=[key for key, _ in plan.close_stages])
@@ -147,7 +149,14 @@ def sweep_revision(session: Session, slug: str, as_of: dt.date, *, dry_run: bool
     for stage_key, deadline in plan.close_stages:
         effects_for(stages[stage_key].kind).close_past_deadline(session, slug, stage_key, deadline, actor=SWEEP_ACTOR)
     parties = {p.id: p for p in session.exec(select(Party).where(Party.revision_id == revision.id))} if new else {}
-    letters = [compose.reminder(session, revision, due, stage=stages[due.stage_key], party=parties[due.party_id]) for due in new]
+    stage_ids = {stages[due.stage_key].id for due in new}
+    rows = {(o.stage_id, o.party_id): o for o in session.exec(select(PartyObligation).where(col(PartyObligation.stage_id).in_(stage_ids)))} if new else {}
+    # the links the letters add are written together at the end, not flushed before each query
+    with session.no_autoflush, links.batch(session, get_settings().signing_key(), [(due.party_id, due.key) for due in new]):
+        letters = [
+            compose.reminder(session, revision, due, stage=(s := stages[due.stage_key]), party=parties[due.party_id], row=rows.get((s.id, due.party_id)))
+            for due in new
+        ]
     if reminders.digest_due(as_of):
         letters += compose.digests(session, revision, as_of)
     result.enqueued = outbox.enqueue_all(session, letters)

@@ -4,6 +4,7 @@ grow with the revisions (the selection) or the letters (the enqueue)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import threading
@@ -195,3 +196,35 @@ def test_the_sweep_enqueues_in_one_insert_per_revision_and_nothing_when_run_agai
         again = sweep.run_sweep(D(2025, 2, 15), send=False, engine=engine)
     assert not again.errors and again.enqueued == 0 and [len(r.due) for r in again.revisions] == [5, 5, 5]
     assert sql.count("INSERT") == 0 and sql.count("UPDATE") == 0 and sql.count() <= 6, sql.seen  # the selection alone: no revision locked
+
+
+@pytest.mark.parametrize("valid_days", [7, 60])  # 7: a link issued in the batch is replaced by the party's next letter
+def test_a_batch_of_letters_gets_the_links_one_letter_at_a_time_would(engine, valid_days):
+    from sqlmodel import Session
+
+    from avtaleflyt.models.tables import PartyLink
+    from avtaleflyt.tasks import links
+
+    store(engine, treatment_plan(1, 6), D(2025, 1, 10))
+    now = dt.datetime(2025, 2, 15, 7, tzinfo=dt.timezone.utc)
+    with session_scope(engine) as s:  # two parties' links run out within the reuse window: new ones, the old withdrawn
+        short = select(Party.id).where(col(Party.name).in_(["Kommune 02", "Kommune 03"]))
+        s.exec(update(PartyLink).where(col(PartyLink.party_id).in_(short)).values(expires_at=now + dt.timedelta(days=3)))
+
+    def compose(batched: bool) -> tuple[list[str], list[tuple]]:
+        with Session(engine) as s, s.begin():
+            revision = s.exec(select(Revision)).one()
+            parties = s.exec(select(Party).order_by(Party.id)).all()
+            letters = [(p, f"letter-{n}/{p.id}") for n in (1, 2) for p in parties]  # two letters to each party
+            secret = "s3cret"
+            book = links.batch(s, secret, [(p.id, key) for p, key in letters]) if batched else contextlib.nullcontext()
+            with book:
+                tokens = [links.for_letter(s, secret, revision, p, source_key=key, now=now, valid_days=valid_days) for p, key in letters]
+            s.flush()
+            rows = sorted((r.nonce, r.party_id, r.expires_at, r.revoked_at, r.revoked_because, r.used_at) for r in s.exec(select(PartyLink)))
+            s.rollback()
+        return tokens, rows
+
+    one_at_a_time, batched = compose(False), compose(True)
+    assert batched == one_at_a_time
+    assert any(r[3] is not None for r in batched[1]) and len(set(batched[0])) > 2

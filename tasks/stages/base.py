@@ -107,7 +107,8 @@ class StageEffects:
         """The kind's part of the coordinators' "stage completed" letter (models/letters.StageCompleted)."""
         return {}
 
-    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due) -> OutboxMessage:
+    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due, row: PartyObligation | None = None) -> OutboxMessage:
+        """The sweep's letter `due` to `party`; `row`: the party's obligation in `stage`, if the caller has read it."""
         raise ValueError(f"{stage.kind.value} stages send no reminders ({due.event})")
 
     def close_past_deadline(self, session: Session, slug: str, stage_key: str, deadline: dt.date, *, actor: str) -> None:

@@ -47,12 +47,12 @@ class HearingEffects(StageEffects):
     def completed(self, session: Session, revision: Revision, stage: Stage, facts: StageFacts) -> dict:
         return {"responses": self.rules.answered_count(facts), "invited": len(facts.obligations)}
 
-    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due) -> OutboxMessage:
+    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due, row: PartyObligation | None = None) -> OutboxMessage:
         ref, pref = parts.revision_ref(revision), parts.party_ref(party)
         if due.event == EmailEvent.hearing_reminder:
             context = lt.HearingReminder(ref, pref, parts.title(stage), parts.documents(session, revision, stage.documents), due.deadline, due.days_left)
             return parts.party_message(revision, party, due.event, context, stage=stage, key=due.key, due=due.deadline, calendar_title=self.calendar_title(revision, party))
-        row = obligation(session, stage, party)
+        row = row or obligation(session, stage, party)
         context = lt.HearingDeadlinePassed(
             ref, pref, parts.title(stage), due.deadline, row.status == HearingStatus.responded, row.answered_on, closed_early=due.days_left > 0
         )

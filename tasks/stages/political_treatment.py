@@ -84,8 +84,8 @@ class PoliticalTreatmentEffects(StageEffects):
     def completed(self, session: Session, revision: Revision, stage: Stage, facts: StageFacts) -> dict:
         return {"tally": tally(facts.obligations, len(facts.obligations))}
 
-    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due) -> OutboxMessage:
-        row = obligation(session, stage, party)
+    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due, row: PartyObligation | None = None) -> OutboxMessage:
+        row = row or obligation(session, stage, party)
         ref, pref, url = parts.revision_ref(revision), parts.party_ref(party), parts.report_url(session, revision, party, due.key)
         if due.event == EmailEvent.decision_reminder:
             context = lt.DecisionReminder(ref, pref, due.deadline, due.days_left, row.meeting_date, url)

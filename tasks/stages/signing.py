@@ -79,7 +79,7 @@ class SigningEffects(StageEffects):
     def completed(self, session: Session, revision: Revision, stage: Stage, facts: StageFacts) -> dict:
         return {"responses": self.rules.answered_count(facts), "invited": len(facts.obligations)}
 
-    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due) -> OutboxMessage:
+    def reminder(self, session: Session, revision: Revision, stage: Stage, party: Party, due: Due, row: PartyObligation | None = None) -> OutboxMessage:
         context = lt.SigningReminder(parts.revision_ref(revision), parts.party_ref(party), parts.documents(session, revision), due.deadline, due.days_left)
         before = due.days_left > 0
         return parts.party_message(
