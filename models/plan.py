@@ -157,7 +157,7 @@ class Plan(_Strict):
     parties: list[PartySpec] = Field(min_length=1)
     forums: list[ForumSpec] = []
     stages: list[StageSpec] = Field(min_length=1)
-    reminders: Reminders = Reminders()
+    reminders: Reminders = Field(default_factory=Reminders)
     case_deadline_days: CaseDeadlineDays = Field(default=DEFAULT_CASE_DEADLINE_DAYS, description="days before a party's meeting the case must be sent")
     moves_with_after: StrictBool = Field(default=False, description="the default for every stage's `moves_with_after`")
     milestones: list[MilestoneSpec] = []

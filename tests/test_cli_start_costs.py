@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sondre-trondelag-2024.yaml"
 NOT_NEEDED = (
@@ -32,6 +34,7 @@ NOT_NEEDED = (
     "avtaleflyt.models.fremdriftsplan",  # the CSV readers: a plan's meetings are checked without them
     # the typed commands (each kind's in models/stages/<kind>_commands.py): a plan is checked without them
     "avtaleflyt.models.commands", "avtaleflyt.models.command_fields",
+    "slugify", "text_unidecode",  # the example's title is made a slug without python-slugify (models/identifiers.py)
 )
 
 # `plan check FILE` in a fresh interpreter; prints the modules loaded, the entry point groups
@@ -94,6 +97,18 @@ def test_a_kinds_commands_load_when_asked_for():
     assert done.stdout.splitlines() == [
         "False", "avtaleflyt.models.stages.hearing_commands ['HearingResponse', 'HearingClose', 'HearingReopen']", "False"
     ]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*map(chr, range(32, 127)), *"æøåÆØÅéü\t\u00a0"]), max_size=40))
+@example("Revidering av samarbeidsavtalen 2024")
+@example("Avtale om «øyeblikkelig hjelp», 2024–2025")
+@example("1,000 & Co's 'plan'")
+def test_a_slug_made_without_python_slugify_is_the_one_it_makes(title):
+    """models/identifiers.slugify makes the slug of a plain title itself, without importing python-slugify."""
+    from avtaleflyt.models.identifiers import library_slugify, slugify
+
+    assert slugify(title) == library_slugify(title)
 
 
 def test_the_collector_is_paused_only_inside():
