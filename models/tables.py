@@ -309,14 +309,34 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    """A dashboard login. Parties need none: they report through a signed link."""
+    """A dashboard login. Parties need none: they report through a signed link.
+
+    What it may see and record is its `Membership` rows, one per helsefellesskap (migration 0025).
+    `role` is an installation-wide role, in every helsefellesskap there is or will be (an operator's
+    own staff); None for an account that has only memberships, which every account made by
+    `user add --helsefellesskap` and every account upgraded by 0025 is. `admin` manages accounts and
+    sees no revision by it.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, index=True, max_length=64)
     name: str
-    role: Role = Role.reader
+    role: Role | None = None
     password_hash: str = Field(description="argon2id")
     active: bool = True
+    admin: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """An account's role in one helsefellesskap (migration 0025): it sees that helsefellesskap's
+    revisions, and records in them as a coordinator."""
+
+    __table_args__ = (UniqueConstraint("user_id", "helsefellesskap", name="uq_membership_user_helsefellesskap"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    helsefellesskap: str = Field(index=True)
+    role: Role = Field(sa_column=Column(_as_text(Role), nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
