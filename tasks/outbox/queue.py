@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import or_, update
+from sqlalchemy import Update, bindparam, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -81,6 +82,17 @@ def _insert(session: Session, message: OutboxMessage) -> bool:
             raise  # not our key: a foreign key or another constraint
         return False  # lost the race on `key`
     return True
+
+
+@lru_cache(maxsize=32)
+def _held_update(columns: tuple[str, ...]) -> Update:
+    """`UPDATE outboxmessage SET <columns> WHERE id = :b_row AND claimed_by = :b_token AND status = pending`,
+    built once per set of columns (building a statement costs ~10x executing it, twice per message)."""
+    return (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == bindparam("b_row"), _OUTBOX.c.claimed_by == bindparam("b_token"), _OUTBOX.c.status == OutboxStatus.pending)
+        .values({c: bindparam(f"v_{c}", type_=_OUTBOX.c[c].type) for c in columns})
+    )
 
 
 @dataclass
@@ -152,21 +164,12 @@ class Claims:
     # The same two inside the caller's transaction: the sender marks a row and fences the next in one.
 
     def fence_in(self, conn: Connection, row_id: int) -> bool:
-        result = conn.execute(
-            update(_OUTBOX)
-            .where(_OUTBOX.c.id == row_id, _OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
-            .values(claimed_until=self.clock() + self.lease)
-        )
-        return result.rowcount == 1
+        held = {"b_row": row_id, "b_token": self.token}
+        return conn.execute(_held_update(("claimed_until",)), {**held, "v_claimed_until": self.clock() + self.lease}).rowcount == 1
 
     def mark_in(self, conn: Connection, row_id: int, values: dict[str, object]) -> bool:
-        result = conn.execute(
-            update(_OUTBOX)
-            .where(_OUTBOX.c.id == row_id, _OUTBOX.c.claimed_by == self.token, _OUTBOX.c.status == OutboxStatus.pending)
-            .values(**values)
-        )
-        return result.rowcount == 1
-
+        held = {"b_row": row_id, "b_token": self.token}
+        return conn.execute(_held_update(tuple(sorted(values))), {**held, **{f"v_{k}": v for k, v in values.items()}}).rowcount == 1
 
     def release(self) -> None:
         """Give back the rows this batch holds and left pending (not reached, or deferred)."""
