@@ -1,7 +1,15 @@
 """Benchmark: memory of the embedded stack at rest, and at rest again with 200 revisions started and suspended.
 
-    .venv/bin/python bench/bench_memory.py                     # 200 revisions × 40 parties, ~4–6 min
-    .venv/bin/python bench/bench_memory.py --revisions 50      # ~1.5 min
+    .venv/bin/python bench/bench_memory.py                     # 200 revisions × 40 parties, ~10–30 min
+    .venv/bin/python bench/bench_memory.py --revisions 50      # ~3–8 min
+
+Goals (issue 15, holds): RESULT memory_<N>_revisions, the stack's RSS with N revisions at rest
+against at rest, **<= 1.1x** (lower is better); and the peak process count of the processes that
+run flows — the Prefect server, the SMTP sink, the serve process and its flow-run processes —
+**<= AVTALEFLYT_RUN_LIMIT + 3** (the run limit bounds the flow-run processes; the three others
+are always there). The dashboard's tree starts no runs and is counted apart. The RESULT line
+carries both ("peak 11 processes (run limit 8 + 3 = 11)"); the benchmark exits non-zero when the
+process bound is broken.
 
 The whole embedded stack as `avtaleflyt up` runs it (bench/embedded.py): the Prefect
 server (SQLite), the serve process (`python -m avtaleflyt.flows.serve`), the SMTP sink
@@ -17,14 +25,14 @@ them) summed over every process of the four trees, flow-run processes included.
    running — as the brief's second baseline.
 2. with N revisions: N plans of 40 parties whose only stage is political treatment,
    started with `avtaleflyt.actions.start_revision` (what `revision start` calls), at
-   most `--window` (5) started and not yet suspended at any time: the next is started as
-   soon as one suspends. Each run reconciles, sends its 40 decision requests to the sink
-   and suspends, and its flow-run process exits. The window is the benchmark's, not the
-   app's: `flows/serve.py` calls `serve()` without `limit`, which in prefect 3.8.8 means
-   no limit, so 200 revisions started at once make the serve process spawn a flow-run
-   process for each of them together (seen: 68 at once, load 60 on 2 CPUs, none finished
-   after 70 s) — see bench/README.md. The whole tree is sampled every second for the
-   peak. Once every run is suspended on its newest event (checked per run) and N × 40
+   most `--window` (default: twice the run limit, 16) started and not yet suspended at any
+   time: the next is started as soon as one suspends. Each run reconciles, sends its 40
+   decision requests to the sink and suspends, and its flow-run process exits. The window
+   is larger than the run limit so that the serve process's limit (`flows/serve.py`,
+   AVTALEFLYT_RUN_LIMIT) is what bounds the flow-run processes, as it must when many runs
+   become due together; before that limit, 200 revisions started at once made the serve
+   process spawn 68 flow-run processes at once (bench/README.md). The whole tree is sampled
+   every second for the peak. Once every run is suspended on its newest event (checked per run) and N × 40
    messages are in the mail folder, the same dashboard pages are requested and, after
    10 s of quiet, the same 5 samples are taken.
 
@@ -75,17 +83,22 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.stack, self.stop, self.peak, self.peak_processes, self.most_processes = stack, threading.Event(), 0, 0, 0
         self.largest_run = 0  # kB: the largest flow-run process (a child of the serve process) seen
+        self.most_running = 0  # the most processes at once of the trees that run flows (all but the dashboard)
+        self.most_runs = 0  # the most flow-run processes (the serve process's descendants) at once
 
     def run(self) -> None:
         worker = self.stack.processes["worker"].pid
         while not self.stop.wait(1.0):
             tree = E._children()
-            for pid in E.tree_pids(worker, tree)[1:]:
+            runs = E.tree_pids(worker, tree)[1:]
+            self.most_runs = max(self.most_runs, len(runs))
+            for pid in runs:
                 self.largest_run = max(self.largest_run, E.memory_kb(pid)[0])
             snap = {name: E.tree_memory(proc.pid, tree) for name, proc in self.stack.processes.items()}
             rss = sum(v[0] for v in snap.values())
             count = sum(v[2] for v in snap.values())
             self.most_processes = max(self.most_processes, count)
+            self.most_running = max(self.most_running, sum(v[2] for name, v in snap.items() if name != "dashboard"))
             if rss > self.peak:
                 self.peak, self.peak_processes = rss, count
 
@@ -124,12 +137,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--revisions", type=int, default=200)
     parser.add_argument("--parties", type=int, default=40)
-    parser.add_argument("--window", type=int, default=5, help="revisions started but not yet suspended, at most (default 5: "
-                        "Prefect's own runner default, which flows/serve.py's `serve()` does not apply)")
+    parser.add_argument("--window", type=int, default=None, help="revisions started but not yet suspended, at most "
+                        "(default: twice AVTALEFLYT_RUN_LIMIT, so that the serve process's limit is what bounds the runs)")
     parser.add_argument("--keep", type=Path, default=None, help="data folder to use and keep (default: a temp dir)")
     args = parser.parse_args()
+    from avtaleflyt.settings import get_settings
+
+    run_limit = get_settings().run_limit  # the serve process reads the same environment
+    args.window = args.window or 2 * run_limit
     whole = time.perf_counter()
-    print(f"machine: {E.machine()}; load at start {E.load()}", flush=True)
+    print(f"machine: {E.machine()}; load at start {E.load()}; run limit {run_limit}, window {args.window}", flush=True)
     with E.embedded_stack(dashboard=True, keep=args.keep) as stack:
         from avtaleflyt.actions import start_revision
 
@@ -184,6 +201,10 @@ def main() -> None:
     loaded_rss, _ = show(f"at rest with {args.revisions} revisions", loaded)
     print(f"{f'peak while starting {args.revisions}':34}{sampler.peak / 1024:9.0f}{'':9}{sampler.peak_processes:7d}"
           f"   (most processes at once: {sampler.most_processes}; largest flow-run process {sampler.largest_run / 1024:.0f} MB RSS)")
+    bound = run_limit + 3
+    print(f"processes that run flows (server, sink, serve process, flow runs), most at once: {sampler.most_running} "
+          f"({sampler.most_runs} flow-run processes); bound: run limit {run_limit} + 3 = {bound}: "
+          f"{'met' if sampler.most_running <= bound else 'NOT MET'}")
     print(f"{args.revisions} revisions × {args.parties} parties, at most {args.window} in flight: all suspended after {suspended_s:.0f} s "
           f"({60 * args.revisions / suspended_s:.0f} runs/min), {messages} decision requests delivered")
     print(f"liveness: {marks['crashed']} runs were ever Crashed/Failed (Stalled: {marks['stalled']}), "
@@ -193,7 +214,9 @@ def main() -> None:
     print(f"ratio with {args.revisions} / at rest: {loaded_rss / rest_rss:.2f}; against the bare server + serve process: "
           f"{loaded_rss / bare_rss:.2f}")
     print(f"RESULT memory_{args.revisions}_revisions: {loaded_rss / rest_rss:.2f}x ({loaded_rss:.0f} MB vs baseline at rest "
-          f"{rest_rss:.0f} MB; peak {sampler.peak / 1024:.0f} MB)")
+          f"{rest_rss:.0f} MB; peak {sampler.peak / 1024:.0f} MB; peak {sampler.most_running} processes (run limit {run_limit} + 3 = {bound}))")
+    if sampler.most_running > bound:
+        sys.exit(f"{sampler.most_running} processes at once ran flows: more than the run limit {run_limit} + 3")
 
 
 if __name__ == "__main__":
