@@ -161,10 +161,10 @@ def _uses_module_fixture(item: pytest.Item) -> bool:
 
 
 def _slowness(item: pytest.Item) -> int:
-    """0 for the slowest kind of test (a real Prefect run end to end), 1 for others on Prefect or a module fixture, 2 for the rest."""
-    if item.get_closest_marker("e2e") is not None:
-        return 0
+    """0 for the slowest kind of test (real Prefect runs: e2e or a `worker`), 1 for others on Prefect or a module fixture, 2 for the rest."""
     fixtures = getattr(item, "fixturenames", ())
+    if item.get_closest_marker("e2e") is not None or "worker" in fixtures:
+        return 0
     if "prefect_server" in fixtures or _uses_module_fixture(item):
         return 1
     return 2
