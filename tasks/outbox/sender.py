@@ -190,6 +190,10 @@ async def send_batch(
     try:
         while limit is None or report.attempted + (held is not None) < limit:
             size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - report.attempted - (held is not None))
+            if held is not None:  # before claiming more: its lease is not renewed meanwhile
+                step, held = _settle(engine, claims, report, held), None
+                if step == "lost":
+                    return report
             page = claims.claim_page(fixed_now or clock(), last_id, size)
             if not page:
                 break
