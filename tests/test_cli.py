@@ -115,10 +115,10 @@ def test_unknown_outcome_is_refused_by_the_parser(domain_db_url):
 
 
 def test_user_add_reads_the_password_from_stdin_and_refuses_a_short_one(domain_db_url):
-    result = runner.invoke(app, ["user", "add", "kari", "--name", "Kari Nordmann", "--role", "coordinator", "--password-stdin"], input="et langt nok passord\n")
+    result = runner.invoke(app, ["user", "add", "kari", "--name", "Kari Nordmann", "--helsefellesskap", "Helsefellesskapet Agder", "--role", "coordinator", "--password-stdin"], input="et langt nok passord\n")
     assert result.exit_code == 0, result.output
-    assert "added: kari (coordinator)" in result.stdout
-    short = runner.invoke(app, ["user", "add", "ola", "--password-stdin"], input="kort\n")
+    assert "added: kari (Helsefellesskapet Agder: coordinator)" in result.stdout
+    short = runner.invoke(app, ["user", "add", "ola", "--helsefellesskap", "Helsefellesskapet Agder", "--role", "reader", "--password-stdin"], input="kort\n")
     assert short.exit_code == 2
     assert "password: at least 12 characters" in short.stderr
 
@@ -295,9 +295,9 @@ def test_any_value_prints_as_it_is_before_markup_and_at_the_end(value):
 
 def test_a_user_named_like_markup_prints_as_it_is(domain_db_url):
     name = "[/]kari\\"
-    added = runner.invoke(app, ["user", "add", name, "--password-stdin"], input="et langt nok passord\n")
+    added = runner.invoke(app, ["user", "add", name, "--everywhere", "--role", "reader", "--password-stdin"], input="et langt nok passord\n")
     assert added.exit_code == 0, (added.output, added.exception)
-    assert f"added: {name} (reader)" in added.stdout
+    assert f"added: {name} (everywhere: reader)" in added.stdout
     disabled = run("user", "disable", name)
     assert disabled.exit_code == 0, (disabled.output, disabled.exception)
     assert disabled.stdout.rstrip().endswith(f": {name}")

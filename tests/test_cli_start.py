@@ -94,7 +94,7 @@ def test_commands_on_the_database_do_not_import_prefect(domain_db_url, tmp_path)
         (("plan", "export", SLUG, "--format", "csv", "--output", str(tmp_path / "m.csv")), None),
         (("mail", "outbox"), None),
         (("papers", "forum", SLUG, "--stage", "sluttbehandling", "--output", str(tmp_path / "sak.docx")), None),
-        (("user", "add", "kari", "--role", "coordinator", "--password-stdin"), password),
+        (("user", "add", "kari", "--everywhere", "--role", "coordinator", "--password-stdin"), password),
         (("user", "role", "kari", "--role", "reader"), None),
         (("user", "disable", "kari"), None),
         (("user", "enable", "kari"), None),
