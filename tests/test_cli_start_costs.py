@@ -48,15 +48,17 @@ importlib.metadata.entry_points = lambda **kw: looked_up.append(kw.get("group"))
 get_command_from_info = typer.main.get_command_from_info
 typer.main.get_command_from_info = lambda command_info, **kw: built.append(command_info.name or command_info.callback.__name__) or get_command_from_info(command_info, **kw)
 from avtaleflyt.cli import main
+import gc
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
 sys.argv = ["avtaleflyt", "plan", "check", sys.argv[1]]
 try:
     main()
     status = 0
 except SystemExit as exit:
     status = exit.code or 0
-import gc
 print("\\n@@" + json.dumps({"status": status, "modules": sorted(sys.modules), "entry_points": looked_up, "built": built,
-                           "collector": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+                           "collector": gc.isenabled(), "frozen": gc.get_freeze_count(), "collections": collections}))
 """
 
 
@@ -78,8 +80,10 @@ def test_plan_check_loads_nothing_it_does_not_use(tmp_path):
     assert "pydantic" not in seen["entry_points"]
     assert sorted(seen["built"]) == ["check", "dashboard", "up"]  # not plan's export, shift, import, ...
     assert [m for m in seen["modules"] if m.startswith("avtaleflyt.models.stages.") and m.endswith("_commands")] == []
-    # what was imported before the command ran is left out of the collector's passes, which are on again after
+    # what was imported before the command ran is left out of the collector's passes, which are on again
+    # after; it makes (nearly) none while the CLI starts, imports the plan's models and reads the file
     assert seen["frozen"] > 0 and seen["collector"]
+    assert len(seen["collections"]) <= 5, seen["collections"]  # 56 before
 
 
 def test_a_kinds_commands_load_when_asked_for():
@@ -109,6 +113,28 @@ def test_a_slug_made_without_python_slugify_is_the_one_it_makes(title):
     from avtaleflyt.models.identifiers import library_slugify, slugify
 
     assert slugify(title) == library_slugify(title)
+
+
+def test_a_command_runs_with_the_collector_on(monkeypatch):
+    """`main()` pauses the collector while the CLI starts; any command (`up` runs for days) runs
+    with it on again. Under a test's CliRunner nothing is paused or frozen."""
+    import gc
+
+    from avtaleflyt.cli import common
+    from avtaleflyt.cli.app import collecting
+
+    seen = []
+    command = collecting(lambda: seen.append(gc.isenabled()))
+    monkeypatch.setitem(common.CONSOLE_SCRIPT, "collector_paused", True)
+    gc.disable()
+    try:
+        command()
+    finally:
+        gc.enable()
+    assert seen == [True] and not common.CONSOLE_SCRIPT["collector_paused"]
+    frozen = gc.get_freeze_count()
+    common.nothing_left_to_collect()  # not the console script
+    assert gc.get_freeze_count() == frozen
 
 
 def test_the_collector_is_paused_only_inside():

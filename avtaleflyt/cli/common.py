@@ -145,6 +145,19 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Set by app.main(), the console script: the process ends with the command (not so under a test's CliRunner).
+CONSOLE_SCRIPT = {"running": False, "collector_paused": False}
+
+
+def nothing_left_to_collect() -> None:
+    """At the end of a command that leaves nothing to finalize (no file, connection, thread or
+    temporary folder; only what it read and printed), run by the console script: the interpreter's
+    last pass of the garbage collector at exit would go through every object the command made and
+    free nothing the exit does not (~3% of `plan check`). Frozen, they are left out of it."""
+    if CONSOLE_SCRIPT["running"]:
+        gc.freeze()
+
+
 def template_dir() -> Path | None:
     """The installation's own letter templates (Settings.template_dir). Without loading the
     settings when nothing can set it: pydantic-settings and what it imports (asyncio, dotenv, ...)

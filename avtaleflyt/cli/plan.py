@@ -16,6 +16,7 @@ from avtaleflyt.cli.common import (
     err,
     escape,
     fail,
+    nothing_left_to_collect,
     out,
     print_warnings,
     read_bounded,
@@ -45,13 +46,16 @@ def plan_check(
         _check_against(source, against)
         _check_templates()
         return
-    with refusals(), without_pydantic_plugins(), collector_paused():
-        from avtaleflyt.models.plan import parse_plan
+    try:
+        with refusals(), without_pydantic_plugins(), collector_paused():
+            from avtaleflyt.models.plan import parse_plan
 
-        checked = parse_plan(source)
-    print_warnings(checked.warnings)
-    plan = checked.plan
-    say("ok:", "green", f"{plan.revision_slug}: {len(plan.stages)} stages, {len(plan.parties)} parties, {len(plan.forums)} forums, {len(plan.milestones)} milestones")
+            checked = parse_plan(source)
+        print_warnings(checked.warnings)
+        plan = checked.plan
+        say("ok:", "green", f"{plan.revision_slug}: {len(plan.stages)} stages, {len(plan.parties)} parties, {len(plan.forums)} forums, {len(plan.milestones)} milestones")
+    finally:
+        nothing_left_to_collect()
     _check_templates()
 
 
