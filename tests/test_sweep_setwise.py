@@ -228,3 +228,13 @@ def test_a_batch_of_letters_gets_the_links_one_letter_at_a_time_would(engine, va
     one_at_a_time, batched = compose(False), compose(True)
     assert batched == one_at_a_time
     assert any(r[3] is not None for r in batched[1]) and len(set(batched[0])) > 2
+
+
+def test_a_revision_whose_rows_the_rules_cannot_read_fails_alone(engine):
+    slugs = [store(engine, treatment_plan(i, 3), D(2025, 1, 10)) for i in range(3)]
+    with session_scope(engine) as s:
+        broken = select(Revision.id).where(Revision.slug == slugs[1]).scalar_subquery()
+        s.exec(update(Stage).where(Stage.revision_id == broken).values(deadline="not a date"))
+    report = sweep.run_sweep(D(2025, 2, 15), send=False, engine=engine)
+    assert [r.slug for r in report.revisions] == [slugs[0], slugs[2]] and report.enqueued == 6
+    assert len(report.errors) == 1 and report.errors[0].startswith(f"{slugs[1]}: not swept: "), report.errors
