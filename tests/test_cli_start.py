@@ -98,6 +98,8 @@ def test_commands_on_the_database_do_not_import_prefect(domain_db_url, tmp_path)
         (("user", "role", "kari", "--role", "reader"), None),
         (("user", "disable", "kari"), None),
         (("user", "enable", "kari"), None),
+        (("audit", "export", "--since", "2026-01-01", "--format", "jsonl"), None),
+        (("audit", "export", "--since", "2026-01-01", "--output", str(tmp_path / "audit.csv")), None),
         (("db", "upgrade"), None),
     ):
         status, prefect, output = run_fresh(*args, input=stdin)

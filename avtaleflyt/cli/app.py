@@ -34,6 +34,7 @@ SUB_APPS = {
     "papers": ("avtaleflyt.cli.papers", "papers_app"),
     "user": ("avtaleflyt.cli.user", "user_app"),
     "db": ("avtaleflyt.cli.db", "db_app"),
+    "audit": ("avtaleflyt.cli.audit", "audit_app"),
 }
 
 
