@@ -24,8 +24,7 @@ migrated template.
 Each worker is a session of its own: its own Prefect server, PostgreSQL server,
 PREFECT_HOME and temporary folders, every port a free one no other worker was
 given (tests/ports.py); nothing is shared
-between workers but the machine. The tests of a module with a module-scoped fixture
-(a cluster, a browser) stay on one worker, and the slow tests are handed out first
+between workers but the machine. The slow tests are handed out first
 (`pytest_collection_modifyitems`). tests/reaper.py ends whatever a run leaves behind.
 """
 
@@ -170,17 +169,20 @@ def _slowness(item: pytest.Item) -> int:
     return 2
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A module-scoped fixture's tests as one xdist group, to be set up once, on one worker.
+    With pytest 9.2 and pytest-xdist 3.8.0 groups have no effect yet (xdist marks a group in
+    `item._nodeid`, which pytest 9 no longer reads), so such a fixture (the distributed
+    cluster, the browser) is set up once on each worker that runs one of its tests."""
+    if _uses_module_fixture(item) and item.get_closest_marker("xdist_group") is None:
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On xdist workers: a module-scoped fixture's tests as one group (set up once, on one worker),
-    and the slow tests first, so that no worker is left with a long one at the end.
+    """On xdist workers: the slow tests first, so that no worker is left with a long one at the end.
     Every worker collects the same items and sorts them the same way, as xdist requires."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return  # a run on one process keeps the files' order
-    for item in items:
-        if _uses_module_fixture(item) and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
-    items.sort(key=_slowness)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=_slowness)  # a run on one process keeps the files' order
 
 
 @pytest.fixture(scope="session", autouse=True)
