@@ -298,6 +298,7 @@ class WeeklyDigest:
     as_of: dt.date
     revisions: tuple[DigestRevision, ...]
     horizon_days: int = 14
+    optout_url: str | None = None  # the signed link that stops the digest to this address (tasks/digests.py)
 
 
 @dataclass(frozen=True)

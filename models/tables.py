@@ -382,3 +382,11 @@ class PartyLink(SQLModel, table=True):
     revoked_at: dt.datetime | None = Field(default=None, description="withdrawn: the party left, decided, or got a newer link")
     revoked_because: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class DigestOptOut(SQLModel, table=True):
+    """An address that wants no weekly digest (migration 0026); every other letter still goes to it."""
+
+    address: str = Field(primary_key=True, max_length=320, description="casefolded")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    source: str = Field(default="cli", max_length=16, description="cli | link")

@@ -137,7 +137,20 @@ def meetings_missing(session: Session, revision: Revision, stages, as_of: dt.dat
 
 
 def digests(session: Session, revision: Revision, as_of: dt.date) -> list[OutboxMessage]:
-    """One weekly digest per coordinator of the revision: open stages, what comes in two weeks, overdue, failed mail."""
+    """The revision's part of the weekly digest, as a digest per coordinator of it alone (the sweep
+    sends one digest per address across every revision: tasks/digests.py)."""
+    digest_revision = revision_digest(session, revision, as_of)
+    return [
+        parts.message(
+            revision, EmailEvent.weekly_digest, revision.language, lt.WeeklyDigest(c["name"], as_of, (digest_revision,), DIGEST_HORIZON_DAYS),
+            key=f"{digest_key(c['email'], as_of)}/{revision.slug}", to_name=c["name"], to_address=c["email"],
+        )
+        for c in revision.coordinators
+    ]
+
+
+def revision_digest(session: Session, revision: Revision, as_of: dt.date) -> lt.DigestRevision:
+    """One revision in a coordinator's weekly digest: open stages, what comes in two weeks, overdue, failed mail."""
     stages = session.exec(select(Stage).where(Stage.revision_id == revision.id).order_by(Stage.position)).all()
     horizon = as_of + dt.timedelta(days=DIGEST_HORIZON_DAYS)
     upcoming, overdue = [], []
@@ -163,10 +176,4 @@ def digests(session: Session, revision: Revision, as_of: dt.date) -> list[Outbox
         tuple(lt.FailedMessage(m.to_address, m.subject, m.last_error) for m in failed),
         meetings_missing(session, revision, stages, as_of),
     )
-    return [
-        parts.message(
-            revision, EmailEvent.weekly_digest, revision.language, lt.WeeklyDigest(c["name"], as_of, (digest_revision,), DIGEST_HORIZON_DAYS),
-            key=f"{digest_key(c['email'], as_of)}/{revision.slug}", to_name=c["name"], to_address=c["email"],
-        )
-        for c in revision.coordinators
-    ]
+    return digest_revision

@@ -288,7 +288,7 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
                     ),
                 ),
             )
-            return lt.WeeklyDigest(_REVISION.coordinator_name, dt.date(2025, 3, 10), (digest,))
+            return lt.WeeklyDigest(_REVISION.coordinator_name, dt.date(2025, 3, 10), (digest,), optout_url="https://avtaleflyt.example.no/avmelding/eksempel")
         case EmailEvent.deadline_moved:
             moves = (
                 lt.MovedDeadline("Høring av øvrige retningslinjer", hearing.RULES.kind, dt.date(2024, 11, 8), dt.date(2024, 11, 22)),

@@ -29,7 +29,7 @@ from avtaleflyt.models import reminders
 from avtaleflyt.models.enums import RevisionStatus, StageStatus
 from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
 
-from . import compose, links, outbox, runs
+from . import compose, digests, links, outbox, runs
 from .recorder import lock_revision
 from .stages import effects_for
 
@@ -54,10 +54,11 @@ class SweepReport:
     errors: list[str] = field(default_factory=list)  # what could not be done, and why
     nudged: dict[str, str] = field(default_factory=dict)
     sent: outbox.SendReport | None = None
+    digests: int = 0  # weekly digests enqueued
 
     @property
     def enqueued(self) -> int:
-        return sum(r.enqueued for r in self.revisions)
+        return sum(r.enqueued for r in self.revisions) + self.digests
 
 
 _CHUNK = 900  # ids or keys per `IN (…)`: under every driver's limit on parameters
@@ -157,8 +158,6 @@ def sweep_revision(session: Session, slug: str, as_of: dt.date, *, dry_run: bool
             compose.reminder(session, revision, due, stage=(s := stages[due.stage_key]), party=parties[due.party_id], row=rows.get((s.id, due.party_id)))
             for due in new
         ]
-    if reminders.digest_due(as_of):
-        letters += compose.digests(session, revision, as_of)
     result.enqueued = outbox.enqueue_all(session, letters)
     result.seq, result.flow_run_id = revision.seq, revision.flow_run_id
     return result
@@ -189,12 +188,11 @@ def run_sweep(as_of: dt.date, *, dry_run: bool = False, send: bool = True, engin
     except Exception:  # noqa: BLE001 - a row the rules cannot read: each revision on its own, so only its own fails
         _one_by_one(report, engine)
         found = []
-    digest = reminders.digest_due(as_of)
     for f in found:
         due = [m.key for m in f.plan.messages]
         new = [key for key in due if key not in held]
         closed = [key for key, _ in f.plan.close_stages]
-        if dry_run or not (new or closed or digest):  # nothing to write: no lock, no transaction
+        if dry_run or not (new or closed):  # nothing to write: no lock, no transaction
             report.revisions.append(RevisionSweep(f.slug, due=due, enqueued=len(new) if dry_run else 0, closed=closed))
             continue
         try:
@@ -204,6 +202,11 @@ def run_sweep(as_of: dt.date, *, dry_run: bool = False, send: bool = True, engin
             report.errors.append(f"{f.slug}: not swept: {exc.__class__.__name__}: {error_line(exc)}")
     if dry_run:
         return report
+    if reminders.digest_due(as_of):  # one digest per address across every revision (tasks/digests.py)
+        try:
+            report.digests = digests.enqueue_digests(as_of, engine)
+        except Exception as exc:  # noqa: BLE001 - the reminders stand; a sweep run again that day enqueues the digests
+            report.errors.append(f"weekly digests: not enqueued: {exc.__class__.__name__}: {error_line(exc)}")
     for swept in report.revisions:
         if swept.closed:
             outcome = runs.try_nudge(swept.flow_run_id, swept.seq, wait_seconds=get_settings().resume_wait_seconds)

@@ -81,3 +81,26 @@ def mail_outbox(
         why = m.cancelled_reason or m.last_error or m.smtp_response or ""
         table.add_row(f"{local_time(m.created_at, oslo):%Y-%m-%d %H:%M %Z}", f"[{colour}]{m.status.value}[/]", *cells(m.event.value, m.to_address, m.subject, why))
     out.print(table)
+
+
+@mail_app.command("optout")
+def mail_optout(
+    address: Annotated[str, typer.Argument(metavar="ADDRESS", help="the e-mail address")],
+    undo: Annotated[bool, typer.Option("--undo", help="send it the weekly digest again")] = False,
+) -> None:
+    """No weekly digest to ADDRESS from now on (--undo: again). Its other letters (invitations, reminders, decision requests) still go."""
+    import re
+
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address.strip()):
+        say("error:", "red", f"ADDRESS: {address!r} is not an e-mail address", to_err=True)
+        raise typer.Exit(2)
+    from avtaleflyt.db import session_scope
+    from avtaleflyt.tasks import digests
+
+    with refusals(), session_scope() as session:
+        changed = digests.opt_in(session, address) if undo else digests.opt_out(session, address)
+    shown = address.strip().casefold()
+    if undo:
+        say("ok" if changed else "note:", "green" if changed else "yellow", f"{shown} gets the weekly digest again" if changed else f"{shown} had not opted out")
+    else:
+        say("ok" if changed else "note:", "green" if changed else "yellow", f"{shown} gets no weekly digest (other letters still go)" if changed else f"{shown} had opted out already")

@@ -1,13 +1,19 @@
-"""one digest per recipient, opt-out (issue 16): placeholder, no schema change yet
+"""one digest per recipient, opt-out (issue 16): the digest opt-out table
 
 Revision ID: 0026
 Revises: 0025
 Create Date: 2026-11-30 14:30:00
 
-Reserved for one digest per recipient, opt-out (issue 16) so that helpers working at the same time keep one chain of revisions.
-It changes nothing until that work needs a schema change.
+`digestoptout`: one row per address (casefolded) that wants no weekly digest, from
+`avtaleflyt mail optout ADDRESS` or the signed link in a digest. The digests themselves
+need no column: one outbox row per recipient and ISO week (key `digest:ADDRESS:YYYY-Www`,
+revision_id NULL). Downgrade drops the table (and with it the opt-outs).
 """
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
 
 revision: str = '0026'
 down_revision: str | Sequence[str] | None = '0025'
@@ -16,8 +22,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'digestoptout',
+        sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.PrimaryKeyConstraint('address'),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('digestoptout')

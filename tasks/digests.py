@@ -1,0 +1,101 @@
+"""The weekly digests (issue 16): one per coordinator address and ISO week across every active
+revision it follows, through the outbox (key `digest:ADDRESS:YYYY-Www`, unique: a sweep killed
+and run again enqueues none twice). Opt-outs: `digestoptout` (`avtaleflyt mail optout`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from avtaleflyt.db import session_scope
+from avtaleflyt.models import digests as rules
+from avtaleflyt.models import letters as lt
+from avtaleflyt.models.enums import EmailEvent, RevisionStatus
+from avtaleflyt.models.tables import DigestOptOut, OutboxMessage, Revision
+
+from . import compose, outbox
+from . import letter_parts as parts
+
+
+_SALT = "digest-optout"
+
+
+def optout_token(secret: str, address: str, language: str) -> str:
+    """The signed token of a digest's opt-out link: the address and the page's language."""
+    return URLSafeSerializer(secret, salt=_SALT).dumps([rules.address_of(address), str(language)])
+
+
+def read_optout_token(secret: str, token: str) -> tuple[str, str] | None:
+    """(address, language) of a token `optout_token` made; None for anything else."""
+    try:
+        address, language = URLSafeSerializer(secret, salt=_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return (address, language) if isinstance(address, str) and language in ("nb", "nn") else None
+
+
+def optout_url(address: str, language: str) -> str:
+    from avtaleflyt.settings import get_settings
+
+    settings = get_settings()
+    return f"{settings.public_url.rstrip('/')}/avmelding/{optout_token(settings.signing_key(), address, language)}"
+
+
+def opted_out(session: Session) -> set[str]:
+    return set(session.exec(select(DigestOptOut.address)).all())
+
+
+def opt_out(session: Session, address: str, *, source: str = "cli") -> bool:
+    """`address` gets no digest from now on; False when it had opted out already."""
+    address = rules.address_of(address)
+    if session.get(DigestOptOut, address) is not None:
+        return False
+    session.add(DigestOptOut(address=address, source=source))
+    session.flush()
+    return True
+
+
+def opt_in(session: Session, address: str) -> bool:
+    """`address` gets its digest again; False when it had not opted out."""
+    row = session.get(DigestOptOut, rules.address_of(address))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def coordinator_digests(session: Session, as_of: dt.date) -> list[OutboxMessage]:
+    """One digest per coordinator address of the active revisions, listing each revision it
+    follows in time order; none to an opted-out address, none composed again once the outbox holds it."""
+    active = session.exec(select(Revision).where(Revision.status == RevisionStatus.active).order_by(Revision.slug)).all()
+    by_id = {r.id: r for r in active}
+    everyone = rules.recipients(((r.id, r.slug, r.coordinators or ()) for r in active), opted_out(session))
+    keys = {r.address: rules.digest_key(r.address, as_of) for r in everyone}
+    held = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(list(keys.values())))).all()) if keys else set()
+    parts_of: dict[int, lt.DigestRevision] = {}
+    letters = []
+    for recipient in everyone:
+        if keys[recipient.address] in held:
+            continue
+        for rid in recipient.revision_ids:
+            if rid not in parts_of:
+                parts_of[rid] = compose.revision_digest(session, by_id[rid], as_of)
+        first = by_id[recipient.revision_ids[0]]  # its language and sender: the first plan (by slug) naming the address
+        context = lt.WeeklyDigest(
+            recipient.name, as_of, rules.in_time_order(parts_of[rid] for rid in recipient.revision_ids), compose.DIGEST_HORIZON_DAYS,
+            optout_url=optout_url(recipient.address, first.language),
+        )
+        message = parts.message(first, EmailEvent.weekly_digest, first.language, context, key=keys[recipient.address], to_name=recipient.name, to_address=recipient.email)
+        message.revision_id = None  # about several revisions: not one revision's letter
+        letters.append(message)
+    return letters
+
+
+def enqueue_digests(as_of: dt.date, engine: Engine | None = None) -> int:
+    """The week's digests into the outbox, in one transaction; how many were new."""
+    with session_scope(engine) as session:
+        return outbox.enqueue_all(session, coordinator_digests(session, as_of))
