@@ -24,7 +24,7 @@ from avtaleflyt.settings import Settings, get_settings
 from . import security
 from .deps import Clock
 from .pages import pages_dir, prefect_ui_url, render, templates
-from .routers import api, auth, digest_optout, documents, exports, forms, health, minutes, papers, party_links, public, revisions
+from .routers import admin, api, auth, digest_optout, documents, exports, forms, health, minutes, papers, party_links, public, revisions
 from .routers.auth import LoginGate
 
 __all__ = ["create_app", "prefect_ui_url", "templates"]
@@ -80,7 +80,7 @@ def create_app(
         https_only=settings.public_url.startswith("https://"),
     )
     app.add_middleware(public.NoSession)  # outside the session: /offentlig/ neither reads nor sets its cookie
-    for area in (api, exports, papers, documents, minutes, revisions, auth, forms, party_links, digest_optout, health, public):
+    for area in (admin, api, exports, papers, documents, minutes, revisions, auth, forms, party_links, digest_optout, health, public):
         app.include_router(area.router)
 
     @app.exception_handler(security.LoginRequired)

@@ -22,6 +22,7 @@ FIELDS = {
     "self_reported": "egenrapportert", "username": "brukernavn", "password": "passord",
     "reservations": "forbehold", "minutes_text": "vedtaksteksten", "minutes_file": "fil", "file": "fil",
     "deadline": "frist", "document": "dokument", "label": "betegnelse", "significant": "vesentlig endring",
+    "helsefellesskap": "helsefellesskap", "role": "rolle",
 }
 KINDS = wording.words("stage_kind")  # the one catalogue (models/wording.py)
 STATUSES = wording.words("hearing_status") | wording.words("treatment")

@@ -16,6 +16,7 @@ FIELDS = {
     "date": "dato", "meeting": "møtedato", "case_no": "saksnr.", "note": "merknad", "reason": "grunngjeving",
     "self_reported": "eigenrapportert", "username": "brukarnamn", "password": "passord",
     "reservations": "atterhald", "minutes_text": "vedtaksteksten", "minutes_file": "fil", "file": "fil",
+    "helsefellesskap": "helsefellesskap", "role": "rolle",
 }
 KINDS = wording.words("stage_kind", "nn")
 STATUSES = wording.words("hearing_status", "nn") | wording.words("treatment", "nn")
