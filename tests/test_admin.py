@@ -145,6 +145,17 @@ def test_admin_forms_need_the_csrf_token(app, engine):
     assert answer.status_code == 403 and user(engine, "kari")[2] == {AGDER: Role.coordinator}
 
 
+def test_an_account_whose_name_has_a_slash_is_managed_too(app, engine):
+    with session_scope(engine) as s:
+        add_user(s, "drift/ola", "Ola", None, PASSWORD, {AGDER: Role.reader})
+    admin = login(app, "sjef")
+    page = admin.get("/admin/accounts").text
+    assert 'action="/admin/accounts/drift%2Fola/grant"' in page
+    admin.post("/admin/accounts/drift%2Fola/grant", data={"csrf_token": form_token(page), "helsefellesskap": SONDRE, "role": "coordinator"})
+    assert user(engine, "drift/ola")[2] == {AGDER: Role.reader, SONDRE: Role.coordinator}
+    assert admin.get("/admin/audit", params={"side": "x"}).status_code == 200  # a bad page number: the first page
+
+
 def test_add_refusals_are_worded_in_norwegian_and_write_nothing(app, engine):
     admin = login(app, "sjef")
     token = form_token(admin.get("/admin/accounts").text)

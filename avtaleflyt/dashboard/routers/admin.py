@@ -134,7 +134,7 @@ async def add_account(request: Request, user: AdminDep, engine: EngineDep) -> Re
     return _back()
 
 
-@router.post("/admin/accounts/{username}/active")
+@router.post("/admin/accounts/{username:path}/active")
 async def set_active(request: Request, username: str, user: AdminDep, engine: EngineDep, clock: ClockDep) -> RedirectResponse:
     form = await _form(request)
     active = form.get("active") == "1"
@@ -150,7 +150,7 @@ async def set_active(request: Request, username: str, user: AdminDep, engine: En
     return _back()
 
 
-@router.post("/admin/accounts/{username}/grant")
+@router.post("/admin/accounts/{username:path}/grant")
 async def grant(request: Request, username: str, user: AdminDep, engine: EngineDep) -> RedirectResponse:
     form = await _form(request)
     hf = form.get("helsefellesskap", "")
@@ -160,7 +160,7 @@ async def grant(request: Request, username: str, user: AdminDep, engine: EngineD
     return _back()
 
 
-@router.post("/admin/accounts/{username}/revoke")
+@router.post("/admin/accounts/{username:path}/revoke")
 async def revoke(request: Request, username: str, user: AdminDep, engine: EngineDep) -> RedirectResponse:
     form = await _form(request)
     hf = form.get("helsefellesskap", "")
@@ -171,7 +171,7 @@ async def revoke(request: Request, username: str, user: AdminDep, engine: Engine
     return _back()
 
 
-@router.post("/admin/accounts/{username}/admin")
+@router.post("/admin/accounts/{username:path}/admin")
 async def set_admin(request: Request, username: str, user: AdminDep, engine: EngineDep) -> RedirectResponse:
     form = await _form(request)
     admin = form.get("admin") == "1"
@@ -187,7 +187,7 @@ async def set_admin(request: Request, username: str, user: AdminDep, engine: Eng
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
-def audit_page(request: Request, user: AdminDep, engine: EngineDep, bruker: str = "", handling: str = "", fra: str = "", til: str = "", side: int = 1) -> Response:
+def audit_page(request: Request, user: AdminDep, engine: EngineDep, bruker: str = "", handling: str = "", fra: str = "", til: str = "", side: str = "1") -> Response:
     problem = None
     try:
         since = audit.parse_day(fra, "fra") if fra else None
@@ -195,7 +195,7 @@ def audit_page(request: Request, user: AdminDep, engine: EngineDep, bruker: str 
     except DomainError:
         problem, since, until = "Datoen må skrives ÅÅÅÅ-MM-DD", None, None
     where = audit.Filter(username=bruker or None, action=handling or None, since=since, until=until)
-    side = max(side, 1)
+    side = max(int(side), 1) if side.isdigit() and len(side) < 10 else 1
     with Session(engine) as session:
         events, total = audit.page(session, where, side)
         known_actions = audit.actions(session)
