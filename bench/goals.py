@@ -167,7 +167,8 @@ def summarize(runs: dict[str, tuple[int | None, str]]) -> list[Verdict]:
         for goal in (g for g in GOALS if g.bench == bench):
             if not any(re.fullmatch(goal.pattern, r.name) for r in results):
                 why = "not run" if status is None else f"exit {status}, no RESULT line"
-                verdicts.append(Verdict(f"RESULT {goal.pattern}: none", describe(goal), "failed", why))
+                name = goal.pattern.replace(r"(?P<size>\d+)", "N")
+                verdicts.append(Verdict(f"RESULT {name}: none", describe(goal), "failed", why))
         if status and results:
             verdicts.append(Verdict(f"bench_{bench}.py", "", "failed", f"exit {status} after its RESULT lines"))
         if not results and not any(g.bench == bench for g in GOALS):

@@ -43,6 +43,9 @@ done
 
 started_all=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+# The commit measured: taken at the start (others may commit while it runs).
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit + working tree"; fi
 for name in $ONLY; do
   case $name in
     outbox) args=$OUTBOX_ARGS ;;
@@ -62,8 +65,6 @@ for name in $ONLY; do
 done
 
 echo
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit + working tree"; fi
-echo "=== summary: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $SIZES, $(nproc) CPUs, load $load_start at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end, whole run $(( $(date +%s) - started_all )) s; logs in $LOG_DIR"
+echo "=== summary: started $(date -u -d "@$started_all" '+%Y-%m-%d %H:%M UTC'), commit $commit, $SIZES, $(nproc) CPUs, load $load_start at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end, whole run $(( $(date +%s) - started_all )) s; logs in $LOG_DIR"
 echo "    ratio = the measured value's time (or memory) / the baseline's, both from the same run; goals: bench/goals.py"
 $PY bench/goals.py "$LOG_DIR" $ONLY

@@ -109,8 +109,8 @@ def test_summary_missing_lines_and_failures():
     by_line = {v.line: v for v in goals.summarize(runs)}
     assert by_line[CLI].status == "not met"
     assert by_line[DASH_REV].status == "no goal"
-    assert by_line[r"RESULT outbox_send_(?P<size>\d+): none"].note == "exit 1, no RESULT line"
-    assert by_line[r"RESULT start_to_(?P<size>\d+)_delivered: none"].status == "failed"
+    assert by_line["RESULT outbox_send_N: none"].note == "exit 1, no RESULT line"
+    assert by_line["RESULT start_to_N_delivered: none"].status == "failed"
     assert by_line["RESULT decision_to_run_caught_up: none"].note == "not run"
     assert by_line[MEMORY].status == "met" and by_line["bench_memory.py"].status == "failed"
     assert [v.status for v in goals.summarize({"cli": (0, CLI)})] == ["not met"]
