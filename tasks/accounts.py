@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import socket
+from contextvars import ContextVar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -228,8 +230,14 @@ def _end_all(session: Session, user: User, now: dt.datetime) -> int:
 # --- account changes from the CLI, and the account event log ------------------------------------
 
 
+# Where an account change comes from when the caller names no address: the dashboard's admin
+# pages set the admin's address; a CLI command leaves it unset: `cli@` this machine's name.
+ORIGIN: ContextVar[str | None] = ContextVar("account_event_origin", default=None)
+
+
 def log_event(session: Session, action: str, *, username: str | None = None, ip: str | None = None, actor: str | None = None, note: str | None = None) -> None:
     """Append to the account event log (the user name bounded: it may come from a login form)."""
+    ip = ip or ORIGIN.get() or f"cli@{socket.gethostname()}"
     session.add(AccountEvent(action=action, username=(username or None) and username[:64], ip=ip and ip[:64], actor=actor, note=note))
 
 

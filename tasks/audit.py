@@ -11,12 +11,11 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
-
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.fremdriftsplan import neutralised
 from avtaleflyt.models.tables import AccountEvent
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 COLUMNS = ("at", "action", "username", "actor", "ip", "note")
 FORMATS = ("csv", "jsonl")
@@ -33,7 +32,7 @@ class Filter:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
 
-    def apply(self, query):  # noqa: ANN001, ANN201 - a select of AccountEvent
+    def apply(self, query):
         if self.username:
             name = self.username.strip().casefold()
             query = query.where((col(AccountEvent.username) == name) | (col(AccountEvent.actor) == name))

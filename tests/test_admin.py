@@ -9,15 +9,15 @@ import datetime as dt
 import re
 
 import pytest
+from avtaleflyt.models.enums import Role
+from avtaleflyt.models.tables import AccountEvent, Membership, User
+from avtaleflyt.tasks.accounts import add_user, scope_of, set_admin
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from avtaleflyt.dashboard import create_app
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.enums import Role
-from avtaleflyt.models.tables import AccountEvent, Membership, User
 from avtaleflyt.settings import get_settings
-from avtaleflyt.tasks.accounts import add_user, scope_of, set_admin
 
 from .web import PASSWORD, form_token
 
@@ -41,7 +41,7 @@ def app(engine, monkeypatch):
     return create_app(engine, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9")
 
 
-def login(app, username: str, password: str = PASSWORD) -> TestClient:  # noqa: ANN001
+def login(app, username: str, password: str = PASSWORD) -> TestClient:
     client = TestClient(app)
     token = form_token(client.get("/login").text)
     answer = client.post("/login", data={"csrf_token": token, "username": username, "password": password, "next": "/"}, follow_redirects=False)
@@ -49,17 +49,17 @@ def login(app, username: str, password: str = PASSWORD) -> TestClient:  # noqa: 
     return client
 
 
-def events(engine, after: int = 0) -> list[tuple[str, str | None, str | None, str | None]]:  # noqa: ANN001
+def events(engine, after: int = 0) -> list[tuple[str, str | None, str | None, str | None]]:
     with session_scope(engine) as s:
         return [(e.action, e.username, e.actor, e.ip) for e in s.exec(select(AccountEvent).where(AccountEvent.id > after).order_by(AccountEvent.id))]
 
 
-def last_event_id(engine) -> int:  # noqa: ANN001
+def last_event_id(engine) -> int:
     with session_scope(engine) as s:
         return max(e.id for e in s.exec(select(AccountEvent)))
 
 
-def user(engine, name: str) -> tuple[bool, bool, dict[str, Role]]:  # noqa: ANN001
+def user(engine, name: str) -> tuple[bool, bool, dict[str, Role]]:
     with session_scope(engine) as s:
         u = s.exec(select(User).where(User.username == name)).one()
         return u.active, u.admin, dict(scope_of(s, u).roles)
@@ -95,7 +95,7 @@ def test_an_admin_adds_an_account_with_a_one_time_password_that_logs_in(app, eng
     before = last_event_id(engine)
     added = admin.post("/admin/accounts/add", data={"csrf_token": form_token(page.text), "username": "Ola", "name": "Ola Leser", "helsefellesskap": SONDRE, "role": "reader"})
     assert added.status_code == 200
-    password = re.search(r'id="engangspassord">.*?<code>([^<]+)</code>', added.text, re.S).group(1)
+    password = re.search(r'id="engangspassord">.*?<code>([^<]+)</code>', added.text, re.DOTALL).group(1)
     assert len(password) >= 12 and user(engine, "ola") == (True, False, {SONDRE: Role.reader})
     assert events(engine, before) == [("user.added", "ola", "sjef", "testclient")]
     assert login(app, "ola", password).get("/").status_code == 200
@@ -111,7 +111,7 @@ def test_an_admin_grants_revokes_disables_each_change_one_event_with_the_admin_a
     token = form_token(admin.get("/admin/accounts").text)
     before = last_event_id(engine)
 
-    def post(path: str, **data: str):  # noqa: ANN202
+    def post(path: str, **data: str):
         answer = admin.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
         assert answer.status_code == 303, answer.text
         return admin.get("/admin/accounts").text

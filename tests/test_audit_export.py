@@ -9,11 +9,11 @@ import io
 import json
 
 import pytest
+from avtaleflyt.models.tables import AccountEvent
 from typer.testing import CliRunner
 
 from avtaleflyt.cli import app
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.tables import AccountEvent
 
 runner = CliRunner()
 UTC = dt.UTC
@@ -65,3 +65,21 @@ def test_bad_input_exits_2_with_the_problem_named(events, tmp_path, args, messag
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "Traceback" not in result.output
     assert not target.exists()
+
+
+def test_a_change_from_the_cli_says_who_and_from_where(domain_db_url, monkeypatch):
+    import socket
+
+    from avtaleflyt.settings import get_settings
+
+    monkeypatch.setenv("AVTALEFLYT_ACTOR", "operatør")
+    get_settings.cache_clear()
+    added = runner.invoke(app, ["user", "add", "kari", "--helsefellesskap", "Helsefellesskapet Agder", "--role", "reader", "--password-stdin"], input="et langt nok passord\n")
+    assert added.exit_code == 0, added.output
+    assert runner.invoke(app, ["user", "disable", "kari"]).exit_code == 0
+    result = runner.invoke(app, ["audit", "export", "--since", "2000-01-01", "--format", "jsonl"])
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(e["action"], e["username"], e["actor"], e["ip"]) for e in lines] == [
+        ("user.added", "kari", "operatør", f"cli@{socket.gethostname()}"), ("user.disabled", "kari", "operatør", f"cli@{socket.gethostname()}"),
+    ]
+    assert lines[0]["note"] == "Helsefellesskapet Agder: reader"

@@ -13,14 +13,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from avtaleflyt.models.enums import Role
 from avtaleflyt.models.errors import DomainError, ErrorCode
-from avtaleflyt.models.tables import AccountEvent, User
+from avtaleflyt.models.tables import User
 from avtaleflyt.tasks import accounts, audit
 
 from .. import security
@@ -36,7 +35,7 @@ CONFIRMED = "ja"
 def require_admin(request: Request, user: Annotated[security.CurrentUser, Depends(require_user)]) -> security.CurrentUser:
     """A logged-in admin (read afresh: `user admin --off` takes effect on the next request); else 404."""
     with Session(engine_of(request)) as session:
-        admin = session.exec(select(User.admin).where(User.username == user.username, User.active == True)).first()  # noqa: E712
+        admin = session.exec(select(User.admin).where(User.username == user.username, User.active == True)).first()
     if not admin:
         raise HTTPException(404, "Fant ikke siden")
     return user
@@ -51,19 +50,15 @@ def _address(request: Request) -> str:
 
 def _change(engine: Engine, request: Request, address: str, done: str, change: Callable[[Session], object]) -> bool:
     """One account change in one transaction; its events get the admin's address. The outcome as a flash; False if refused."""
+    origin = accounts.ORIGIN.set(address)
     try:
         with Session(engine) as session, session.begin():
-
-            @event.listens_for(session, "before_flush")
-            def _from_here(s: Session, *_: object) -> None:
-                for obj in s.new:
-                    if isinstance(obj, AccountEvent) and obj.ip is None:
-                        obj.ip = address[:64]
-
             change(session)
     except DomainError as exc:
         security.flash(request, f"Ikke endret: {in_norwegian(exc)}", "error")
         return False
+    finally:
+        accounts.ORIGIN.reset(origin)
     security.flash(request, done)
     return True
 
