@@ -170,10 +170,9 @@ def _slowness(item: pytest.Item) -> int:
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """A module-scoped fixture's tests as one xdist group, to be set up once, on one worker.
-    With pytest 9.2 and pytest-xdist 3.8.0 groups have no effect yet (xdist marks a group in
-    `item._nodeid`, which pytest 9 no longer reads: pytest-xdist#1386), so such a fixture (the distributed
-    cluster, the browser) is set up once on each worker that runs one of its tests."""
+    """A module-scoped fixture's tests as one xdist group, to be set up once, on one worker (the
+    distributed cluster, the browser). Needs pytest < 9.2: with 9.2 xdist's groups have no effect
+    (xdist marks a group in `item._nodeid`, which 9.2 no longer reads: pytest-xdist#1386)."""
     if _uses_module_fixture(item) and item.get_closest_marker("xdist_group") is None:
         item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
