@@ -208,6 +208,28 @@ def session_user(session: Session, key: str, *, now: dt.datetime) -> User | None
     ).first()
 
 
+def session_user_scope(session: Session, key: str, *, now: dt.datetime, slug: str | None = None) -> tuple[User, Scope, tuple[int, str] | None] | None:
+    """`session_user` with the user's scope and, for a route with a revision's `slug`, that
+    revision's (id, helsefellesskap) or None: one query (memberships joined, the revision a subquery)."""
+    revision = select(Revision.id, Revision.helsefellesskap).where(Revision.slug == slug).subquery() if slug is not None else None
+    columns = [User, Membership.helsefellesskap, Membership.role] + ([revision.c.id, revision.c.helsefellesskap] if revision is not None else [])
+    query = (
+        select(*columns)
+        .join(UserSession, col(UserSession.user_id) == col(User.id))
+        .outerjoin(Membership, col(Membership.user_id) == col(User.id))
+        .where(UserSession.key_hash == _key_hash(key), col(UserSession.ended_at).is_(None), UserSession.expires_at > now, col(User.active).is_(True))
+    )
+    if revision is not None:
+        query = query.outerjoin(revision, true())
+    rows = session.exec(query).all()
+    if not rows:
+        return None
+    user = rows[0][0]
+    scope = Scope({row[1]: Role(row[2]) for row in rows if row[1] is not None}, Role(user.role) if user.role else None)
+    found = (rows[0][3], rows[0][4]) if revision is not None and rows[0][3] is not None else None
+    return user, scope, found
+
+
 def end_session(session: Session, key: str, *, now: dt.datetime) -> str | None:
     """End the session `key` (logout); returns its user's name, or None if it had ended already."""
     row = session.exec(select(UserSession).where(UserSession.key_hash == _key_hash(key), col(UserSession.ended_at).is_(None))).first()

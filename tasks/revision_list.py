@@ -14,13 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from avtaleflyt.models.enums import RevisionStatus, StageStatus
+from avtaleflyt.models.enums import RevisionStatus, Role, StageStatus
 from avtaleflyt.models.stages import KINDS, rules_for
 from avtaleflyt.models.tables import FollowUp, Party, PartyObligation, Revision, Stage
-from sqlalchemy import Select, and_, exists, false, func, or_, text
+from sqlalchemy import Select, and_, exists, false, func, or_, text, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from .accounts import Scope
 from .status import Deadline, _deadlines
 
 
@@ -97,9 +98,13 @@ def _unanswered() -> ColumnElement[bool]:
     return or_(*(and_(PartyObligation.kind == kind.value, col(PartyObligation.status).not_in(r.answered)) for kind, r in KINDS.items() if r.answered))
 
 
-def filtered(filters: ListFilters, *, today: dt.date, dialect: str, may_act: bool) -> Select:
-    """The revisions the list shows, newest first: every filter (and, with issue 16, the user's scope) is applied here."""
+def filtered(filters: ListFilters, *, today: dt.date, dialect: str, may_act: bool, scope: Scope | None = None) -> Select:
+    """The revisions the list shows, newest first: every filter, and the user's scope (issue 16:
+    only the helsefellesskap it has a role in; 'needs my action' only where it is a coordinator), is applied here.
+    scope None: every revision (the CLI's, an installation's own view)."""
     query = select(*LIST_COLUMNS)
+    if scope is not None:
+        query = query.where(scope.where(col(Revision.helsefellesskap)))
     if filters.status is not None:
         query = query.where(Revision.status == filters.status)
     if filters.helsefellesskap is not None:
@@ -110,6 +115,8 @@ def filtered(filters: ListFilters, *, today: dt.date, dialect: str, may_act: boo
         query = query.where(overdue_stage)
     if filters.mine:
         query = query.where(and_(Revision.status == RevisionStatus.active, _needs_action(overdue_stage, today)) if may_act else false())
+        if scope is not None:
+            query = query.where(scope.where(col(Revision.helsefellesskap), Role.coordinator))
     return query.order_by(col(Revision.created_at).desc(), col(Revision.id).desc())
 
 
@@ -131,12 +138,13 @@ def _needs_action(overdue_stage: ColumnElement[bool], today: dt.date) -> ColumnE
     return or_(overdue_stage, met_not_recorded, open_followup)
 
 
-def list_revisions(session: Session, filters: ListFilters, *, today: dt.date, may_act: bool, limit: int, offset: int) -> ListResult:
+def list_revisions(session: Session, filters: ListFilters, *, today: dt.date, may_act: bool, limit: int, offset: int, scope: Scope | None = None) -> ListResult:
     dialect = session.get_bind().dialect.name
-    query = filtered(filters, today=today, dialect=dialect, may_act=may_act)
+    query = filtered(filters, today=today, dialect=dialect, may_act=may_act, scope=scope)
     total = session.exec(select(func.count()).select_from(query.with_only_columns(Revision.id).order_by(None).subquery())).one()
     revisions = list(session.exec(query.limit(limit).offset(offset)).all())
-    names = list(session.exec(select(Revision.helsefellesskap).distinct().order_by(Revision.helsefellesskap)).all())
+    in_scope = scope.where(col(Revision.helsefellesskap)) if scope is not None else true()
+    names = list(session.exec(select(Revision.helsefellesskap).where(in_scope).distinct().order_by(Revision.helsefellesskap)).all())
     ids = [r.id for r in revisions]
     stages: dict[int, list] = defaultdict(list)
     for s in session.exec(select(*STAGE_COLUMNS).where(col(Stage.revision_id).in_(ids)).order_by(Stage.revision_id, Stage.position)):

@@ -172,7 +172,7 @@ def test_logout_ends_the_session_on_the_server(app, engine):
     answer = replay.post(f"/revisions/{SLUG}/record/party-decision", data=decision_form(form_token(page.text)), follow_redirects=False)
     assert (answer.status_code, answer.headers["location"]) == (303, f"/login?next=/revisions/{SLUG}/record/party-decision")
     assert treatment(engine, "Malvik kommune") == "sent"
-    assert [a for a, _ in account_events(engine)] == ["login", "logout"]
+    assert [a for a, _ in account_events(engine)] == ["user.added", "login", "logout"]  # user.added: log_in makes the account
 
 
 def test_a_user_demoted_during_a_session_reads_only_from_the_next_request(app, engine):
@@ -198,7 +198,7 @@ def test_a_disabled_user_is_out_on_the_next_request_and_cannot_log_in(app, engin
     assert again.status_code == 401
     run_cli("user", "enable", "reader")
     assert log_in(TestClient(app), engine, Role.reader).get("/api/revisions").status_code == 200
-    assert [a for a, u in account_events(engine)] == ["login", "user.disabled", "login.failed", "user.enabled", "login"]
+    assert [a for a, u in account_events(engine)] == ["user.added", "login", "user.disabled", "login.failed", "user.enabled", "login"]
 
 
 def test_user_commands_refuse_an_unknown_user():

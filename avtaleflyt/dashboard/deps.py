@@ -1,5 +1,7 @@
 """The dashboard's FastAPI dependencies: the engine and a session on it, the clock,
-the settings (and Prefect's UI address), and the current user (any logged-in user, or a coordinator).
+the settings (and Prefect's UI address), the current user (any logged-in user, or a coordinator),
+and the revision a route's {slug} names, only within the user's helsefellesskap (`RevisionInScope`:
+404 outside it, as for a slug that does not exist).
 
 Everything comes from the app `create_app` made (`app.state`), so a test's app reads and
 writes its own database and its own time. A test may also swap any of these through
@@ -18,9 +20,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from avtaleflyt import clock as wall_clock
+from avtaleflyt.models.tables import Revision
 from avtaleflyt.settings import Settings
 from avtaleflyt.tasks import accounts
 
@@ -99,9 +102,13 @@ def current_user(request: Request) -> CurrentUser | None:
     key = request.session.get(SESSION_KEY)
     user = None
     if isinstance(key, str):
+        slug = request.path_params.get("slug")
+        slug = slug if isinstance(slug, str) else None
         with Session(engine_of(request)) as session:
-            row = accounts.session_user(session, key, now=clock_of(request).now())
-            user = row and CurrentUser(row.username, row.name, row.role)
+            found = accounts.session_user_scope(session, key, now=clock_of(request).now(), slug=slug)
+        if found:
+            user = CurrentUser(found[0].username, found[0].name, found[1], found[0].admin)
+            request.state.path_revision = (slug, found[2])  # read by revision_in_scope: no statement more
         if user is None:
             request.session.pop(SESSION_KEY, None)  # ended, expired or disabled: forget it
     request.state.user = user
@@ -116,11 +123,44 @@ def require_user(request: Request) -> CurrentUser:
     return user
 
 
-def require_coordinator(user: Annotated[CurrentUser, Depends(require_user)]) -> CurrentUser:
-    if not user.may_record:
+@dataclass(frozen=True)
+class ScopedRevision:
+    """The revision a route's {slug} names, as much as the scope check read of it."""
+
+    id: int
+    slug: str
+    helsefellesskap: str
+
+
+def revision_in_scope(request: Request, user: Annotated[CurrentUser, Depends(require_user)]) -> ScopedRevision | None:
+    """The revision the path's {slug} names, if the user has a role in its helsefellesskap; else
+    404 with the words an unknown slug gets, so the answer does not tell that it exists (issue 16).
+    None on a route without a slug. Blocking: FastAPI runs it in a thread."""
+    slug = request.path_params.get("slug")
+    if slug is None:
+        return None
+    read = getattr(request.state, "path_revision", None)
+    if read is not None and read[0] == slug:  # current_user read it with the session's row
+        found = read[1]
+    else:  # a short session of its own: the request's read session would hold SQLite's lock (BEGIN IMMEDIATE) while a form writes
+        with Session(engine_of(request)) as session:
+            found = session.exec(select(Revision.id, Revision.helsefellesskap).where(Revision.slug == slug)).first()
+    if found is None or not user.sees(found[1]):
+        raise HTTPException(404, f"Fant ingen revidering {slug!r}")
+    return ScopedRevision(found[0], slug, found[1])
+
+
+def require_coordinator(
+    user: Annotated[CurrentUser, Depends(require_user)], revision: Annotated[ScopedRevision | None, Depends(revision_in_scope)],
+) -> CurrentUser:
+    """A coordinator in the helsefellesskap of the path's revision (404 outside it), or anywhere on a route without one."""
+    if not (user.may_record_in(revision.helsefellesskap) if revision else user.may_record):
         raise HTTPException(403, "Bare koordinatorer kan registrere; du har lesetilgang.")
     return user
 
 
 CurrentUserDep = Annotated[CurrentUser, Depends(require_user)]
 CoordinatorDep = Annotated[CurrentUser, Depends(require_coordinator)]
+RevisionInScope = Annotated[ScopedRevision | None, Depends(revision_in_scope)]
+# For a router whose every route is behind a login: `APIRouter(dependencies=IN_SCOPE)`.
+IN_SCOPE = [Depends(revision_in_scope)]

@@ -21,6 +21,7 @@ from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.tables import Forum, Milestone, OutboxMessage, PlanVersion, Revision, Stage
 from avtaleflyt.models.enums import StageStatus
 from avtaleflyt.tasks import alternatives
+from avtaleflyt.tasks.accounts import Scope
 from avtaleflyt.tasks.shift import plan_in_force
 from avtaleflyt.tasks.revision_list import ListRow, list_revisions
 from avtaleflyt.tasks.status import Deadline, PartyView, RevisionView, StageView, revision_views
@@ -97,12 +98,12 @@ def _view_summary(v: RevisionView, today: dt.date) -> RevisionSummary:
     )
 
 
-def revision_page(session: Session, *, today: dt.date, query: ListQuery | None = None, may_act: bool = False, path: str = "/") -> RevisionPage:
+def revision_page(session: Session, *, today: dt.date, query: ListQuery | None = None, may_act: bool = False, path: str = "/", scope: Scope | None = None) -> RevisionPage:
     """One page of the list: a fixed number of aggregate queries (tasks/revision_list.py).
-    Raises ListQueryError for a helsefellesskap there is none of."""
+    Raises ListQueryError for a helsefellesskap there is none of (in `scope`, the user's: issue 16)."""
     query = query or ListQuery()
     per_page, f = query.per_page, query.filters
-    found = list_revisions(session, f, today=today, may_act=may_act, limit=per_page, offset=(query.page - 1) * per_page)
+    found = list_revisions(session, f, today=today, may_act=may_act, limit=per_page, offset=(query.page - 1) * per_page, scope=scope)
     if f.helsefellesskap is not None and f.helsefellesskap not in found.helsefellesskap:
         raise ListQueryError("helsefellesskap", f"ingen revideringer i helsefellesskapet «{f.helsefellesskap[:80]}»")
     pages = max(1, math.ceil(found.total / per_page))

@@ -1,21 +1,23 @@
 """Who may do what on the dashboard: sessions held on the server, a CSRF token per
-session, the two roles (coordinators record, readers read), and the headers every
-answer carries. Parties need no account: they use the signed link in their letter.
+session, the roles (one per helsefellesskap: coordinators record, readers read; a revision of
+another helsefellesskap answers 404, as if it did not exist), and the headers every answer
+carries. Parties need no account: they use the signed link in their letter.
 
 The signed cookie carries a random session key, the CSRF token and a short flash
 message. Each request reads the session's row with its user from the database, so
-logout, `user disable` and `user role` take effect on the next request.
+logout, `user disable`, `user grant`/`revoke` and `user role` take effect on the next request.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avtaleflyt.models.enums import Role
+from avtaleflyt.tasks import accounts
 
 SESSION_KEY = "sid"
 SESSION_CSRF = "csrf"
@@ -26,13 +28,23 @@ FLASH_MAX = 300  # characters: a message may quote what a user typed, and the co
 
 @dataclass(frozen=True)
 class CurrentUser:
+    """The logged-in account and its roles: `scope` says which helsefellesskap it sees and records in (issue 16)."""
+
     username: str
     name: str
-    role: Role
+    scope: accounts.Scope = field(default_factory=accounts.Scope)
+    admin: bool = False
 
     @property
     def may_record(self) -> bool:
-        return self.role == Role.coordinator
+        """A coordinator somewhere (the list's 'needs my action', the header); a revision asks `may_record_in`."""
+        return self.scope.everywhere == Role.coordinator or Role.coordinator in self.scope.roles.values()
+
+    def may_record_in(self, helsefellesskap: str) -> bool:
+        return self.scope.records(helsefellesskap)
+
+    def sees(self, helsefellesskap: str) -> bool:
+        return self.scope.sees(helsefellesskap)
 
 
 class LoginRequired(Exception):

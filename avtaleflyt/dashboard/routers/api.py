@@ -12,13 +12,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from .. import views
-from ..deps import ClockDep, PrefectUiDep, SessionDep, require_user
+from ..deps import IN_SCOPE, ClockDep, PrefectUiDep, SessionDep, require_user
 from ..list_query import MAX_PER_PAGE, PER_PAGE, ListQueryError
 from ..pages import render
 from ..security import CurrentUser
 from .revisions import load_detail, load_page
 
-router = APIRouter(tags=["api"], dependencies=[Depends(require_user)])
+router = APIRouter(tags=["api"], dependencies=IN_SCOPE)  # a login, and a {slug} only in the user's helsefellesskap
 
 
 @router.get(

@@ -86,7 +86,7 @@ def _check_password(
             accounts.end_session(session, old_key, now=now)
         key = accounts.start_session(session, user, now=now, max_age=dt.timedelta(seconds=security.SESSION_MAX_AGE))
         accounts.log_event(session, "login", username=user.username, ip=address)
-        return key, security.CurrentUser(user.username, user.name, user.role)
+        return key, security.CurrentUser(user.username, user.name, accounts.scope_of(session, user), user.admin)
 
 
 def _login_refused(request: Request, target: str, error: str, status: int, headers: dict | None = None) -> HTMLResponse:

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from avtaleflyt.models.tables import Party, PartyLink, Revision
 from avtaleflyt.tasks import documents, links
 
-from ..deps import ClockDep, CurrentUserDep, EngineDep, SettingsDep
+from ..deps import IN_SCOPE, ClockDep, CurrentUserDep, EngineDep, SettingsDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,7 +49,7 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@router.get("/revisions/{slug}/documents/{key}/v{number:int}")
+@router.get("/revisions/{slug}/documents/{key}/v{number:int}", dependencies=IN_SCOPE)
 def coordinator_document(slug: str, key: str, number: int, user: CurrentUserDep, engine: EngineDep) -> Response:
     with Session(engine) as session:
         revision = session.exec(select(Revision).where(Revision.slug == slug)).first()

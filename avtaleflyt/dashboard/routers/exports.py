@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
@@ -22,12 +22,12 @@ from avtaleflyt.settings import Settings
 from avtaleflyt.tasks import export, feeds
 
 from .. import security
-from ..deps import ClockDep, SessionDep, SettingsDep, require_user
+from ..deps import IN_SCOPE, ClockDep, SessionDep, SettingsDep
 from ..errors import in_norwegian
 from ..pages import render
 
 router = APIRouter(include_in_schema=False)
-reader = [Depends(require_user)]
+reader = IN_SCOPE  # a login, and the revision in the user's helsefellesskap (else 404)
 
 
 def feed_link(settings: Settings, slug: str, party_id: int | None = None) -> dict[str, str]:

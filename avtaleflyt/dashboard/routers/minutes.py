@@ -9,14 +9,14 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import Session
 from starlette.responses import Response
 
-from ..deps import CurrentUserDep, EngineDep
+from ..deps import IN_SCOPE, CurrentUserDep, EngineDep
 from ..party_returns import minutes_file
 from .documents import content_disposition
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/revisions/{slug}/parties/{party_id:int}/minutes")
+@router.get("/revisions/{slug}/parties/{party_id:int}/minutes", dependencies=IN_SCOPE)
 def party_minutes(slug: str, party_id: int, user: CurrentUserDep, engine: EngineDep) -> Response:
     with Session(engine) as session:
         found = minutes_file(session, slug, party_id)

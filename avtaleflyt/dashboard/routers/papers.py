@@ -9,7 +9,7 @@ import hashlib
 import re
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
 from avtaleflyt.models.enums import Language
@@ -18,7 +18,7 @@ from avtaleflyt.models.papers import Paper
 from avtaleflyt.tasks.papers import forum_case
 
 from .. import security
-from ..deps import CurrentUserDep, SessionDep
+from ..deps import CurrentUserDep, RevisionInScope, SessionDep
 from ..errors import in_norwegian
 
 router = APIRouter(include_in_schema=False)
@@ -26,8 +26,9 @@ router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def coordinator_only(user: CurrentUserDep) -> None:
-    if not user.may_record:
+def coordinator_only(user: CurrentUserDep, revision: RevisionInScope) -> None:
+    """A coordinator in the revision's helsefellesskap (outside it: 404, as RevisionInScope answers)."""
+    if revision is None or not user.may_record_in(revision.helsefellesskap):
         raise HTTPException(403, "Bare koordinatorer kan hente saksframstillinger.")
 
 
@@ -46,17 +47,15 @@ def html_with_its_style(text: str) -> HTMLResponse:
     return HTMLResponse(text, headers={"Content-Security-Policy": security.CSP.replace("style-src 'self'", f"style-src 'self' {hashes}")})
 
 
-@router.get("/revisions/{slug}/papers/{stage}.docx")
+@router.get("/revisions/{slug}/papers/{stage}.docx", dependencies=[Depends(coordinator_only)])
 def forum_paper_docx(slug: str, stage: str, session: SessionDep, user: CurrentUserDep, language: Language | None = None) -> Response:
-    coordinator_only(user)
     data = forum_case.render(forum_paper(session, slug, stage, language), "docx")
     filename = quote(f"{slug}-{stage}-saksframstilling.docx")
     return Response(data, media_type=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
 
 
-@router.get("/revisions/{slug}/papers/{stage}.html", response_class=HTMLResponse)
+@router.get("/revisions/{slug}/papers/{stage}.html", response_class=HTMLResponse, dependencies=[Depends(coordinator_only)])
 def forum_paper_html(slug: str, stage: str, session: SessionDep, user: CurrentUserDep, language: Language | None = None) -> HTMLResponse:
-    coordinator_only(user)
     return html_with_its_style(forum_case.render(forum_paper(session, slug, stage, language), "html").decode("utf-8"))
 
 
@@ -75,14 +74,13 @@ def party_case_response(case, fmt: str) -> Response:  # noqa: ANN001 - a models.
     return response
 
 
-@router.get("/revisions/{slug}/parties/{party_id}/saksframlegg.{fmt}")
+@router.get("/revisions/{slug}/parties/{party_id}/saksframlegg.{fmt}", dependencies=[Depends(coordinator_only)])
 def party_case_paper(slug: str, party_id: int, fmt: str, session: SessionDep, user: CurrentUserDep) -> Response:
     from sqlmodel import select
 
     from avtaleflyt.models.tables import Party, Revision
     from avtaleflyt.tasks.papers import party_case as papers
 
-    coordinator_only(user)
     revision = session.exec(select(Revision).where(Revision.slug == slug)).first()
     party = session.get(Party, party_id)
     if fmt not in papers.FORMATS or revision is None or party is None or party.revision_id != revision.id:

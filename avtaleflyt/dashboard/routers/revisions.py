@@ -12,17 +12,25 @@ from sqlmodel import Session
 from avtaleflyt.models.rules import DomainError
 
 from .. import list_query, views
-from ..deps import Clock, ClockDep, PrefectUiDep, SessionDep, SettingsDep, require_user
+from ..deps import (
+    IN_SCOPE,
+    Clock,
+    ClockDep,
+    PrefectUiDep,
+    SessionDep,
+    SettingsDep,
+    require_user,
+)
 from ..pages import render
 from ..security import CurrentUser
 from .exports import feed_link
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(require_user)])
+router = APIRouter(include_in_schema=False, dependencies=IN_SCOPE)  # a login, and a {slug} only in the user's helsefellesskap
 
 
 def load_page(session: Session, clock: Clock, user: CurrentUser, params: Mapping[str, str], path: str) -> views.RevisionPage:
     """The list's page for these query parameters; ListQueryError for a value it cannot read."""
-    return views.revision_page(session, today=clock.today(), query=list_query.parse(params), may_act=user.may_record, path=path)
+    return views.revision_page(session, today=clock.today(), query=list_query.parse(params), may_act=user.may_record, path=path, scope=user.scope)
 
 
 def load_detail(session: Session, clock: Clock, prefect_ui: str, slug: str) -> views.RevisionDetail:
@@ -37,7 +45,7 @@ def index(request: Request, session: SessionDep, clock: ClockDep, user: Annotate
     try:
         return render(request, "index.html", data=load_page(session, clock, user, request.query_params, "/"), problem=None)
     except list_query.ListQueryError as exc:  # the page with the message, and every revision under it
-        data = views.revision_page(session, today=clock.today())
+        data = views.revision_page(session, today=clock.today(), scope=user.scope)
         return render(request, "index.html", status_code=400, data=data, problem=exc)
 
 
