@@ -7,11 +7,13 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event
-
 from avtaleflyt import clock
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODID = "-//avtaleflyt//samarbeidsavtaler//NO"
 
@@ -42,6 +44,8 @@ def deadline_event(
 
 
 def _event(uid: str, summary: str, day: dt.date, description: str = "", *, stamp: dt.datetime | None = None, at: At | None = None) -> Event:
+    from icalendar import Alarm, Event  # here, not at import: ~80 modules a flow-run process needs only for a letter with a date
+
     event = Event()
     event.add("uid", f"{uid}@avtaleflyt")
     event.add("dtstamp", stamp or clock.utcnow())
@@ -68,6 +72,8 @@ def _event(uid: str, summary: str, day: dt.date, description: str = "", *, stamp
 
 
 def calendar(*events: Event, name: str | None = None) -> str:
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
