@@ -11,17 +11,17 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from avtaleflyt.models.enums import Role
+from avtaleflyt.models.plan import parse_plan
+from avtaleflyt.models.tables import Party, Revision
+from avtaleflyt.tasks import accounts
+from avtaleflyt.tasks.store import store_revision
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import SQLModel, select
 
 from avtaleflyt.dashboard import create_app
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.enums import Role
-from avtaleflyt.models.plan import parse_plan
-from avtaleflyt.models.tables import Party, Revision
-from avtaleflyt.tasks import accounts
-from avtaleflyt.tasks.store import store_revision
 
 from . import public_page_data as data
 from .test_dashboard import PREFECT_UI, big_plan
@@ -52,11 +52,11 @@ EXEMPT_PREFIXES = {
 }
 
 
-def all_routes(app) -> list[APIRoute]:  # noqa: ANN001
+def all_routes(app) -> list[APIRoute]:
     """Every route, also those of included routers."""
     found = []
 
-    def walk(routes) -> None:  # noqa: ANN001
+    def walk(routes) -> None:
         for r in routes:
             if isinstance(r, APIRoute):
                 found.append(r)
@@ -72,7 +72,7 @@ def exempt(path: str) -> bool:
     return path in EXEMPT or any(path.startswith(p) for p in EXEMPT_PREFIXES)
 
 
-def log_in(app, username: str) -> TestClient:  # noqa: ANN001
+def log_in(app, username: str) -> TestClient:
     client = TestClient(app)
     token = form_token(client.get("/login").text)
     answer = client.post("/login", data={"csrf_token": token, "username": username, "password": PASSWORD, "next": "/"}, follow_redirects=False)
@@ -84,7 +84,7 @@ def csrf(client: TestClient) -> str:
     return form_token(client.get("/").text)
 
 
-def everything(engine) -> dict[str, list]:  # noqa: ANN001
+def everything(engine) -> dict[str, list]:
     """Every row of every table: what a refused request must leave as it was."""
     with engine.connect() as conn:
         return {name: sorted(map(repr, conn.execute(sa.select(table)).all())) for name, table in SQLModel.metadata.tables.items()}
@@ -106,7 +106,7 @@ def installation(domain_db_url):
     return engine, app
 
 
-def path_values(engine) -> dict[str, str]:  # noqa: ANN001
+def path_values(engine) -> dict[str, str]:
     with session_scope(engine) as s:
         revision = s.exec(select(Revision).where(Revision.slug == data.SLUG)).one()
         party = s.exec(select(Party).where(Party.revision_id == revision.id, Party.name == data.P["muni_name"])).one()
@@ -133,7 +133,7 @@ def test_every_route_with_a_revision_answers_another_helsefellesskap_404_and_wri
     for path, method in walked:
         url, nowhere = fill(path, values), fill(path, unknown)
         form = {"csrf_token": agder_token, "party": data.P["muni_name"], "outcome": "approved", "on": "2025-02-05", "case_no": "1/25"}
-        send = (lambda c, u: c.post(u, data=form, follow_redirects=False)) if method == "POST" else (lambda c, u: c.get(u, follow_redirects=False))
+        send = (lambda c, u, form=form: c.post(u, data=form, follow_redirects=False)) if method == "POST" else (lambda c, u: c.get(u, follow_redirects=False))
         refused, missing = send(agder, url), send(agder, nowhere)
         assert refused.status_code == 404, (method, url, refused.status_code, refused.text[:300])
         # The same answer as for a slug that does not exist: it does not tell that the revision is there.
@@ -146,7 +146,7 @@ def test_every_route_with_a_revision_answers_another_helsefellesskap_404_and_wri
 
 
 def test_the_list_shows_only_the_accounts_helsefellesskap(installation):
-    engine, app = installation
+    _, app = installation
     agder = log_in(app, "agder")
     listed = agder.get("/api/revisions").json()
     assert [r["helsefellesskap"] for r in listed["items"]] == [AGDER] and listed["total"] == 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from avtaleflyt.models.enums import Role
+from avtaleflyt.models.tables import AccountEvent, User
+from avtaleflyt.tasks.accounts import scope_of
 from typer.testing import CliRunner
 
 from avtaleflyt.cli import app
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.enums import Role
-from avtaleflyt.models.tables import AccountEvent, User
-from avtaleflyt.tasks.accounts import scope_of
 
 runner = CliRunner()
 PASSWORD = "et langt nok passord\n"
@@ -27,12 +27,12 @@ def db(domain_db_url, monkeypatch):
     return engine_for(domain_db_url)
 
 
-def rows(engine) -> tuple[int, int, int]:  # noqa: ANN001
+def rows(engine) -> tuple[int, int, int]:
     with engine.connect() as conn:
         return tuple(conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in ("user", "membership", "accountevent"))
 
 
-def add(*args: str):  # noqa: ANN201
+def add(*args: str):
     return runner.invoke(app, ["user", "add", *args, "--password-stdin"], input=PASSWORD)
 
 
