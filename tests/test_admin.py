@@ -145,14 +145,18 @@ def test_admin_forms_need_the_csrf_token(app, engine):
     assert answer.status_code == 403 and user(engine, "kari")[2] == {AGDER: Role.coordinator}
 
 
-def test_an_account_whose_name_has_a_slash_is_managed_too(app, engine):
+def test_an_account_whose_name_has_a_slash_is_managed_too_and_every_value_is_escaped(app, engine):
     with session_scope(engine) as s:
-        add_user(s, "drift/ola", "Ola", None, PASSWORD, {AGDER: Role.reader})
+        add_user(s, "drift/ola", "<script>alert(1)</script>", None, PASSWORD, {"<b>HF</b>": Role.reader})
+        s.add(AccountEvent(action="login.failed", username="<img src=x>", ip="10.0.0.9", note="<script>x</script>"))
     admin = login(app, "sjef")
     page = admin.get("/admin/accounts").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page and "<b>HF" not in page
+    audit_page = admin.get("/admin/audit").text
+    assert "&lt;img src=x&gt;" in audit_page and "<img src=x>" not in audit_page and "<script>x" not in audit_page
     assert 'action="/admin/accounts/drift%2Fola/grant"' in page
     admin.post("/admin/accounts/drift%2Fola/grant", data={"csrf_token": form_token(page), "helsefellesskap": SONDRE, "role": "coordinator"})
-    assert user(engine, "drift/ola")[2] == {AGDER: Role.reader, SONDRE: Role.coordinator}
+    assert user(engine, "drift/ola")[2] == {"<b>HF</b>": Role.reader, SONDRE: Role.coordinator}
     assert admin.get("/admin/audit", params={"side": "x"}).status_code == 200  # a bad page number: the first page
 
 
