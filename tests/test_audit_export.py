@@ -83,3 +83,14 @@ def test_a_change_from_the_cli_says_who_and_from_where(domain_db_url, monkeypatc
         ("user.added", "kari", "operatør", f"cli@{socket.gethostname()}"), ("user.disabled", "kari", "operatør", f"cli@{socket.gethostname()}"),
     ]
     assert lines[0]["note"] == "Helsefellesskapet Agder: reader"
+
+
+def test_an_export_longer_than_a_chunk_is_whole_and_in_order(events, monkeypatch):
+    from avtaleflyt.tasks import audit
+
+    monkeypatch.setattr(audit, "_CHUNK", 2)  # four events: read two at a time, two with the same time
+    with session_scope(events) as s:
+        s.add(AccountEvent(at=dt.datetime(2026, 11, 3, 9, tzinfo=UTC), action="logout", username="kari", ip="10.0.0.1"))
+    result = runner.invoke(app, ["audit", "export", "--since", "2026-10-01", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["action"] for line in result.stdout.splitlines()] == ["login.failed", "user.added", "login", "logout", "logout"]
