@@ -90,7 +90,7 @@ def test_an_export_longer_than_a_chunk_is_whole_and_in_order(events, monkeypatch
 
     monkeypatch.setattr(audit, "_CHUNK", 2)  # four events: read two at a time, two with the same time
     with session_scope(events) as s:
-        s.add(AccountEvent(at=dt.datetime(2026, 11, 3, 9, tzinfo=UTC), action="logout", username="kari", ip="10.0.0.1"))
+        s.add(AccountEvent(at=dt.datetime(2026, 11, 1, 8, tzinfo=UTC), action="logout", username="kari", ip="10.0.0.1"))  # user.added's time, across chunks
     result = runner.invoke(app, ["audit", "export", "--since", "2026-10-01", "--format", "jsonl"])
     assert result.exit_code == 0, result.output
-    assert [json.loads(line)["action"] for line in result.stdout.splitlines()] == ["login.failed", "user.added", "login", "logout", "logout"]
+    assert [json.loads(line)["action"] for line in result.stdout.splitlines()] == ["login.failed", "user.added", "logout", "login", "logout"]
