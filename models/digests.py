@@ -11,8 +11,37 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .letters import DigestRevision
+from .enums import DigestKind, StageStatus
+
+if TYPE_CHECKING:  # annotations only: models/letters.py imports this module
+    from .letters import DigestRevision, PartyRef, RevisionRef, When
+
+
+@dataclass(frozen=True)
+class PartyDigestItem:
+    """Something a party owes one of its revisions: its answer, decision or signature by `when`."""
+
+    when: When
+    kind: DigestKind  # how the deadline is named (hearing_deadline, decision_deadline, signing_deadline)
+    what: str  # the stage's title
+    revision: RevisionRef
+    url: str  # the party's own link in that revision
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class PartyDigest:
+    """A party's weekly digest: what it owes across every open revision, deadlines in `horizon_days` or passed."""
+
+    revision: RevisionRef  # who signs it: the first revision's contact
+    party: PartyRef
+    as_of: dt.date
+    items: tuple[PartyDigestItem, ...]
+    horizon_days: int = 30
+    optout_url: str | None = None
+
 
 
 def address_of(email: str) -> str:
@@ -66,3 +95,22 @@ def _day(when: object) -> dt.date | None:
         return when
     as_date = getattr(when, "as_date", None)
     return as_date() if as_date else None
+
+
+PARTY_HORIZON_DAYS = 30
+
+
+def party_owes(stage, obligation, as_of: dt.date, horizon_days: int = PARTY_HORIZON_DAYS) -> tuple[dt.date, DigestKind, bool] | None:
+    """(deadline, how it is named, passed?) when the party behind `obligation` still owes `stage`
+    its answer, decision or signature by an exact deadline within `horizon_days` (or one passed
+    while the stage is open); None otherwise (answered, no exact deadline, further off)."""
+    from .stages import rules_for
+    from .stages.base import exact_deadline
+
+    rules = rules_for(stage.kind)
+    if stage.status != StageStatus.active or rules.first_status is None or obligation.status in rules.answered:
+        return None
+    deadline = exact_deadline(stage)
+    if deadline is None or deadline > as_of + dt.timedelta(days=horizon_days):
+        return None
+    return deadline, rules.digest.get("deadline", DigestKind.milestone), deadline < as_of

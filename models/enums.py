@@ -81,6 +81,7 @@ class EmailEvent(StrEnum):
     stage_completed = "stage_completed"
     revision_completed = "revision_completed"
     weekly_digest = "weekly_digest"
+    party_digest = "party_digest"  # a party's weekly list of what it owes, across its revisions
     deadline_moved = "deadline_moved"  # a shifted plan moved the party's deadline
     signing_request = "signing_request"  # a party that approved is asked to sign
     signing_reminder = "signing_reminder"  # before the signing deadline, and after it

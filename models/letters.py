@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .calendar_rules import working_day_before
 from .dates import PlanDate
+from .digests import PartyDigest, PartyDigestItem  # noqa: F401 - a party's digest, with its rules
 from .enums import DigestKind, EmailEvent, ForumOutcome, Language, PartyKind, PartyOutcome, StageKind
 
 When = dt.date | PlanDate
@@ -332,6 +333,7 @@ CONTEXTS: dict[EmailEvent, type] = {
     EmailEvent.stage_completed: StageCompleted,
     EmailEvent.revision_completed: RevisionCompleted,
     EmailEvent.weekly_digest: WeeklyDigest,
+    EmailEvent.party_digest: PartyDigest,
     EmailEvent.deadline_moved: DeadlineMoved,
     EmailEvent.signing_request: SigningRequest,
     EmailEvent.signing_reminder: SigningReminder,

@@ -123,6 +123,7 @@ _GROUPS: dict[str, dict[str, Pair]] = {
         "stage_completed": ("trinn fullført", "trinn fullført"),
         "revision_completed": ("revidering fullført", "revidering fullført"),
         "weekly_digest": ("ukesammendrag", "vekesamandrag"),
+        "party_digest": ("ukeoversikt for parten", "vekeoversikt for parten"),
         "deadline_moved": ("ny frist", "ny frist"),
         "signing_request": ("anmodning om signering", "oppmoding om signering"),
         "signing_reminder": ("påminnelse om signering", "påminning om signering"),

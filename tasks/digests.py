@@ -1,24 +1,30 @@
 """The weekly digests (issue 16): one per coordinator address and ISO week across every active
-revision it follows, through the outbox (key `digest:ADDRESS:YYYY-Www`, unique: a sweep killed
+revision it follows, and one per party address listing what it owes in the next 30 days, through the outbox (key `digest:ADDRESS:YYYY-Www`, unique: a sweep killed
 and run again enqueues none twice). Opt-outs: `digestoptout` (`avtaleflyt mail optout`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from avtaleflyt.models import digests as rules
+from avtaleflyt.models import letters as lt
+from avtaleflyt.models.enums import EmailEvent, RevisionStatus, StageStatus
+from avtaleflyt.models.tables import (
+    DigestOptOut,
+    OutboxMessage,
+    Party,
+    PartyObligation,
+    Revision,
+    Stage,
+)
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from avtaleflyt.db import session_scope
-from avtaleflyt.models import digests as rules
-from avtaleflyt.models import letters as lt
-from avtaleflyt.models.enums import EmailEvent, RevisionStatus
-from avtaleflyt.models.tables import DigestOptOut, OutboxMessage, Revision
 
 from . import compose, outbox
 from . import letter_parts as parts
-
 
 _SALT = "digest-optout"
 
@@ -95,7 +101,52 @@ def coordinator_digests(session: Session, as_of: dt.date) -> list[OutboxMessage]
     return letters
 
 
+def party_digests(session: Session, as_of: dt.date) -> list[OutboxMessage]:
+    """One digest per party address that owes something in the next 30 days (or late) across every
+    active revision: each item with the party's own link in that revision, soonest first; in the
+    language of the party's row in the first revision (by slug); none when nothing is due."""
+    rows = session.exec(
+        select(Revision, Stage, Party, PartyObligation)
+        .join(Stage, col(Stage.revision_id) == Revision.id)
+        .join(PartyObligation, col(PartyObligation.stage_id) == Stage.id)
+        .join(Party, col(Party.id) == PartyObligation.party_id)
+        .where(Revision.status == RevisionStatus.active, Stage.status == StageStatus.active, col(Party.active).is_(True))
+        .order_by(Revision.slug, Stage.position)
+    ).all()
+    skip = opted_out(session)
+    owed: dict[str, list[tuple[Revision, Stage, Party, tuple]]] = {}
+    for revision, stage, party, obligation in rows:
+        address = rules.address_of(party.email)
+        if address not in skip and (due := rules.party_owes(stage, obligation, as_of)) is not None:
+            owed.setdefault(address, []).append((revision, stage, party, due))
+    keys = {address: f"{rules.digest_key(address, as_of)}:party" for address in owed}
+    held = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(list(keys.values())))).all()) if keys else set()
+    letters = []
+    for address, items in sorted(owed.items()):
+        if keys[address] in held:
+            continue
+        first_revision, _, party, _ = items[0]
+        listed = sorted(
+            (
+                lt.PartyDigestItem(
+                    lt.written_deadline(deadline), kind, parts.title(stage), parts.revision_ref(revision),
+                    parts.report_url(session, revision, p, f"{keys[address]}/{revision.slug}"), overdue,
+                )
+                for revision, stage, p, (deadline, kind, overdue) in items
+            ),
+            key=lambda i: (i.when, i.revision.slug),
+        )
+        context = lt.PartyDigest(parts.revision_ref(first_revision), parts.party_ref(party), as_of, tuple(listed), rules.PARTY_HORIZON_DAYS,
+                                 optout_url=optout_url(address, party.language))
+        message = parts.message(first_revision, EmailEvent.party_digest, party.language, context, key=keys[address], to_name=party.name, to_address=party.email)
+        message.revision_id = None  # about several revisions, maybe; its party row is one revision's
+        letters.append(message)
+    return letters
+
+
 def enqueue_digests(as_of: dt.date, engine: Engine | None = None) -> int:
-    """The week's digests into the outbox, in one transaction; how many were new."""
+    """The week's digests (coordinators' and parties') into the outbox, in one transaction; how many were new."""
     with session_scope(engine) as session:
-        return outbox.enqueue_all(session, coordinator_digests(session, as_of))
+        letters = coordinator_digests(session, as_of) + party_digests(session, as_of)
+        session.flush()  # the party links issued for them, before the letters naming them
+        return outbox.enqueue_all(session, letters)

@@ -289,6 +289,9 @@ def example_context(event: EmailEvent | str, language: Language | str) -> object
                 ),
             )
             return lt.WeeklyDigest(_REVISION.coordinator_name, dt.date(2025, 3, 10), (digest,), optout_url="https://avtaleflyt.example.no/avmelding/eksempel")
+        case EmailEvent.party_digest:
+            items = (lt.PartyDigestItem(lt.written_deadline(political_deadline), lt.DigestKind.decision_deadline, _POLITICAL, _REVISION, report_url),)
+            return lt.PartyDigest(_REVISION, party, dt.date(2025, 2, 17), items, optout_url="https://avtaleflyt.example.no/avmelding/eksempel")
         case EmailEvent.deadline_moved:
             moves = (
                 lt.MovedDeadline("Høring av øvrige retningslinjer", hearing.RULES.kind, dt.date(2024, 11, 8), dt.date(2024, 11, 22)),

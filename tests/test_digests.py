@@ -14,18 +14,18 @@ import sys
 from collections import Counter
 
 import pytest
+from avtaleflyt.models.digests import digest_key
+from avtaleflyt.models.enums import EmailEvent
+from avtaleflyt.models.plan import parse_plan
+from avtaleflyt.models.tables import DigestOptOut, OutboxMessage
+from avtaleflyt.tasks.reconcile import reconcile_revision
+from avtaleflyt.tasks.store import store_revision
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from avtaleflyt.cli import app
 from avtaleflyt.db import engine_for, session_scope
-from avtaleflyt.models.digests import digest_key
-from avtaleflyt.models.enums import EmailEvent
-from avtaleflyt.models.plan import parse_plan
-from avtaleflyt.models.tables import DigestOptOut, OutboxMessage
 from avtaleflyt.settings import get_settings
-from avtaleflyt.tasks.reconcile import reconcile_revision
-from avtaleflyt.tasks.store import store_revision
 
 from .plans import org_number
 
@@ -96,7 +96,7 @@ def test_one_digest_per_address_and_week_across_revisions_exactly_once(engine, m
     received = Counter(a for r in mail.handler.received for a in r.rcpt_tos)
     for r in rows:
         assert received[r.to_address] >= 1
-    assert len({r.message_id for r in mail.handler.received if r.message["Subject"].startswith("Ukeoversikt")}) == 5
+    assert received_once(mail, rows)
     sweep(MONDAY + dt.timedelta(days=7))  # next week: one more each
     assert Counter(r.to_address.casefold() for r in digests(engine))["felles@example.no"] == 2
 
@@ -156,8 +156,9 @@ def test_a_sweep_killed_at_its_digests_and_run_again_sends_each_once(engine, mai
     sweep(MONDAY)
     rows = digests(engine)
     assert len(rows) == 5 and len({r.key for r in rows}) == 5 and {r.status for r in rows} == {"sent"}
-    received = [r for r in mail.handler.received if r.message["Subject"].startswith("Ukeoversikt")]
-    assert sorted(a for r in received for a in r.rcpt_tos) == sorted(r.to_address for r in rows), "each recipient exactly once"
+    theirs = party_digests(engine)
+    assert len(theirs) == 6 and {r.status for r in theirs} == {"sent"}
+    assert received_once(mail, rows + theirs), "each recipient exactly once"
 
 
 def test_digest_key_is_per_address_and_iso_week():
@@ -224,3 +225,71 @@ def test_mail_preview_shows_the_digest_with_its_opt_out_in_both_languages():
 def optouts(engine) -> list[str]:
     with session_scope(engine) as s:
         return list(s.exec(select(DigestOptOut.address)).all())
+
+
+def party_digests(engine) -> list[OutboxMessage]:
+    with session_scope(engine) as s:
+        return list(s.exec(select(OutboxMessage).where(OutboxMessage.event == EmailEvent.party_digest).order_by(OutboxMessage.key)))
+
+
+def test_each_party_gets_one_digest_of_what_it_owes_only_when_something_is_due(engine, mail):
+    from avtaleflyt.tasks import records
+
+    with session_scope(engine) as s:  # the shared party (same address in rev-1 and rev-2) answers rev-2's hearing
+        records.record_hearing_response(s, "rev-2", stage_key="hoering", party="Kommune 2", on=dt.date(2024, 8, 20), today=dt.date(2024, 8, 20), actor="t")
+    sweep(dt.date(2024, 8, 5))  # a Monday with every deadline more than 30 days off: no party digest
+    assert party_digests(engine) == []
+    sweep(MONDAY)
+    sweep(MONDAY)
+    rows = party_digests(engine)
+    keys = [r.key for r in rows]
+    assert len(keys) == len(set(keys)) and all(k.endswith(":party") for k in keys)
+    by_address = {r.to_address: r for r in rows if r.key.endswith("2024-W36:party")}
+    # Kommune 2 answered: nothing due, no digest that week; the others each one, with their own link
+    assert "post@kommune2.example.no" not in by_address
+    one = by_address["post@kommune1.example.no"]
+    assert one.language == "nb" and "Høringsfrist: Høring 1" in one.body_text and "Revidering 1 (Helsefellesskap 1)" in one.body_text
+    assert "Revidering 2" not in one.body_text
+    assert re.search(r"Deres lenke: http\S+/p/\S+", one.body_text) and "Meld av: http" in one.body_text
+    assert "fredag 13. september 2024" in one.body_text
+    assert "post@kommune3.example.no" in by_address and "post@helse1.example.no" in by_address
+    assert received_once(mail, list(by_address.values())), "each party exactly once that week"
+
+
+def test_a_party_named_in_two_revisions_gets_one_digest_listing_both_in_its_language(domain_db_url, mail):
+    engine = engine_for(domain_db_url)
+    for n, deadline in ((7, "2024-09-20"), (8, "2024-09-06")):
+        source = plan(n, deadline, f"k{n}@example.no", language="nb").replace(f"post@kommune{n}.example.no", "Post@Felles-kommune.example.no")
+        source = source.replace("body: Kommunestyret}", "body: Kommunestyret, language: nn}")
+        with session_scope(engine) as s:
+            store_revision(s, parse_plan(source), source, "t")
+        with session_scope(engine) as s:
+            reconcile_revision(s, f"rev-{n}", today=dt.date(2024, 8, 1))
+    sweep(MONDAY)
+    (row,) = [r for r in party_digests(engine) if r.to_address.casefold() == "post@felles-kommune.example.no"]
+    text = row.body_text
+    assert row.language == "nn" and row.subject == "Vekeoversikt for veke 36: 2 saker ventar på Kommune 7"
+    assert text.index("Revidering 8") < text.index("Revidering 7"), "soonest first"
+    assert text.count("Lenkja dykkar: http") == 2 and "kjem framleis" in text
+    links = re.findall(r"Lenkja dykkar: (\S+)", text)
+    assert links[0] != links[1], "each revision its own link"
+    assert runner.invoke(app, ["mail", "optout", "post@felles-kommune.example.no"]).exit_code == 0
+    sweep(MONDAY + dt.timedelta(days=7))
+    assert [r.key for r in party_digests(engine) if "felles-kommune" in r.key] == ["digest:post@felles-kommune.example.no:2024-W36:party"]
+
+
+def test_mail_preview_shows_the_partys_digest_in_both_languages():
+    nb = runner.invoke(app, ["mail", "preview", "party_digest"])
+    nn = runner.invoke(app, ["mail", "preview", "party_digest", "--lang", "nn"])
+    assert nb.exit_code == nn.exit_code == 0
+    assert "1 sak venter på Trondheim kommune" in nb.output and "Deres lenke: https://" in nb.output
+    assert "1 sak ventar på Heim kommune" in nn.output and "Lenkja dykkar: https://" in nn.output
+
+
+def received_once(mail, rows: list[OutboxMessage]) -> bool:
+    """Each of `rows` reached the SMTP server exactly once, to its address."""
+    from avtaleflyt.tasks.outbox import message_id
+
+    ids = Counter(r.message_id for r in mail.handler.received)
+    to = {r.message_id: r.rcpt_tos for r in mail.handler.received}
+    return all(ids[message_id(r.key)] == 1 and to[message_id(r.key)] == (r.to_address,) for r in rows)
