@@ -22,8 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from avtaleflyt.db import session_scope
+from avtaleflyt.settings import get_settings
 
-from . import compose, outbox
+from . import compose, links, outbox
 from . import letter_parts as parts
 
 _SALT = "digest-optout"
@@ -44,8 +45,6 @@ def read_optout_token(secret: str, token: str) -> tuple[str, str] | None:
 
 
 def optout_url(address: str, language: str) -> str:
-    from avtaleflyt.settings import get_settings
-
     settings = get_settings()
     return f"{settings.public_url.rstrip('/')}/avmelding/{optout_token(settings.signing_key(), address, language)}"
 
@@ -121,27 +120,30 @@ def party_digests(session: Session, as_of: dt.date) -> list[OutboxMessage]:
             owed.setdefault(address, []).append((revision, stage, party, due))
     keys = {address: f"{rules.digest_key(address, as_of)}:party" for address in owed}
     held = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(list(keys.values())))).all()) if keys else set()
-    letters = []
-    for address, items in sorted(owed.items()):
-        if keys[address] in held:
-            continue
-        first_revision, _, party, _ = items[0]
-        listed = sorted(
-            (
-                lt.PartyDigestItem(
-                    lt.written_deadline(deadline), kind, parts.title(stage), parts.revision_ref(revision),
-                    parts.report_url(session, revision, p, f"{keys[address]}/{revision.slug}"), overdue,
-                )
-                for revision, stage, p, (deadline, kind, overdue) in items
-            ),
-            key=lambda i: (i.when, i.revision.slug),
-        )
-        context = lt.PartyDigest(parts.revision_ref(first_revision), parts.party_ref(party), as_of, tuple(listed), rules.PARTY_HORIZON_DAYS,
-                                 optout_url=optout_url(address, party.language))
-        message = parts.message(first_revision, EmailEvent.party_digest, party.language, context, key=keys[address], to_name=party.name, to_address=party.email)
-        message.revision_id = None  # about several revisions, maybe; its party row is one revision's
-        letters.append(message)
-    return letters
+    todo = sorted((address, items) for address, items in owed.items() if keys[address] not in held)
+    wanted = [(p.id, f"{keys[address]}/{revision.slug}") for address, items in todo for revision, _, p, _ in items]
+    # the parties' links read in two queries and the new ones inserted together, as the sweep's reminders do
+    with session.no_autoflush, links.batch(session, get_settings().signing_key(), wanted):
+        return [_party_letter(session, address, items, keys[address], as_of) for address, items in todo]
+
+
+def _party_letter(session: Session, address: str, items: list, key: str, as_of: dt.date) -> OutboxMessage:
+    first_revision, _, party, _ = items[0]
+    listed = sorted(
+        (
+            lt.PartyDigestItem(
+                lt.written_deadline(deadline), kind, parts.title(stage), parts.revision_ref(revision),
+                parts.report_url(session, revision, p, f"{key}/{revision.slug}"), overdue,
+            )
+            for revision, stage, p, (deadline, kind, overdue) in items
+        ),
+        key=lambda i: (i.when, i.revision.slug),
+    )
+    context = lt.PartyDigest(parts.revision_ref(first_revision), parts.party_ref(party), as_of, tuple(listed), rules.PARTY_HORIZON_DAYS,
+                             optout_url=optout_url(address, party.language))
+    message = parts.message(first_revision, EmailEvent.party_digest, party.language, context, key=key, to_name=party.name, to_address=party.email)
+    message.revision_id = None  # about several revisions, maybe; its party row is one revision's
+    return message
 
 
 def enqueue_digests(as_of: dt.date, engine: Engine | None = None) -> int:
