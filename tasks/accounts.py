@@ -199,18 +199,10 @@ def start_session(session: Session, user: User, *, now: dt.datetime, max_age: dt
     return key
 
 
-def session_user(session: Session, key: str, *, now: dt.datetime) -> User | None:
-    """The active user whose session `key` is, if the session has not ended or expired (one query)."""
-    return session.exec(
-        select(User).join(UserSession, col(UserSession.user_id) == col(User.id)).where(
-            UserSession.key_hash == _key_hash(key), col(UserSession.ended_at).is_(None), UserSession.expires_at > now, col(User.active).is_(True)
-        )
-    ).first()
-
-
 def session_user_scope(session: Session, key: str, *, now: dt.datetime, slug: str | None = None) -> tuple[User, Scope, tuple[int, str] | None] | None:
-    """`session_user` with the user's scope and, for a route with a revision's `slug`, that
-    revision's (id, helsefellesskap) or None: one query (memberships joined, the revision a subquery)."""
+    """The active user whose session `key` is, if the session has not ended or expired, with the
+    user's scope and, for a route with a revision's `slug`, that revision's (id, helsefellesskap)
+    or None: one query (memberships joined, the revision a subquery)."""
     revision = select(Revision.id, Revision.helsefellesskap).where(Revision.slug == slug).subquery() if slug is not None else None
     columns = [User, Membership.helsefellesskap, Membership.role] + ([revision.c.id, revision.c.helsefellesskap] if revision is not None else [])
     query = (
