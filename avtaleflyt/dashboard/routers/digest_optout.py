@@ -7,11 +7,13 @@ anyone out. The POST (with the page's CSRF token) records the opt-out. No accoun
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.engine import Engine
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from avtaleflyt.db import session_scope
+from avtaleflyt.settings import Settings
 from avtaleflyt.tasks import digests
 
 from .. import security
@@ -42,7 +44,7 @@ WORDS = {
 }
 
 
-def _page(request: Request, settings, token: str, *, done: bool = False, status_code: int = 200, message: str | None = None) -> Response:  # noqa: ANN001
+def _page(request: Request, settings: Settings, token: str, *, done: bool = False, status_code: int = 200, message: str | None = None) -> Response:
     found = digests.read_optout_token(settings.signing_key(), token)
     lang = found[1] if found else "nb"
     w = WORDS[lang]
@@ -62,7 +64,7 @@ async def optout(request: Request, token: str, engine: EngineDep, settings: Sett
     return await run_in_threadpool(_optout, request, token, engine, settings, form.get("csrf_token"))
 
 
-def _optout(request: Request, token: str, engine, settings, submitted: object) -> Response:  # noqa: ANN001
+def _optout(request: Request, token: str, engine: Engine, settings: Settings, submitted: object) -> Response:
     found = digests.read_optout_token(settings.signing_key(), token)
     if found is None:
         return _page(request, settings, token)
