@@ -7,8 +7,8 @@ anyone out. The POST (with the page's CSRF token) records the opt-out. No accoun
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy.engine import Engine
 from fastapi.responses import HTMLResponse
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
