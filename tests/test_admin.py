@@ -67,7 +67,9 @@ def user(engine, name: str) -> tuple[bool, bool, dict[str, Role]]:
 
 def test_non_admins_get_404_for_every_admin_page_and_change_nothing(app, engine):
     kari = login(app, "kari")
-    token = form_token(kari.get("/").text)
+    front = kari.get("/").text
+    token = form_token(front)
+    assert 'href="/admin/accounts"' not in front
     before = last_event_id(engine)
     for path in ("/admin", "/admin/accounts", "/admin/audit"):
         assert kari.get(path, follow_redirects=False).status_code == 404, path
@@ -83,6 +85,7 @@ def test_non_admins_get_404_for_every_admin_page_and_change_nothing(app, engine)
     assert TestClient(app).get("/admin/accounts", follow_redirects=False).status_code == 303  # not logged in: to /login, as every page
     admin = login(app, "sjef")  # the pages are there: for an admin
     assert [admin.get(p, follow_redirects=True).status_code for p in ("/admin", "/admin/accounts", "/admin/audit")] == [200, 200, 200]
+    assert '<a href="/admin/accounts">Kontoer</a>' in admin.get("/").text  # the header leads an admin there
     with session_scope(engine) as s:  # as `user admin kari` does: kari's session under way has it on its next request
         set_admin(s, "kari", True, actor="operatør")
     assert kari.get("/admin/accounts").status_code == 200
