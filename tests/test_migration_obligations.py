@@ -139,11 +139,12 @@ def obligation_table_differences(engine: sa.Engine) -> list:
         return [d for d in compare_metadata(context, SQLModel.metadata) if not _added_later(d)]
 
 
-# Columns of partyobligation that later migrations add: at 0006 the table lacks exactly these.
+# Columns and indexes of partyobligation that later migrations add: at 0006 the table lacks exactly these.
 LATER_COLUMNS = {
     "approved_versions": "0011", "signer": "0013", "signer_title": "0013",
     "reservations": "0014", "minutes_text": "0014", "minutes_file_id": "0014", "minutes_file_name": "0014",
 }
+LATER_INDEXES = {"ix_partyobligation_meeting_date": "0022"}
 
 
 def _added_later(difference: tuple) -> bool:
@@ -151,6 +152,8 @@ def _added_later(difference: tuple) -> bool:
         return difference[3].name in LATER_COLUMNS
     if difference[0] == "add_fk":
         return set(difference[1].column_keys) <= set(LATER_COLUMNS)
+    if difference[0] == "add_index":
+        return difference[1].name in LATER_INDEXES
     return False
 
 
