@@ -174,13 +174,14 @@ def mark_database(engine: Engine) -> dict[str, tuple[str, str, object]]:
             ]
             if not columns:
                 continue
-            for row in conn.execute(select(table.c.id)).all():
+            key = list(table.primary_key.columns)  # `id`, or another key (digestoptout: the address)
+            for row in conn.execute(select(*key)).all():
                 values = {}
                 for c in columns:
                     m = marker()
-                    found[m] = (table.name, c.name, row.id)
+                    found[m] = (table.name, c.name, row[0] if len(key) == 1 else tuple(row))
                     values[c.name] = {"marker": m} if isinstance(c.type, JSON) else m
-                conn.execute(update(table).where(table.c.id == row.id).values(**values))
+                conn.execute(update(table).where(*(k == v for k, v in zip(key, row, strict=True))).values(**values))
     return found
 
 
