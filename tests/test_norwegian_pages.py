@@ -166,10 +166,13 @@ def test_the_dashboards_email_log_shows_norways_time_and_says_so(app, engine):
     assert "09.02.2025 23:30" not in page
 
 
-def test_mail_outbox_shows_norways_time_with_its_zone(engine):
+def test_mail_outbox_shows_norways_time_with_its_zone(engine, monkeypatch):
     from typer.testing import CliRunner
 
     from avtaleflyt.cli import app as cli
+    from avtaleflyt.cli import common
+
+    monkeypatch.setattr(common.out, "_console", None)  # made anew, as wide as COLUMNS below (not as an earlier test's)
 
     with session_scope(engine) as s:
         letter = s.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()

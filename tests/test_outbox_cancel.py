@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from avtaleflyt.cli import app
+from avtaleflyt.cli import app, common
 from avtaleflyt.db import get_engine, session_scope
 from avtaleflyt.models.enums import EmailEvent, ForumOutcome, OutboxStatus, PartyOutcome, StageStatus
 from avtaleflyt.models.plan import parse_plan
@@ -64,7 +64,7 @@ def drive_to_hearing(today: dt.date) -> None:
 
 
 @pytest.mark.parametrize("reconciled", [False, True], ids=["before-the-run-reconciles", "after"])
-def test_a_reminder_for_a_hearing_closed_before_the_sender_runs_is_cancelled_not_sent(mail, reconciled):
+def test_a_reminder_for_a_hearing_closed_before_the_sender_runs_is_cancelled_not_sent(mail, reconciled, monkeypatch):
     drive_to_hearing(D(2024, 6, 20))
     assert send().failed == 0  # the invitations
     enqueue_reminders(D(2024, 9, 7))  # 3 days before the deadline
@@ -87,6 +87,7 @@ def test_a_reminder_for_a_hearing_closed_before_the_sender_runs_is_cancelled_not
     assert reminder_ids.isdisjoint(r.message_id for r in mail.handler.received)
     assert send().attempted == 0  # never picked up again
 
+    monkeypatch.setattr(common.out, "_console", None)  # made anew, as wide as COLUMNS below (not as an earlier test's)
     shown = CliRunner().invoke(app, ["mail", "outbox", "--status", "cancelled"], env={"COLUMNS": "400"})
     assert shown.exit_code == 0, shown.output
     assert shown.output.count("cancelled") >= 3 and "is closed: nok svar" in shown.output
