@@ -107,7 +107,7 @@ def base_url(engine: Engine, political: dict[str, Party]) -> Iterator[str]:
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
     """A fresh browser context (no cookies) at a laptop's size."""
     context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, locale="nb-NO")
-    context.set_default_timeout(5000)
+    context.set_default_timeout(20000)  # a login hashes with argon2: seconds on a busy machine (5 s timed out under xdist)
     try:
         yield context.new_page()
     finally:
