@@ -135,6 +135,10 @@ def test_an_admin_grants_revokes_disables_each_change_one_event_with_the_admin_a
     assert "Ikke endret" in page and "has no role" not in page
     page = post("/admin/accounts/sjef/active", active="0", confirm="ja")  # not oneself
     assert "din egen konto" in page and user(engine, "sjef")[0] is True
+    page = post("/admin/accounts/sjef/admin", admin="0", confirm="ja")  # nor one's own admin role
+    assert "din egen administratorrolle" in page and user(engine, "sjef")[1] is True
+    page = post("/admin/accounts/kari/admin", admin="0")  # not confirmed
+    assert "kryss av for å bekrefte at kari ikke lenger skal være administrator" in page and user(engine, "kari")[1] is True
     assert events(engine, before) == [
         ("membership.granted", "kari", "sjef", "testclient"), ("membership.revoked", "kari", "sjef", "testclient"),
         ("login", "kari", None, "testclient"),

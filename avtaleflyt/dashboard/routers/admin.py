@@ -87,6 +87,14 @@ def _refuse_unconfirmed(request: Request, form: dict[str, str], what: str) -> Re
     return None
 
 
+def _refuse_taking_away(request: Request, form: dict[str, str], *, own: str | None, what: str) -> RedirectResponse | None:
+    """Taking something away: never from oneself (`own` says what the admin would lose), else only confirmed."""
+    if own is not None:
+        security.flash(request, f"Ikke endret: du kan ikke {own}", "error")
+        return _back()
+    return _refuse_unconfirmed(request, form, what)
+
+
 def _accounts_page(request: Request, engine: Engine, handed_over: tuple[str, str] | None = None) -> Response:
     with Session(engine) as session:
         rows = accounts.accounts(session)
@@ -133,12 +141,9 @@ async def add_account(request: Request, user: AdminDep, engine: EngineDep) -> Re
 async def set_active(request: Request, username: str, user: AdminDep, engine: EngineDep, clock: ClockDep) -> RedirectResponse:
     form = await _form(request)
     active = form.get("active") == "1"
-    if not active:
-        if username == user.username:
-            security.flash(request, "Ikke endret: du kan ikke deaktivere din egen konto", "error")
-            return _back()
-        if refused := _refuse_unconfirmed(request, form, f"kontoen {username} skal deaktiveres"):
-            return refused
+    own = "deaktivere din egen konto" if username == user.username else None
+    if not active and (refused := _refuse_taking_away(request, form, own=own, what=f"kontoen {username} skal deaktiveres")):
+        return refused
     done = f"{'Aktivert' if active else 'Deaktivert'}: {username}"
     await run_in_threadpool(_change, engine, request, _address(request), done,
                             lambda s: accounts.set_active(s, username, active, actor=user.username, now=clock.now()))
@@ -170,12 +175,9 @@ async def revoke(request: Request, username: str, user: AdminDep, engine: Engine
 async def set_admin(request: Request, username: str, user: AdminDep, engine: EngineDep) -> RedirectResponse:
     form = await _form(request)
     admin = form.get("admin") == "1"
-    if not admin:
-        if username == user.username:
-            security.flash(request, "Ikke endret: du kan ikke ta bort din egen administratorrolle", "error")
-            return _back()
-        if refused := _refuse_unconfirmed(request, form, f"{username} ikke lenger skal være administrator"):
-            return refused
+    own = "ta bort din egen administratorrolle" if username == user.username else None
+    if not admin and (refused := _refuse_taking_away(request, form, own=own, what=f"{username} ikke lenger skal være administrator")):
+        return refused
     await run_in_threadpool(_change, engine, request, _address(request), f"{username} er {'nå' if admin else 'ikke lenger'} administrator",
                             lambda s: accounts.set_admin(s, username, admin, actor=user.username))
     return _back()
