@@ -107,8 +107,3 @@ def plan_stages(
 def digest_due(as_of: dt.date) -> bool:
     """The weekly digest goes out on Mondays."""
     return as_of.weekday() == 0
-
-
-def digest_key(coordinator_email: str, as_of: dt.date) -> str:
-    year, week, _ = as_of.isocalendar()
-    return f"digest/{coordinator_email.casefold()}/{year}-W{week:02d}"

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import EmailEvent, OutboxStatus, StageStatus
-from avtaleflyt.models.reminders import Due, digest_key
+from avtaleflyt.models.reminders import Due
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.forum_meetings import forum_meetings
 from avtaleflyt.models.tables import Forum, OutboxMessage, Party, PartyObligation, Revision, Stage
@@ -134,19 +134,6 @@ def meetings_missing(session: Session, revision: Revision, stages, as_of: dt.dat
     from .party_meetings import flagged
 
     return tuple(lt.MeetingMissing(name, deadline, f.meeting and f.meeting.date, f.meeting and f.meeting.send_by) for name, deadline, f in flagged(session, revision, stages, as_of))
-
-
-def digests(session: Session, revision: Revision, as_of: dt.date) -> list[OutboxMessage]:
-    """The revision's part of the weekly digest, as a digest per coordinator of it alone (the sweep
-    sends one digest per address across every revision: tasks/digests.py)."""
-    digest_revision = revision_digest(session, revision, as_of)
-    return [
-        parts.message(
-            revision, EmailEvent.weekly_digest, revision.language, lt.WeeklyDigest(c["name"], as_of, (digest_revision,), DIGEST_HORIZON_DAYS),
-            key=f"{digest_key(c['email'], as_of)}/{revision.slug}", to_name=c["name"], to_address=c["email"],
-        )
-        for c in revision.coordinators
-    ]
 
 
 def revision_digest(session: Session, revision: Revision, as_of: dt.date) -> lt.DigestRevision:

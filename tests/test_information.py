@@ -200,7 +200,8 @@ def test_the_page_offers_the_form_and_records_it(engine, monkeypatch):
 def test_the_read_side_shows_it_through_the_registry(engine, monkeypatch):
     """revision show, the Fremdriftsplan, the plan's calendar, the digest and the page name it without
     knowing the kind: its words are its `KindWords` ("Til orientering")."""
-    from avtaleflyt.tasks import compose, export
+    from avtaleflyt.tasks import export
+    from avtaleflyt.tasks.digests import coordinator_digests
     from avtaleflyt.tasks.status import revision_views
 
     do(engine, "draft_complete")
@@ -211,8 +212,7 @@ def test_the_read_side_shows_it_through_the_registry(engine, monkeypatch):
         fremdrift = export.plan_html(s, SLUG, today=TODAY)
         assert '<td class="when">15.01.2025</td><td>Til orientering</td><td>orientering</td>' in fremdrift
         assert "SUMMARY:Til orientering: orientering" in export.plan_ics(s, SLUG, stamp=FixedClock().now()).replace("\r\n ", "")
-        revision = s.exec(select(Revision)).one()
-        (digest, *_) = compose.digests(s, revision, dt.date(2025, 1, 13))
+        (digest, *_) = coordinator_digests(s, dt.date(2025, 1, 13))
         assert "Til orientering" in digest.body_text and "orientering" in digest.body_text
     monkeypatch.setenv("AVTALEFLYT_DATABASE_URL", str(engine.url))
     get_settings.cache_clear()

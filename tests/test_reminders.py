@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from avtaleflyt.models.enums import EmailEvent, HearingStatus, StageKind, StageStatus, TreatmentStatus
-from avtaleflyt.models.reminders import digest_due, digest_key, overdue_number, reminder_offset, sweep_plan
+from avtaleflyt.models.digests import digest_key
+from avtaleflyt.models.reminders import digest_due, overdue_number, reminder_offset, sweep_plan
 from avtaleflyt.models.tables import Party, PartyObligation, Stage
 
 D = dt.date
@@ -111,4 +112,4 @@ def test_a_moved_deadline_is_a_new_key_and_an_unchanged_one_is_not():
 
 def test_weekly_digest_on_mondays_with_one_key_a_week():
     assert digest_due(D(2024, 11, 25)) and not digest_due(D(2024, 11, 26))
-    assert digest_key("Sek@Example.no", D(2024, 11, 25)) == digest_key("sek@example.no", D(2024, 12, 1)) == "digest/sek@example.no/2024-W48"
+    assert digest_key("Sek@Example.no", D(2024, 11, 25)) == digest_key("sek@example.no", D(2024, 12, 1)) == "digest:sek@example.no:2024-W48"
