@@ -20,6 +20,8 @@ from avtaleflyt.db import engine_for, session_scope
 from .test_dashboard_browser import browser  # noqa: F401  (a fixture: one chromium for the module)
 from .web import PASSWORD, served
 
+expect.set_options(timeout=30_000)  # assertions wait as long as actions: a login hashes with argon2, slow on a busy machine
+
 pytestmark = pytest.mark.timeout(180)
 
 
@@ -30,7 +32,7 @@ def admin_page(browser: Browser, domain_db_url: str) -> Iterator[tuple[Page, obj
         add_user(s, "sjef", "Sjef Admin", None, PASSWORD, admin=True)
     with served(create_app(engine, today=lambda: dt.date(2026, 11, 30), prefect_ui="http://127.0.0.1:9")) as url:
         context = browser.new_context(base_url=url, locale="nb-NO")
-        context.set_default_timeout(10000)
+        context.set_default_timeout(30000)  # a login hashes with argon2: 10 s timed out with four xdist workers on 2 cores
         try:
             yield context.new_page(), engine
         finally:

@@ -34,6 +34,8 @@ from avtaleflyt.tasks.accounts import add_user
 from .plans import drive_to_political_treatment
 from .web import served
 
+expect.set_options(timeout=30_000)  # assertions wait as long as actions: a login hashes with argon2, slow on a busy machine
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -107,7 +109,7 @@ def base_url(engine: Engine, political: dict[str, Party]) -> Iterator[str]:
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
     """A fresh browser context (no cookies) at a laptop's size."""
     context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, locale="nb-NO")
-    context.set_default_timeout(20000)  # a login hashes with argon2: seconds on a busy machine (5 s timed out under xdist)
+    context.set_default_timeout(30000)  # a login hashes with argon2: seconds on a busy machine (5 s timed out under xdist)
     try:
         yield context.new_page()
     finally:

@@ -22,6 +22,8 @@ from .test_dashboard_browser import browser, log_in  # noqa: F401 - the module's
 from .test_list_page import OTHER_HF, add_plain, set_stage
 from .web import served
 
+expect.set_options(timeout=30_000)  # assertions wait as long as actions: a login hashes with argon2, slow on a busy machine
+
 COORDINATOR = ("kari", "Kari Koordinator", "riktig hest batteri stift")
 
 pytestmark = pytest.mark.timeout(180)
@@ -43,7 +45,7 @@ def db(domain_db_url: str) -> Engine:
 def page(browser: Browser, db: Engine) -> Iterator[Page]:  # noqa: F811
     with served(create_app(db, today=lambda: TODAY, prefect_ui="http://127.0.0.1:9")) as url:
         context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900}, locale="nb-NO", java_script_enabled=False)
-        context.set_default_timeout(10000)
+        context.set_default_timeout(30000)  # a login hashes with argon2: seconds on a busy machine
         try:
             yield context.new_page()
         finally:

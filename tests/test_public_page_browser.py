@@ -24,6 +24,8 @@ from .plans import SMALL_PLAN
 from .test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _in_ci
 from .web import served
 
+expect.set_options(timeout=30_000)  # assertions wait as long as actions: a login hashes with argon2, slow on a busy machine
+
 SLUG = "testrevisjon-2024"
 TODAY = dt.date(2025, 2, 10)
 PHONE = 390
