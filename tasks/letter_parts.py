@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlmodel import Session, select
 
@@ -134,16 +137,18 @@ def message(
     or one event per `entries` (a letter moving several dates). `calendar_event`: the letter whose
     calendar entry this one updates (its UID is reused)."""
     rendered = render(event, language, in_language(context, language))  # each title in the reader's language
-    if not entries and due is not None and calendar_title:
-        entries = (CalendarEntry(stage_key, due, calendar_title, calendar_event or event, meeting_at(meeting)),)
+    if not entries and due is not None and calendar_title:  # one entry, made as the lines below would make it
+        day = lt.written_deadline(due) if party_id is not None else due
+        entries = [CalendarEntry(stage_key, day, in_language(calendar_title, language), calendar_event or event, meeting_at(meeting))]
+    elif entries:
+        if party_id is not None:  # a party's deadlines, as its letter writes them (a forum's are meetings)
+            entries = [dataclasses.replace(e, day=lt.written_deadline(e.day)) for e in entries]
+        entries = [dataclasses.replace(e, title=in_language(e.title, language)) for e in entries]
     ics = None
-    if entries and party_id is not None:  # a party's deadlines, as its letter writes them (a forum's are meetings)
-        entries = [dataclasses.replace(e, day=lt.written_deadline(e.day)) for e in entries]
-    entries = [dataclasses.replace(e, title=in_language(e.title, language)) for e in entries]
     if entries:
         uids = (f"{revision.slug}/{e.stage_key}/{party_id or to_address}/{e.first_event.value.split('_')[0]}" for e in entries)
         ics = deadlines_ics(((uid, e.title, e.day, e.at) for uid, e in zip(uids, entries)), f"{title_in(language, revision.title, revision.title_nn)} ({revision.helsefellesskap})")
-    return OutboxMessage(
+    values = dict(
         key=key,
         revision_id=revision.id,
         stage_key=stage_key,
@@ -159,6 +164,42 @@ def message(
         body_html=rendered.html,
         ics=ics,
     )
+    return outbox_row(values) if _AS_ROWS.get() else OutboxMessage(**values)
+
+
+_AS_ROWS: ContextVar[bool] = ContextVar("letter_parts.as_rows", default=False)
+
+
+@contextmanager
+def as_rows() -> Iterator[None]:
+    """Inside: `message` gives each letter as its outbox row's values (`outbox_row`), not as an
+    `OutboxMessage`, for a caller that only hands them to `outbox.enqueue_all` (the sweep): the
+    same values, without SQLModel's attribute setter for each of the row's 23 columns."""
+    token = _AS_ROWS.set(True)
+    try:
+        yield
+    finally:
+        _AS_ROWS.reset(token)
+
+
+@lru_cache(maxsize=1)
+def _row_defaults() -> tuple[dict[str, object], dict[str, object]]:
+    """OutboxMessage's defaults, read once: the plain ones, and those made per row (`created_at`)."""
+    plain, made = {}, {}
+    for name, f in OutboxMessage.model_fields.items():
+        if name != "id" and not f.is_required():
+            if f.default_factory is not None:
+                made[name] = f.default_factory
+            else:
+                plain[name] = f.default
+    return plain, made
+
+
+def outbox_row(values: dict[str, object]) -> dict[str, object]:
+    """An outbox row's insert values: `values` with OutboxMessage's defaults for every column not
+    given (as `OutboxMessage(**values)` would fill them in); every column but `id`."""
+    plain, made = _row_defaults()
+    return {**plain, **{name: factory() for name, factory in made.items()}, **values}
 
 
 def party_message(

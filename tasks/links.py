@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import insert
@@ -35,6 +36,7 @@ class LinkRefused(DomainError):
     """The link is unknown, tampered with, expired or used: the message says which."""
 
 
+@lru_cache(maxsize=8)  # stateless once made: one per key, not one per letter
 def _serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=SALT)
 
@@ -58,9 +60,24 @@ class _Book:
     each of the parties' open links, locked as `_open_links` locks them."""
 
     secret: str
-    by_nonce: dict[str, PartyLink]
-    open_of: dict[int, list[PartyLink]]
-    new: list[PartyLink] = field(default_factory=list)  # issued in the batch: inserted together when it ends
+    by_nonce: dict[str, PartyLink | _NewLink]
+    open_of: dict[int, list[PartyLink | _NewLink]]
+    new: list[_NewLink] = field(default_factory=list)  # issued in the batch: inserted together when it ends
+
+
+@dataclass(slots=True)
+class _NewLink:
+    """A `PartyLink` row issued in a batch, as the values it is inserted with: a plain object, not a
+    SQLModel one (whose validating attribute setter cost more than the rest of issuing the link)."""
+
+    nonce: str
+    revision_id: int
+    party_id: int
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+    revoked_because: str | None = None
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))  # as PartyLink's default
 
 
 _BOOK = "avtaleflyt.links.batch"
@@ -123,7 +140,7 @@ def _from_book(session: Session, book: _Book, revision: Revision, party: Party, 
             return _serializer(book.secret).dumps(max(working, key=lambda link: _aware(link.expires_at)).nonce)
         for link in links:  # revoke(), on the rows already read and locked (or issued in this batch)
             link.revoked_at, link.revoked_because = now, "replaced by a newer link"
-        link = PartyLink(nonce=nonce, revision_id=revision.id, party_id=party.id, expires_at=now + dt.timedelta(days=valid_days))
+        link = _NewLink(nonce=nonce, revision_id=revision.id, party_id=party.id, expires_at=now + dt.timedelta(days=valid_days))
         book.new.append(link)
         book.by_nonce[nonce], book.open_of[party.id] = link, [link]
     return _serializer(book.secret).dumps(nonce)

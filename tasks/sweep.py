@@ -29,7 +29,7 @@ from avtaleflyt.models import reminders
 from avtaleflyt.models.enums import RevisionStatus, StageStatus
 from avtaleflyt.models.tables import ForumDecision, OutboxMessage, Party, PartyObligation, Revision, Stage
 
-from . import compose, digests, links, outbox, runs
+from . import compose, digests, letter_parts, links, outbox, runs
 from .recorder import lock_revision
 from .stages import effects_for
 
@@ -152,8 +152,9 @@ def sweep_revision(session: Session, slug: str, as_of: dt.date, *, dry_run: bool
     parties = {p.id: p for p in session.exec(select(Party).where(Party.revision_id == revision.id))} if new else {}
     stage_ids = {stages[due.stage_key].id for due in new}
     rows = {(o.stage_id, o.party_id): o for o in session.exec(select(PartyObligation).where(col(PartyObligation.stage_id).in_(stage_ids)))} if new else {}
-    # the links the letters add are written together at the end, not flushed before each query
-    with session.no_autoflush, links.batch(session, get_settings().signing_key(), [(due.party_id, due.key) for due in new]):
+    # the links the letters add are written together at the end, not flushed before each query;
+    # the letters are made as their rows' values, for the one INSERT below
+    with session.no_autoflush, links.batch(session, get_settings().signing_key(), [(due.party_id, due.key) for due in new]), letter_parts.as_rows():
         letters = [
             compose.reminder(session, revision, due, stage=(s := stages[due.stage_key]), party=parties[due.party_id], row=rows.get((s.id, due.party_id)))
             for due in new

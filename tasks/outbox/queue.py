@@ -14,7 +14,7 @@ still carries my token" is the fencing check: `fence` (right before sending) and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -47,9 +47,10 @@ def enqueue(session: Session, message: OutboxMessage) -> bool:
     return _insert(session, message)
 
 
-def enqueue_all(session: Session, messages: Sequence[OutboxMessage]) -> int:
+def enqueue_all(session: Session, messages: Sequence[OutboxMessage | Mapping[str, object]]) -> int:
     """Insert each of `messages` whose key the outbox does not hold yet, in one
     `INSERT … ON CONFLICT (key) DO NOTHING` (SQLite and PostgreSQL); returns how many were inserted.
+    A message is an `OutboxMessage` or its row's values (`letter_parts.outbox_row`: every column but `id`).
 
     Runs inside the caller's transaction. A key already there, or inserted first by a
     concurrent writer, is skipped by the database itself: no savepoint, no error, the
@@ -57,9 +58,10 @@ def enqueue_all(session: Session, messages: Sequence[OutboxMessage]) -> int:
     """
     rows, keys = [], set()
     for m in messages:  # the first of each key
-        if m.key not in keys:
-            keys.add(m.key)
-            rows.append(_values(m))
+        row = m if isinstance(m, Mapping) else _values(m)
+        if row["key"] not in keys:
+            keys.add(row["key"])
+            rows.append(row)
     if not rows:
         return 0
     insert = _INSERTS[session.get_bind().dialect.name]
