@@ -1,5 +1,18 @@
 """The sending batch: claim a page, and for each row render, check its reason, fence, send;
-its answer is written with the next row's fence."""
+its answer is written with the next row's fence, in a thread while the next row's envelope
+is on the wire.
+
+The invariant: a message's final dot (the moment the server accepts it) is written only
+after the previous message's mark and its own fence are committed. So at most one message
+is accepted by the server and not marked, per crash. The commit (mark of row N, reason and
+fence of row N+1: `_settle`) runs in a thread while the event loop sends row N+1's MAIL
+FROM, RCPT TO and DATA (`smtp.begin`), which the server accepts nothing at; only when the
+commit says "fenced" are the message and its dot sent (`smtp.finish`). Otherwise the
+envelope is taken back (`smtp.abort`: RSET, or after DATA the connection dropped before the
+dot, RFC 5321 4.1.1.4) and the batch goes on (cancelled) or stops (lost), as it did when the
+fence came before any of it. Overlapped, a message costs one commit and one round trip (the
+content and its answer) instead of a commit and four round trips.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +20,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
@@ -169,8 +183,9 @@ async def send_batch(
 
     One connection for the batch (reconnected when it drops); each row is fenced right
     before it is sent, and its answer is written before the next row is sent: in one
-    transaction with that row's reason and fence (one commit per message), or on its own
-    before a reconnect and when the batch ends.
+    transaction with that row's reason and fence (one commit per message, in a thread while
+    that row's envelope goes out; its content and final dot only after the commit), or on
+    its own before a reconnect and when the batch ends.
     `now` is the business clock (which rows are due, sent_at, backoff), default the
     current time; leases always come from `clock`, the wall clock. At most `limit` rows.
     """
@@ -187,6 +202,10 @@ async def send_batch(
     smtp: Any = None
     held: _Answer | None = None  # the last row's answer, written with the next row's fence
     last_id = 0
+    loop = asyncio.get_running_loop()
+    # One thread for the commit beside the envelope: a connection is used by one thread at a time.
+    committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-commit")
+    envelope_open = False  # an envelope begun and not finished: `abort` takes it back
     try:
         while limit is None or report.attempted + (held is not None) < limit:
             size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - report.attempted - (held is not None))
@@ -219,16 +238,37 @@ async def send_batch(
                         return report
 
                 claims.renew_if_due()
-                step, held = _settle(engine, claims, report, held, row), None
-                if step == "lost":
-                    return report
-                if step == "cancelled":
-                    continue
+                # The held answer, this row's reason and its fence commit in the thread while its envelope
+                # goes out; its content and final dot only once that commit said "fenced" (the invariant).
+                # DATA goes with the envelope (one round trip less after the commit), but then only dropping
+                # the connection takes it back: once a batch has cancelled a letter, a letter that may be
+                # cancelled stops at RCPT TO (RSET takes it back), so many cancelled letters cost no reconnects.
+                early = not (report.cancelled and may_be_gone(row))
+                settling, held = loop.run_in_executor(committer, _settle, engine, claims, report, held, row), None
+                refused: smtp_client.Answer | SMTPSenderRefused | None
                 try:
-                    code, text = await smtp_client.send_one(smtp, sender.addr_spec, row.to_address, data)
+                    envelope_open = True
+                    refused = await smtp_client.begin(smtp, sender.addr_spec, row.to_address, data, with_data=early)
                 except SMTPSenderRefused as exc:
-                    report.stopped = f"the server refused the sender {exc.sender}: {smtp_client.answer(exc.code, exc.message)}"
+                    refused = exc
+                finally:
+                    step = await settling
+                envelope_open = refused is None
+                if step != "fenced":  # "lost" or "cancelled": the server must not get this message
+                    if envelope_open:
+                        await smtp_client.abort(smtp, with_data=early)
+                        envelope_open = False
+                    if step == "lost":
+                        return report
+                    continue
+                if isinstance(refused, SMTPSenderRefused):
+                    report.stopped = f"the server refused the sender {refused.sender}: {smtp_client.answer(refused.code, refused.message)}"
                     return report
+                if refused is None:
+                    code, text = await smtp_client.finish(smtp, data, with_data=early)
+                    envelope_open = False
+                else:
+                    code, text = refused
                 if code == 421:  # "closing the transmission channel" (RFC 5321 3.8): reconnect for the next row
                     smtp.close()
                 answer = smtp_client.answer(code, text)
@@ -238,6 +278,9 @@ async def send_batch(
                     break
     finally:
         try:
+            committer.shutdown(wait=True)  # an exception or a cancel left a commit running: it ends first
+            if envelope_open:
+                await smtp_client.abort(smtp)  # dropped: whatever was sent of it
             if held is not None:
                 _settle(engine, claims, report, held)
         finally:

@@ -1,4 +1,6 @@
-"""Talking to the SMTP server: connect (STARTTLS, login), send one message, read the answer."""
+"""Talking to the SMTP server: connect (STARTTLS, login), and one message in two steps — its envelope
+(`begin`: MAIL FROM, RCPT TO, DATA), then its content and final dot (`finish`), or `abort` in between —
+so that the sender can commit in a thread while the envelope is on the wire (sender.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from avtaleflyt.settings import Settings
+
+#: An answer: (code, text); code None for a lost connection.
+Answer = tuple["int | None", str]
 
 
 def _loopback(host: str) -> bool:
@@ -39,6 +44,11 @@ async def connect(settings: Settings) -> Any:
                     "refusing to send the SMTP password unencrypted"
                 )
             await smtp.login(settings.smtp_username, settings.smtp_password or "")
+        if smtp.is_ehlo_or_helo_needed:  # now, so that `begin` knows the server's extensions (SIZE)
+            try:
+                await smtp.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await smtp.helo()
     except BaseException:
         smtp.close()
         raise
@@ -59,10 +69,11 @@ def answer(code: int | None, text: str) -> str:
     return f"{code} {text}" if code is not None else text
 
 
-async def send_one(smtp: Any, sender: str, to: str, data: bytes) -> tuple[int | None, str]:
-    """Send one message; (code, text) of the server's answer, code None for a lost connection."""
+def _failure(exc: BaseException) -> Answer | None:
+    """The answer an exception of aiosmtplib's stands for (as `sendmail`'s would), or None to raise it."""
     from aiosmtplib import (
         SMTPException,
+        SMTPRecipientRefused,
         SMTPRecipientsRefused,
         SMTPResponseException,
         SMTPSenderRefused,
@@ -70,18 +81,112 @@ async def send_one(smtp: Any, sender: str, to: str, data: bytes) -> tuple[int | 
         SMTPTimeoutError,
     )
 
-    try:
-        _errors, text = await smtp.sendmail(sender, [to], data)
-        return 250, text  # aiosmtplib raises unless DATA is answered 250
-    except SMTPSenderRefused:
-        raise  # our MAIL FROM, not this message: the caller stops the batch
-    except SMTPRecipientsRefused as exc:
+    if isinstance(exc, SMTPSenderRefused):
+        return None  # our MAIL FROM, not this message: the caller stops the batch
+    if isinstance(exc, SMTPRecipientsRefused):
         return exc.recipients[0].code, exc.recipients[0].message
-    except SMTPResponseException as exc:
+    if isinstance(exc, (SMTPRecipientRefused, SMTPResponseException)):
         return exc.code, exc.message
-    except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, OSError, asyncio.TimeoutError) as exc:
+    if isinstance(exc, (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, OSError, asyncio.TimeoutError)):
         return None, f"connection lost: {exc or type(exc).__name__}"
-    except SMTPException as exc:  # anything else from the client: try again later
+    if isinstance(exc, SMTPException):  # anything else from the client: try again later
         return None, f"{type(exc).__name__}: {exc}"
-    except ValueError as exc:  # aiosmtplib refused an address before sending
+    if isinstance(exc, ValueError):  # aiosmtplib refused an address before sending
         return 550, f"not sent: {exc}"
+    return None
+
+
+async def _reset(smtp: Any) -> None:
+    """RSET after a refusal, as aiosmtplib's `sendmail` does; a failure of it is not the message's."""
+    from aiosmtplib import SMTPException
+
+    if not smtp.is_connected:
+        return
+    try:
+        await smtp.rset()
+    except (SMTPException, OSError, asyncio.TimeoutError):
+        pass
+
+
+def _content(data: bytes) -> bytes:
+    """The message as DATA carries it: CRLF line ends, leading dots doubled, the final dot."""
+    from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+
+    return PERIOD_REGEX.sub(b"..", normalize_message_line_endings(data)) + b".\r\n"
+
+
+async def begin(smtp: Any, sender: str, to: str, data: bytes, *, with_data: bool = True) -> Answer | None:
+    """Open one message's envelope: MAIL FROM, RCPT TO and, `with_data`, DATA (to the server's 354);
+    nothing of the message itself, so the server has accepted nothing yet. None: it waits for
+    the content (`finish`, or `abort` to take it back). Else the refusal (code, text) — the
+    envelope is reset and the message not sent — code None for a lost connection. Raises
+    aiosmtplib's SMTPSenderRefused when the server refuses our MAIL FROM (the caller stops the batch)."""
+    from aiosmtplib import SMTPDataError
+    from aiosmtplib.email import parse_address
+
+    try:
+        parse_address(sender)  # before anything is sent, as `sendmail` does
+        parse_address(to)
+        options = [f"size={len(_content(data)) - 3}"] if smtp.supports_extension("size") else []
+        await smtp.mail(sender, options=options)
+        await smtp.rcpt(to)
+        if with_data:
+            response = await smtp.execute_command(b"DATA")
+            if response.code != 354:
+                raise SMTPDataError(response.code, response.message)
+    except Exception as exc:
+        failure = _failure(exc)
+        if failure is None:
+            raise
+        if failure[0] is not None:
+            await _reset(smtp)
+        return failure
+    return None
+
+
+async def finish(smtp: Any, data: bytes, *, with_data: bool = True) -> Answer:
+    """After `begin` (with the same `with_data`): DATA if not sent yet, the message's content and
+    its final dot, at which the server accepts it; (code, text) of its answer, code None for a
+    lost connection."""
+    from aiosmtplib import SMTPServerDisconnected, SMTPTimeoutError
+
+    try:
+        if not with_data:
+            response = await smtp.data(data)
+        else:
+            if smtp.protocol is None:
+                raise SMTPServerDisconnected("Connection lost")
+            smtp.protocol.write(_content(data))
+            response = await smtp.protocol.read_response(timeout=smtp.timeout)
+    except (SMTPServerDisconnected, SMTPTimeoutError) as exc:
+        smtp.close()  # as aiosmtplib's `data` does
+        return _failure(exc)  # type: ignore[return-value]
+    except Exception as exc:
+        failure = _failure(exc)
+        if failure is None:
+            raise
+        return failure
+    if response.code != 250:
+        await _reset(smtp)
+    return response.code, response.message
+
+
+async def abort(smtp: Any, *, with_data: bool = True) -> None:
+    """Take back an envelope `begin` opened. Before DATA: RSET. After DATA's 354 nothing but the
+    final dot ends the message, and a server must not deliver a message whose data did not end
+    with it (RFC 5321 4.1.1.4): the connection is dropped (the next message reconnects)."""
+    from aiosmtplib import SMTPException
+
+    if with_data or not smtp.is_connected:
+        smtp.close()
+        return
+    try:
+        await smtp.rset()
+    except (SMTPException, OSError, asyncio.TimeoutError):
+        smtp.close()
+
+
+async def send_one(smtp: Any, sender: str, to: str, data: bytes) -> Answer:
+    """Send one message (`begin` + `finish`); (code, text) of the server's answer, code None for a lost connection."""
+    refused = await begin(smtp, sender, to, data, with_data=False)
+    return refused if refused is not None else await finish(smtp, data, with_data=False)
