@@ -18,7 +18,8 @@ likes (kill it to simulate a crash, start it again to recover).
 
 The PostgreSQL server (tests/pg.py) is started once per session, on the first
 test that needs it, and each such test gets its own database cloned from a
-migrated template.
+migrated template; a new SQLite file is a copy of one migrated once per session
+(tests/sqlite_template.py).
 
 `make test` runs the suite on several pytest-xdist workers (`-n`, `--dist loadgroup`).
 Each worker is a session of its own: its own Prefect server, PostgreSQL server,
@@ -53,7 +54,7 @@ from avtaleflyt.stack import (
     wait_for_deployment,
 )
 
-from . import ports
+from . import ports, sqlite_template
 from .pg import BACKENDS, TEST_DATABASE, PostgresServer, PostgresUnavailable, prepare_template
 from .ports import RUN_MARKER
 from .smtp import SmtpServer
@@ -182,6 +183,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Every worker collects the same items and sorts them the same way, as xdist requires."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items.sort(key=_slowness)  # a run on one process keeps the files' order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sqlite_from_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A new SQLite domain database starts as a copy of one migrated once per session (tests/sqlite_template.py)."""
+    uninstall = sqlite_template.install(tmp_path_factory.getbasetemp() / "sqlite-template")
+    yield
+    uninstall()
 
 
 @pytest.fixture(scope="session", autouse=True)
