@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
+from avtaleflyt import clock
 from avtaleflyt.db import engine_for
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models.enums import EmailEvent, Language
@@ -23,7 +24,9 @@ COLUMNS = {c.key for c in OutboxMessage.__table__.columns} - {"id"}
 
 
 @pytest.fixture
-def engine(domain_db_url: str):
+def engine(domain_db_url: str, monkeypatch: pytest.MonkeyPatch):
+    # one clock for both ways of composing: the .ics's DTSTAMP is to the second, and a letter may cross one
+    monkeypatch.setattr(clock, "utcnow", lambda: dt.datetime(2025, 2, 15, 7, tzinfo=dt.timezone.utc))
     return engine_for(domain_db_url)
 
 
