@@ -24,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from avtaleflyt.clock import utcnow
 from avtaleflyt.models.errors import DomainError, ErrorCode
 from avtaleflyt.models.tables import Party, PartyLink, Revision
 
@@ -77,7 +78,7 @@ class _NewLink:
     used_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
     revoked_because: str | None = None
-    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))  # as PartyLink's default
+    created_at: dt.datetime = field(default_factory=utcnow)  # as PartyLink's default
 
 
 _BOOK = "avtaleflyt.links.batch"
