@@ -13,7 +13,8 @@ What is measured, on one machine:
    `aiosmtplib.SMTP.sendmail` in a loop over one connection: the transport alone.
 3. outbox: `send_batch` sends the N rows: reads them in pages, renders and checks each
    message, sends it over one connection, and commits its row (sent + the server's answer)
-   in its own transaction before the next: everything that makes it crash-safe.
+   with the next row's fence before that next message's final dot (the commit in a thread
+   while the next envelope goes out): everything that makes it crash-safe.
 The server is an aiosmtpd sink in a child process that counts and discards (no disk),
 so both sides compete for the same server and neither for the GIL with it.
 Memory: send_batch holds one page of 500 rows; the baseline holds all N pre-rendered

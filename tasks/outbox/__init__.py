@@ -5,7 +5,8 @@ stage, party, event, due date); writing the same key again is a no-op, also when
 writers race. `send_batch` (sender.py) sends what is pending over one SMTP
 connection (smtp.py) and marks each row after the server's answer, before the next
 row is sent: in one short transaction with the next row's fence (one commit per
-message), or on its own when no row follows:
+message, in a thread while the next row's envelope goes out; that message's final
+dot waits for the commit), or on its own when no row follows:
 
 - 250                      → `sent`, with the answer (`smtp_response`) and `sent_at`;
 - 4xx, a dropped connection or a timeout → stays `pending`: `attempts` + 1 and
@@ -42,8 +43,9 @@ Several senders run at once (revision runs on several workers, the sweep,
   sender's rows wait for its lease to run out, then the next batch sends them.
 
 The guarantee, exactly: never zero times, and never again once a row is marked sent.
-No database transaction is open while we talk to the server, so a message is sent
-once more in exactly two cases, each at most once per sender and occurrence:
+No database transaction waits for the server (the commit beside an envelope runs
+on its own), so a message is sent once more in exactly two cases, each at most once
+per sender and occurrence:
 - a sender crashes (killed, machine down) after the server accepted a message and
   before its row was marked (or the connection drops after DATA, before the answer):
   the next batch sends that one message again;

@@ -216,9 +216,10 @@ async def send_batch(
             page = claims.claim_page(fixed_now or clock(), last_id, size)
             if not page:
                 break
-            for row in page:
+            ahead: dict[int, bytes | ValueError] = {}  # the next row, rendered while the server took this one
+            for i, row in enumerate(page):
                 last_id = row.id
-                data = _render_or_error(row, sender)
+                data = ahead.pop(row.id) if row.id in ahead else _render_or_error(row, sender)
                 if isinstance(data, ValueError):
                     step, held = _settle(engine, claims, report, held, row, failed=f"not sent: {data}"), None
                     if step == "lost":
@@ -265,7 +266,9 @@ async def send_batch(
                     report.stopped = f"the server refused the sender {refused.sender}: {smtp_client.answer(refused.code, refused.message)}"
                     return report
                 if refused is None:
-                    code, text = await smtp_client.finish(smtp, data, with_data=early)
+                    after = page[i + 1] if i + 1 < len(page) else None
+                    render_next = None if after is None else lambda r=after: ahead.__setitem__(r.id, _render_or_error(r, sender))
+                    code, text = await smtp_client.finish(smtp, data, with_data=early, meanwhile=render_next)
                     envelope_open = False
                 else:
                     code, text = refused

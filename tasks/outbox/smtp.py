@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -144,19 +145,24 @@ async def begin(smtp: Any, sender: str, to: str, data: bytes, *, with_data: bool
     return None
 
 
-async def finish(smtp: Any, data: bytes, *, with_data: bool = True) -> Answer:
+async def finish(smtp: Any, data: bytes, *, with_data: bool = True, meanwhile: Callable[[], object] | None = None) -> Answer:
     """After `begin` (with the same `with_data`): DATA if not sent yet, the message's content and
     its final dot, at which the server accepts it; (code, text) of its answer, code None for a
-    lost connection."""
+    lost connection. `meanwhile` is called once the message is written, before its answer is
+    awaited (the sender renders the next message while the server takes this one)."""
     from aiosmtplib import SMTPServerDisconnected, SMTPTimeoutError
 
     try:
         if not with_data:
+            if meanwhile is not None:
+                meanwhile()
             response = await smtp.data(data)
         else:
             if smtp.protocol is None:
                 raise SMTPServerDisconnected("Connection lost")
             smtp.protocol.write(_content(data))
+            if meanwhile is not None:
+                meanwhile()
             response = await smtp.protocol.read_response(timeout=smtp.timeout)
     except (SMTPServerDisconnected, SMTPTimeoutError) as exc:
         smtp.close()  # as aiosmtplib's `data` does
