@@ -26,13 +26,15 @@ parties whose only stage is political treatment is started and waits, suspended
   path (server → the serve process's next poll → a new flow-run process), with no work.
 
 `--repeat` decisions (a different municipality each) interleaved with as many pings,
-after one warm-up of each; medians and the ratio of the medians. Checked: every nudge
+after one warm-up of each, each after a random part of the poll interval
+(`embedded.random_phase`); medians and the ratio of the medians. Checked: every nudge
 answered `resumed`, every receipt was delivered, and the database holds the decisions.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from pathlib import Path
@@ -118,9 +120,11 @@ def main() -> None:
         print(f"revision {slug} waits: {E.run_state(slug)[1].name}", flush=True)
         E.ping_once()
         decide(stack, slug, "Kommune 001", None)  # warm-up
+        rng = random.Random(15)
         for i in range(args.repeat):
             order = ("ping", "decide") if i % 2 == 0 else ("decide", "ping")
             for which in order:
+                E.random_phase(rng)
                 if which == "ping":
                     seconds, run_id, t0_wall = E.ping_once_detailed()
                     results["ping"].append(seconds)

@@ -22,7 +22,8 @@ SMTP sink (`python -m avtaleflyt.smtp_sink`, one fsync'd `.eml` file per message
   poll and a new flow-run process, with no work in it.
 
 Both are repeated `--repeat` times, interleaved (ping first, then start; then the other
-way round), after one warm-up of each; each start is a new revision. Medians, and the
+way round), after one warm-up of each, each after a random part of the poll interval
+(`embedded.random_phase`); each start is a new revision. Medians, and the
 ratio of the medians. From the runs' state history (server timestamps) the time is also
 split into: waiting for the poll (created → Pending), starting the flow-run process
 (Pending → Running), and the run's own work (Running → last mail / Completed).
@@ -33,6 +34,7 @@ the revision's 40 decision-request rows in the outbox, all marked sent.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from pathlib import Path
@@ -97,9 +99,11 @@ def main() -> None:
     with E.embedded_stack(keep=args.keep) as stack:
         E.ping_once()
         start(stack, "Benchstart oppvarming", args.parties, None)
+        rng = random.Random(15)
         for i in range(args.repeat):
             order = (0, 1) if i % 2 == 0 else (1, 0)
             for which in order:
+                E.random_phase(rng)
                 if which == 0:
                     ping(results)
                 else:

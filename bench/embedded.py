@@ -44,6 +44,17 @@ sys.path.insert(0, str(HERE))  # bench_sweep, for its organisation numbers
 WORKER_POLL_SECONDS = "2"
 PING = "ping/avtaleflyt"
 POLL = 0.1  # how often the benchmarks look (Prefect API or the mail folder); the same for value and baseline
+
+
+def random_phase(rng) -> None:
+    """Sleep a random part of the serve process's poll interval before a measured action.
+
+    Back to back, each action begins a fixed time after the poll that picked up the one
+    before it, so its wait for the next poll is not the uniform 0–2 s the medians assume but
+    locked to that phase, and differently for value and baseline (their durations differ):
+    on 2026-11-30 the start's median poll wait was 0.5–0.8 s above the ping's in every run.
+    A random phase makes the wait uniform for both; `rng` is seeded, so a run can be repeated."""
+    time.sleep(rng.uniform(0, float(WORKER_POLL_SECONDS)))
 MAIL_FROM = "Sekretariatet <sekretariat@helsefellesskap.example.no>"
 
 
