@@ -148,10 +148,14 @@ class ManagedProcess:
             return
         self.killed = True
         self._signal_group(signal.SIGKILL)
+        deadline = time.monotonic() + 10
         try:
             self.popen.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - uninterruptible sleep
             pass
+        # SIGKILL is delivered at once but a busy kernel tears the others down a moment later.
+        while self._group_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
