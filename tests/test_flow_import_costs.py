@@ -36,6 +36,18 @@ def test_a_flow_module_does_not_load_icalendar_or_alembic(module):
     assert sorted(m for m in loaded if m.split(".")[0] in NOT_AT_IMPORT or m in NOT_AT_IMPORT) == []
 
 
+# PostgreSQL's dialect (its `insert`, `ARRAY`) and drivers: ~0.1 s of every flow-run process on SQLite
+# (the embedded stack), loaded where a statement is built for PostgreSQL (tasks/outbox/queue.py, tasks/sweep.py)
+POSTGRESQL = ("sqlalchemy.dialects.postgresql", "psycopg", "psycopg2", "asyncpg", "pg8000")
+
+
+@pytest.mark.parametrize("module", ["avtaleflyt.flows.revision", "avtaleflyt.flows.sweep", "avtaleflyt.flows.serve"])
+def test_a_flow_module_does_not_load_the_postgresql_dialect(module):
+    loaded = _modules_after_import(module)
+    assert "sqlalchemy.orm" in loaded
+    assert sorted(m for m in loaded if any(m == p or m.startswith(p + ".") for p in POSTGRESQL)) == []
+
+
 def test_the_calendar_is_still_built_when_a_letter_needs_it():
     """icalendar is loaded on first use and gives the same text (tests/test_letters*.py compare whole letters)."""
     code = """

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import Update, bindparam, or_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -31,7 +29,16 @@ from avtaleflyt.models.enums import OutboxStatus
 from avtaleflyt.models.tables import OutboxMessage
 
 _OUTBOX = OutboxMessage.__table__
-_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
+def _insert_for(dialect: str):
+    """The dialect's own `insert` (`ON CONFLICT`), imported where it is used: a flow-run process
+    on SQLite never loads the PostgreSQL dialect and its drivers (~0.1 s of every process)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def enqueue(session: Session, message: OutboxMessage) -> bool:
@@ -64,7 +71,7 @@ def enqueue_all(session: Session, messages: Sequence[OutboxMessage | Mapping[str
             rows.append(row)
     if not rows:
         return 0
-    insert = _INSERTS[session.get_bind().dialect.name]
+    insert = _insert_for(session.get_bind().dialect.name)
     statement = insert(_OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.key]).returning(_OUTBOX.c.key)
     return len(session.connection().execute(statement, rows).all())
 
