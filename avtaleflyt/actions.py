@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,30 +54,32 @@ def start_revision(source: str, *, settings: Settings | None = None) -> Started:
     settings = settings or get_settings()
     checked = parse_plan(source)
     slug = checked.plan.revision_slug
-    try:
-        runs.check_deployment(settings.deployment)
-    except Exception as exc:  # noqa: BLE001 - unreachable server, unknown deployment: say which, store nothing
-        raise DomainError(
-            f"Prefect does not serve {settings.deployment} ({exc.__class__.__name__}: {exc}); "
-            "is `avtaleflyt up` (or a worker) running, and PREFECT_API_URL right? Nothing was stored.",
-            code=ErrorCode.prefect_unreachable, deployment=settings.deployment, error=f"{exc.__class__.__name__}: {exc}",
-        ) from None
-    with session_scope() as session:
-        existing = session.exec(select(Revision).where(Revision.slug == slug)).first()
-        resumed_start = existing is not None and existing.flow_run_id is None and _baseline(session, existing) == source
-        if not resumed_start:
-            store_revision(session, checked, source, settings.actor)
-            session.flush()
-        reconcile_revision(session, slug, today=clock.today())
-        stored_at = session.exec(select(Revision.created_at).where(Revision.slug == slug)).one()
-    try:
-        flow_run_id = runs.start_run(slug, settings.deployment, stored_at)
-    except Exception as exc:  # noqa: BLE001 - any failure to reach Prefect leaves the stored plan for a retry
-        raise DomainError(
-            f"the plan is stored, but the revision's run could not be created ({exc.__class__.__name__}: {exc}). "
-            f"Is `avtaleflyt up` or a worker for {settings.deployment} running? Run `revision start` again with the same file to finish.",
-            code=ErrorCode.run_not_created, deployment=settings.deployment, error=f"{exc.__class__.__name__}: {exc}",
-        ) from None
+    with ExitStack() as open_client:  # one Prefect client for the check and the run: the deployment read once
+        try:
+            client = open_client.enter_context(runs.prefect_client())
+            deployment_id = runs.check_deployment(settings.deployment, client)
+        except Exception as exc:  # noqa: BLE001 - unreachable server, unknown deployment: say which, store nothing
+            raise DomainError(
+                f"Prefect does not serve {settings.deployment} ({exc.__class__.__name__}: {exc}); "
+                "is `avtaleflyt up` (or a worker) running, and PREFECT_API_URL right? Nothing was stored.",
+                code=ErrorCode.prefect_unreachable, deployment=settings.deployment, error=f"{exc.__class__.__name__}: {exc}",
+            ) from None
+        with session_scope() as session:
+            existing = session.exec(select(Revision).where(Revision.slug == slug)).first()
+            resumed_start = existing is not None and existing.flow_run_id is None and _baseline(session, existing) == source
+            if not resumed_start:
+                store_revision(session, checked, source, settings.actor)
+                session.flush()
+            reconcile_revision(session, slug, today=clock.today())
+            stored_at = session.exec(select(Revision.created_at).where(Revision.slug == slug)).one()
+        try:
+            flow_run_id = runs.start_run(slug, deployment_id, stored_at, client)
+        except Exception as exc:  # noqa: BLE001 - any failure to reach Prefect leaves the stored plan for a retry
+            raise DomainError(
+                f"the plan is stored, but the revision's run could not be created ({exc.__class__.__name__}: {exc}). "
+                f"Is `avtaleflyt up` or a worker for {settings.deployment} running? Run `revision start` again with the same file to finish.",
+                code=ErrorCode.run_not_created, deployment=settings.deployment, error=f"{exc.__class__.__name__}: {exc}",
+            ) from None
     with session_scope() as session:
         revision = session.exec(select(Revision).where(Revision.slug == slug).with_for_update()).one()
         # Not an event: the run reads the revision by slug, and raising the counter here would make it stale.

@@ -85,6 +85,13 @@ def current_versions(session: Session, revision: Revision, keys: Iterable[str] |
     return found
 
 
+def with_current(session: Session, revision: Revision) -> list[tuple[Document, DocumentVersion | None]]:
+    """Every document in order with its current version (None: none yet): read once by a caller
+    that writes many letters listing them (`letter_parts.documents`, `papers.party_case.facts`)."""
+    versions = current_versions(session, revision)
+    return [(d, versions.get(d.key)) for d in documents_of(session, revision)]
+
+
 def approved_now(session: Session, revision: Revision, keys: Iterable[str] | None = None) -> list[dict[str, object]]:
     """What a decision recorded now approves: the current versions of `keys` (None: every document)."""
     return rules.approved((k, v.number) for k, v in current_versions(session, revision, keys).items())

@@ -13,14 +13,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from avtaleflyt import clock
 from avtaleflyt.models import letters as lt
 from avtaleflyt.models.dates import PlanDate
 from avtaleflyt.models.enums import EmailEvent, Language
 from avtaleflyt.models.forum_meetings import Meeting
-from avtaleflyt.models.tables import Document, OutboxMessage, Party, Revision, Stage
+from avtaleflyt.models.tables import Document, DocumentVersion, OutboxMessage, Party, Revision, Stage
 from avtaleflyt.models.titles import Bilingual, in_language, title_in
 
 from . import links
@@ -83,20 +83,21 @@ def meeting_at(meeting: Meeting | None) -> At | None:
     return At(start, end, meeting.place)
 
 
-def documents(session: Session, revision: Revision, keys: Iterable[str] | None = None, *, link: str | None = None) -> tuple[lt.DocumentRef, ...]:
+def documents(
+    session: Session, revision: Revision, keys: Iterable[str] | None = None, *, link: str | None = None,
+    current: Sequence[tuple[Document, DocumentVersion | None]] | None = None,
+) -> tuple[lt.DocumentRef, ...]:
     """The documents (`keys`; None: every one) with their current version. A web address version
     links to itself; a file links to `link` + `/documents/KEY/vN`: `link` is a party's own link
-    (`party_url`) or `coordinator_link(revision)` (the dashboard, after login); None: no link."""
-    from .documents import current_versions
+    (`party_url`) or `coordinator_link(revision)` (the dashboard, after login); None: no link.
+    `current`: `documents.with_current` read once for many letters (None: read here)."""
+    from .documents import with_current
 
-    docs = session.exec(select(Document).where(Document.revision_id == revision.id).order_by(Document.id)).all()
     wanted = set(keys) if keys else None
-    versions = current_versions(session, revision, wanted)
     refs = []
-    for d in docs:
+    for d, v in current if current is not None else with_current(session, revision):
         if wanted is not None and d.key not in wanted:
             continue
-        v = versions.get(d.key)
         if v is None:
             refs.append(lt.DocumentRef(d.key, Bilingual(d.title, d.title_nn)))
             continue

@@ -66,9 +66,8 @@ def reconcile_revision(session: Session, slug: str, *, today: dt.date, actor: st
         revision.status, revision.completed_at = RevisionStatus.completed, utcnow()
         rec.log("revision.completed", f"revision:{slug}", RevisionStatus.active.value, RevisionStatus.completed.value)
         letters += compose.revision_done(session, revision, today)
-    for message in letters:
-        outbox.enqueue(session, message)
-    session.flush()
+    session.flush()  # the rows the letters refer to, before the Core insert (which does not autoflush)
+    outbox.enqueue_all(session, letters)  # one INSERT … ON CONFLICT (key) DO NOTHING, as the sweep enqueues
     return PassResult(
         slug=slug,
         seq=revision.seq,

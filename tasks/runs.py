@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -19,7 +20,6 @@ from uuid import UUID
 from prefect import get_client
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.objects import FlowRun
-from prefect.deployments import run_deployment
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Scheduled, StateType
@@ -39,30 +39,41 @@ class Nudge(StrEnum):
     missing = "missing"
 
 
-def check_deployment(deployment: str) -> None:
-    """Raise if Prefect cannot be reached or does not serve `deployment` (checked before anything is stored)."""
-    with get_client(sync_client=True) as client:
-        client.read_deployment_by_name(deployment)
+def check_deployment(deployment: str, client: SyncPrefectClient | None = None) -> UUID:
+    """Raise if Prefect cannot be reached or does not serve `deployment` (checked before anything is stored); its id."""
+    with _client(client) as c:
+        return c.read_deployment_by_name(deployment).id
 
 
-def start_run(slug: str, deployment: str, stored_at: dt.datetime) -> str:
-    """Create the revision's run; a repeated call for the same stored revision returns the same run.
+def start_run(slug: str, deployment: str | UUID, stored_at: dt.datetime, client: SyncPrefectClient | None = None) -> str:
+    """Create the revision's run (what `run_deployment(..., timeout=0)` does, without reading the
+    deployment again when given its id); a repeated call for the same stored revision returns the same run.
 
     The idempotency key names the revision's row (slug and when it was stored), not the
     slug alone: a domain database set up anew beside a Prefect server that kept its runs
     (a restore, a second installation, a test) must get a run of its own, not the
     finished run of an earlier revision with the same name.
     """
-    run = run_deployment(
-        deployment,
-        parameters={"slug": slug},
-        timeout=0,
-        idempotency_key=f"revision/{slug}/{clock.aware(stored_at):%Y%m%dT%H%M%S%f}",
-        flow_run_name=f"revision/{slug}",
-        tags=[f"revision:{slug}", "avtaleflyt"],
-        as_subflow=False,
-    )
+    with _client(client) as c:
+        deployment_id = deployment if isinstance(deployment, UUID) else c.read_deployment_by_name(deployment).id
+        run = c.create_flow_run_from_deployment(
+            deployment_id,
+            parameters={"slug": slug},
+            state=Scheduled(),
+            name=f"revision/{slug}",
+            tags=[f"revision:{slug}", "avtaleflyt"],
+            idempotency_key=f"revision/{slug}/{clock.aware(stored_at):%Y%m%dT%H%M%S%f}",
+        )
     return str(run.id)
+
+
+def prefect_client() -> SyncPrefectClient:
+    """A Prefect client for several calls (`with runs.prefect_client() as client:`): each new one builds a TLS context (~10 ms)."""
+    return get_client(sync_client=True)
+
+
+def _client(given: SyncPrefectClient | None) -> AbstractContextManager[SyncPrefectClient]:
+    return nullcontext(given) if given is not None else get_client(sync_client=True)
 
 
 def waiting_seq(pause_key: str | None) -> int | None:

@@ -179,3 +179,37 @@ def test_templates_set_in_any_way_the_settings_read_are_still_checked(tmp_path, 
     assert status == 2, output
     assert f"error: {folder}/_signature.nb.txt:2: 'revision.titel' is undefined" in output
     assert "avtaleflyt.settings" in seen["modules"]
+
+
+def test_a_starts_first_pass_reads_the_documents_and_links_once_not_per_party(tmp_path):
+    """`revision start` composes its first letters in the storing transaction (tasks/reconcile.py): the
+    documents, their versions and the parties' links are read once for the letters (links.batch), and the
+    letters go in one `INSERT … ON CONFLICT`: 3 statements more per party (18 before; bench_start.py)."""
+    import datetime as dt
+
+    from sqlalchemy import event
+
+    from avtaleflyt.db import engine_for, session_scope
+    from avtaleflyt.models.plan import parse_plan
+    from avtaleflyt.models.tables import OutboxMessage
+    from avtaleflyt.tasks.reconcile import reconcile_revision
+    from avtaleflyt.tasks.store import store_revision
+    from sqlmodel import func, select
+
+    from .plans import treatment_plan
+
+    engine = engine_for(f"sqlite:///{tmp_path / 'start.db'}")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: statements.append(statement))
+    counts = {}
+    for i, parties in ((1, 10), (2, 30)):
+        source = treatment_plan(i, parties)
+        with session_scope(engine) as s:
+            store_revision(s, parse_plan(source), source, "tester")
+            s.flush()
+            statements.clear()
+            reconcile_revision(s, f"revisjon-{i:03d}", today=dt.date(2025, 1, 6))
+            counts[parties] = len(statements)
+        with session_scope(engine) as s:
+            assert s.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key.startswith(f"revisjon-{i:03d}/"))).one() == parties
+    assert (counts[30] - counts[10]) / 20 <= 3, counts

@@ -9,6 +9,7 @@ party's own link (/p/{token}/saksframlegg.docx|html).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
@@ -22,7 +23,7 @@ from avtaleflyt.models.papers.party_case import Adoption, Attachment, Facts, Par
 from avtaleflyt.models.plan import Plan
 from avtaleflyt.models.stages import rules_for
 from avtaleflyt.models.stages.forum_approval import forum_tally
-from avtaleflyt.models.tables import Document, Forum, ForumDecision, Party, PartyObligation, Revision, Stage
+from avtaleflyt.models.tables import Document, DocumentVersion, Forum, ForumDecision, Party, PartyObligation, Revision, Stage
 from avtaleflyt.models.titles import title_in
 
 from .. import letter_parts as parts
@@ -76,15 +77,17 @@ def adoptions(session: Session, stage: Stage, plan: Plan | None = None) -> tuple
     return tuple(found)
 
 
-def attachments(session: Session, revision: Revision, link: str | None, language: Language | None = None) -> tuple[Attachment, ...]:
+def attachments(
+    session: Session, revision: Revision, link: str | None, language: Language | None = None,
+    current: Sequence[tuple[Document, DocumentVersion | None]] | None = None,
+) -> tuple[Attachment, ...]:
     """Every document with its current version (label and date); a web address links to itself, a stored
-    file to `link` + /documents/KEY/vN (`link`: the party's own link, or the revision on the dashboard)."""
-    from ..documents import current_versions
+    file to `link` + /documents/KEY/vN (`link`: the party's own link, or the revision on the dashboard).
+    `current`: `documents.with_current` read once for many parties (None: read here)."""
+    from ..documents import with_current
 
-    versions = current_versions(session, revision)
     found = []
-    for d in session.exec(select(Document).where(Document.revision_id == revision.id).order_by(col(Document.id))):
-        v = versions.get(d.key)
+    for d, v in current if current is not None else with_current(session, revision):
         if v is None:
             found.append(Attachment(title_in(language or revision.language, d.title, d.title_nn)))
             continue
@@ -93,14 +96,17 @@ def attachments(session: Session, revision: Revision, link: str | None, language
     return tuple(found)
 
 
-def facts(session: Session, revision: Revision, party: Party, stage: Stage, adopted: tuple[Adoption, ...], *, link: str | None = None) -> Facts:
+def facts(
+    session: Session, revision: Revision, party: Party, stage: Stage, adopted: tuple[Adoption, ...], *, link: str | None = None,
+    current: Sequence[tuple[Document, DocumentVersion | None]] | None = None,
+) -> Facts:
     trust = session.exec(select(Party).where(Party.revision_id == revision.id, Party.kind == PartyKind.health_trust).order_by(col(Party.id))).first()
     row = session.exec(select(PartyObligation).where(PartyObligation.stage_id == stage.id, PartyObligation.party_id == party.id)).first()
     coordinator = revision.coordinators[0]
     return Facts(
         Language(party.language), PartyKind(party.kind), party.name, party.body, trust.name if trust else "helseforetaket",
         revision.helsefellesskap, title_in(party.language, revision.title, revision.title_nn), coordinator["name"], coordinator["email"],
-        adopted, attachments(session, revision, link, Language(party.language)),
+        adopted, attachments(session, revision, link, Language(party.language), current),
         _deadline(stage), row.meeting_date if row else None,
     )
 

@@ -60,25 +60,29 @@ class PoliticalTreatmentEffects(StageEffects):
     calendar_event = EmailEvent.decision_request
 
     def started(self, session: Session, revision: Revision, stage: Stage, parties: Sequence[Party]) -> list[OutboxMessage]:
-        ref, deadline, docs, adopted = parts.revision_ref(revision), parts.plan_date(stage.deadline), parts.documents(session, revision), _adopted(session, stage)
+        ref, deadline, adopted = parts.revision_ref(revision), parts.plan_date(stage.deadline), _adopted(session, stage)
+        from avtaleflyt.settings import get_settings
+
         from ..papers import party_case as papers  # the party's draft case: the same proposed resolution, linked
 
         plan = papers.plan_of(session, revision)
         adoptions, templates = papers.adoptions(session, stage, plan), papers.templates(plan, stage.key)
         meetings = party_meetings.in_time(session, revision, stage, today=None)  # the party's own meeting, for its letter
+        keys = {p.id: f"{revision.slug}/{stage.key}/{p.id}/decision_request/{stage.deadline}" for p in parties}
+        current = documents.with_current(session, revision)  # read once: each letter lists them, with the party's own link
         messages = []
-        for p in parties:
-            key = f"{revision.slug}/{stage.key}/{p.id}/decision_request/{stage.deadline}"
-            resolution = papers.party_case(papers.facts(session, revision, p, stage, adoptions), templates).proposed_resolution
-            url = parts.report_url(session, revision, p, key)
-            docs = parts.documents(session, revision, link=url)  # the files through the party's own link
-            found = meetings.get(p.id)
-            meeting = lt.PartyMeetingRef(found.meeting.date, found.meeting.body, found.send_by) if found and found.meeting else None
-            context = lt.DecisionRequest(ref, parts.party_ref(p), docs, deadline, resolution, adopted, url, case_url=f"{url}/{papers.URL_NAME}", meeting=meeting)
-            messages.append(parts.party_message(
-                revision, p, EmailEvent.decision_request, context, stage=stage, key=key,
-                due=deadline.as_date() if deadline else None, calendar_title=self.calendar_title(revision, p),
-            ))
+        with links.batch(session, get_settings().signing_key(), list(keys.items())):  # the parties' links read once, as the sweep does
+            for p in parties:
+                resolution = papers.party_case(papers.facts(session, revision, p, stage, adoptions, current=current), templates).proposed_resolution
+                url = parts.report_url(session, revision, p, keys[p.id])
+                docs = parts.documents(session, revision, link=url, current=current)  # the files through the party's own link
+                found = meetings.get(p.id)
+                meeting = lt.PartyMeetingRef(found.meeting.date, found.meeting.body, found.send_by) if found and found.meeting else None
+                context = lt.DecisionRequest(ref, parts.party_ref(p), docs, deadline, resolution, adopted, url, case_url=f"{url}/{papers.URL_NAME}", meeting=meeting)
+                messages.append(parts.party_message(
+                    revision, p, EmailEvent.decision_request, context, stage=stage, key=keys[p.id],
+                    due=deadline.as_date() if deadline else None, calendar_title=self.calendar_title(revision, p),
+                ))
         return messages
 
     def completed(self, session: Session, revision: Revision, stage: Stage, facts: StageFacts) -> dict:
