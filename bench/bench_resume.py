@@ -148,7 +148,7 @@ def main() -> None:
     print(f"{'decision: receipt delivered to the SMTP sink':52}{E.median(results['receipt']):8.2f}s{E.spread(results['receipt']):>14}")
     print(f"{'decision: run suspended again on the new seq':52}{caught_m:8.2f}s{E.spread(results['caught_up']):>14}")
     print(f"phases (server state history), ping:     {E.phase_summary(results['ping_phases'])} (work = Running → seen Completed)")
-    print(f"phases (server state history), decision: {E.phase_summary(results['phases'])} (poll from the record() call; "
+    print(f"phases (server state history), decision: {E.phase_summary(results['phases'])} (call = record() → the run Scheduled again; "
           f"work = Running → seen suspended again)")
     print(f"ratio resumed (seen Running) / ping: {E.median(results['running']) / ping_m:.2f}")
     print(f"{args.repeat} decisions + {args.repeat} pings; whole run {time.perf_counter() - whole:.0f} s; load at the end {E.load()}")

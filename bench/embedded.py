@@ -177,8 +177,10 @@ def ping_once_detailed(timeout: float = 180.0):
 
 def phases(run_id, t0_wall: float, end_wall: float) -> dict[str, float]:
     """From the run's state history (server timestamps), for the first pass after `t0_wall`:
-    poll (→ Pending: the serve process picked it up), process (Pending → Running: a new
-    flow-run process started and loaded the flow) and work (Running → `end_wall`)."""
+    call (`t0_wall` → Scheduled: the measured call until the run was created or resumed; for
+    a start, `start_revision`'s work before its `run_deployment`), poll (Scheduled → Pending:
+    the serve process picked it up), process (Pending → Running: a new flow-run process
+    started and loaded the flow) and work (Running → `end_wall`)."""
     from prefect import get_client
 
     with get_client(sync_client=True) as client:
@@ -191,14 +193,15 @@ def phases(run_id, t0_wall: float, end_wall: float) -> dict[str, float]:
     pending, running = first.get("PENDING"), first.get("RUNNING")
     if pending is None or running is None:
         return {}
-    return {"poll": pending - t0_wall, "process": running - pending, "work": end_wall - running}
+    scheduled = min(first.get("SCHEDULED", t0_wall), pending)
+    return {"call": scheduled - t0_wall, "poll": pending - scheduled, "process": running - pending, "work": end_wall - running}
 
 
 def phase_summary(rows: list[dict[str, float]]) -> str:
     rows = [r for r in rows if r]
     if not rows:
         return "(no state history)"
-    return ", ".join(f"{k} {median([r[k] for r in rows]):.2f} s" for k in ("poll", "process", "work"))
+    return ", ".join(f"{k} {median([r[k] for r in rows]):.2f} s" for k in ("call", "poll", "process", "work"))
 
 
 # --------------------------------------------------------------------------- plans and runs
