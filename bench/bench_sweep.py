@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_sweep.py                                # 2,000 revisions × 40 parties = 80,000 reminders
     .venv/bin/python bench/bench_sweep.py --revisions 100 --parties 40   # scaled down: 4,000
     .venv/bin/python bench/bench_sweep.py --revisions 100 --profile      # + where the time goes (cProfile, slower)
+    .venv/bin/python bench/bench_sweep.py --revisions 100 --profile-send # + cProfile of send_pending alone, its commit thread apart
 
 What is measured, on one machine:
 1. Setup (timed, not part of the figures): a fresh SQLite domain database in a temp dir
@@ -49,6 +50,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -225,6 +227,8 @@ def main() -> None:
                         "(default: a temp dir, removed at the end)")
     parser.add_argument("--profile", action="store_true", help="run the sweep under cProfile and print where its time goes "
                         "(the sweep's figures are then slower than without)")
+    parser.add_argument("--profile-send", action="store_true", help="profile send_pending alone: its event loop's thread and, "
+                        "apart, the thread that commits each mark with the next fence and reason (sender._settle)")
     args = parser.parse_args()
     if args.parties < 2:
         parser.error("--parties: at least 2 (a health trust and a municipality)")
@@ -278,12 +282,34 @@ def main() -> None:
     send_time: dict[str, float] = {}
     real_send_pending = outbox.send_pending
 
+    send_profiles = (cProfile.Profile(), cProfile.Profile()) if args.profile_send else None
+
     def timed_send_pending(*a, **kw):
         started, cpu = time.perf_counter(), time.process_time()
+        if send_profiles:
+            send_profiles[0].enable()
         try:
             return real_send_pending(*a, **kw)
         finally:
+            if send_profiles:
+                send_profiles[0].disable()
             send_time["s"], send_time["cpu"] = time.perf_counter() - started, time.process_time() - cpu
+
+    from avtaleflyt.tasks.outbox import sender as outbox_sender
+
+    real_settle = outbox_sender._settle
+
+    def profiled_settle(*a, **kw):  # a cProfile sees only the thread it was enabled in
+        if threading.current_thread() is threading.main_thread():
+            return real_settle(*a, **kw)
+        send_profiles[1].enable()
+        try:
+            return real_settle(*a, **kw)
+        finally:
+            send_profiles[1].disable()
+
+    if send_profiles:
+        outbox_sender._settle = profiled_settle
 
     outbox.send_pending = timed_send_pending
     profile = cProfile.Profile() if args.profile else None
@@ -297,6 +323,7 @@ def main() -> None:
         sweep_s, sweep_cpu = time.perf_counter() - t, time.process_time() - cpu
     finally:
         outbox.send_pending = real_send_pending
+        outbox_sender._settle = real_settle
     send_s = send_time.get("s", float("nan"))
     enqueue_s = sweep_s - send_s
     rss_after_sweep = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -359,6 +386,9 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     if profile:
         top(profile, "run_sweep(send=True)")
+    if send_profiles:
+        top(send_profiles[0], "send_pending, the event loop's thread", 24)
+        top(send_profiles[1], "send_pending, the commit thread (sender._settle)", 24)
     ok = (report.enqueued == n and sent == n and not report.errors and by_status.get(OutboxStatus.sent) == n
           and events.get(EmailEvent.decision_reminder) == n and received == f"received {2 * n}")
     if not ok:

@@ -239,16 +239,15 @@ def _encoded_words(text: str) -> str:
     """Unstructured `text` as RFC 2047 base64 encoded words of at most 36 bytes of UTF-8 each
     (60 characters), one per line; whole characters in each, so every word decodes on its own.
     A reader joins adjacent encoded words in unstructured text without the folding between them."""
-    words, chunk, size = [], [], 0
-    for char in text:
-        n = len(char.encode("utf-8"))
-        if size + n > 36:
-            words.append("".join(chunk))
-            chunk, size = [], 0
-        chunk.append(char)
-        size += n
-    words.append("".join(chunk))
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words)
+    data, words, start = text.encode("utf-8"), [], 0
+    while len(data) - start > 36:
+        end = start + 36
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: its character starts before `end`
+            end -= 1
+        words.append(data[start:end])
+        start = end
+    words.append(data[start:])
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
 def _qp(text: str) -> bytes:
@@ -274,6 +273,11 @@ def _verify_headers(data: bytes, to_addr: str) -> None:
     names = [name.lower() for name in parsed.keys()]
     if len(names) != len(set(names)) or not set(names) <= _EXPECTED_HEADERS:
         raise ValueError(f"unsafe headers in the message: {sorted(names)}")
-    recipients = [addr for _name, addr in getaddresses([str(parsed["To"])])]
+    recipients = list(_recipients(str(parsed["To"])))
     if recipients != [to_addr]:
         raise ValueError(f"the To header names {recipients}, not [{to_addr!r}]")
+
+
+@lru_cache(maxsize=4096)  # a sweep writes to the same parties again and again; the parse is the stdlib's, in Python
+def _recipients(to_header: str) -> tuple[str, ...]:
+    return tuple(addr for _name, addr in getaddresses([to_header]))

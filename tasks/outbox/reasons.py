@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from types import SimpleNamespace
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
 
 from avtaleflyt.models.enums import EmailEvent
 from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Stage
@@ -54,20 +56,43 @@ def may_be_gone(row: OutboxMessage) -> bool:
 
 
 def reason_gone_in(session: Session, row: OutboxMessage) -> str | None:
-    """`reason_gone` in the caller's session (its transaction): the stage, the party and the
-    party's obligation in the stage read in one query."""
+    """`reason_gone` in the caller's session (its transaction; what it has not flushed is flushed first)."""
     if not may_be_gone(row):
         return None
-    found = session.exec(
-        select(Stage, Party, PartyObligation)
-        .select_from(Stage)
-        .join(Party, Party.id == row.party_id)
-        .outerjoin(PartyObligation, (PartyObligation.stage_id == Stage.id) & (PartyObligation.party_id == Party.id))
-        .where(Stage.revision_id == row.revision_id, Stage.key == row.stage_key)
-    ).first()
+    session.flush()
+    return reason_gone_on(session.connection(), row)
+
+
+def reason_gone_on(conn: Connection, row: OutboxMessage) -> str | None:
+    """`reason_gone` on the caller's connection (its transaction): the stage, the party and the
+    party's obligation in the stage read in one query, built once; the rule gets each row's
+    columns as attributes of a plain namespace (every column of its table), not as ORM objects:
+    loading three of those through a Session cost ~0.5 ms of CPU per letter, the sender's
+    largest cost on the sweep's letters. The rules only read columns."""
+    if not may_be_gone(row):
+        return None
+    found = conn.execute(_query(), {"r_party": row.party_id, "r_revision": row.revision_id, "r_stage": row.stage_key}).first()
     if found is None:
         return None
-    stage, party, obligation = found
+    values = tuple(found)
+    stage, party, obligation = (SimpleNamespace(**dict(zip(keys, values[start:]))) for start, keys in _SPLIT)
     from avtaleflyt.models.stages import rules_for
 
-    return rules_for(stage.kind).letter_reason_gone(row.event, stage, obligation, party, letter_deadline(row))
+    return rules_for(stage.kind).letter_reason_gone(
+        row.event, stage, obligation if obligation.id is not None else None, party, letter_deadline(row))
+
+
+_TABLES = (Stage.__table__, Party.__table__, PartyObligation.__table__)
+_SPLIT = tuple((sum(len(t.c) for t in _TABLES[:i]), tuple(c.key for c in table.c)) for i, table in enumerate(_TABLES))
+
+
+@cache
+def _query() -> Select:
+    stage, party, obligation = _TABLES
+    return (
+        select(*stage.c, *party.c, *obligation.c)
+        .select_from(stage)
+        .join(party, party.c.id == bindparam("r_party"))
+        .outerjoin(obligation, (obligation.c.stage_id == stage.c.id) & (obligation.c.party_id == party.c.id))
+        .where(stage.c.revision_id == bindparam("r_revision"), stage.c.key == bindparam("r_stage"))
+    )

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
 
 from avtaleflyt.clock import aware, utcnow
 from avtaleflyt.models.enums import OutboxStatus
@@ -35,7 +34,7 @@ from avtaleflyt.models.tables import OutboxMessage
 from . import smtp as smtp_client
 from .mime import message_bytes, parse_sender
 from .queue import Claims
-from .reasons import may_be_gone, reason_gone_in
+from .reasons import may_be_gone, reason_gone_on
 
 if TYPE_CHECKING:
     from avtaleflyt.settings import Settings
@@ -105,13 +104,6 @@ def _count(report: SendReport, held: _Answer) -> None:
         report.deferrals.append((held.row.key, held.answer))
 
 
-def _reason(conn: Connection, row: OutboxMessage) -> str | None:
-    if not may_be_gone(row):
-        return None
-    with Session(bind=conn) as session:  # joins the caller's transaction
-        return reason_gone_in(session, row)
-
-
 def _settle(engine: Engine, claims: Claims, report: SendReport, held: _Answer | None, row: OutboxMessage | None = None,
             failed: str | None = None) -> str:
     """One transaction: write the held answer, then for `row` (if given) mark it failed (`failed`),
@@ -134,7 +126,7 @@ def _settle(engine: Engine, claims: Claims, report: SendReport, held: _Answer | 
             return "failed"
         # Its reason is read right before the fence, in its transaction: a letter cancelled is marked like
         # one sent (the same conditional update), so a row is cancelled or sent, never both.
-        if (reason := _reason(conn, row)) is not None:
+        if (reason := reason_gone_on(conn, row)) is not None:
             if not claims.mark_in(conn, row.id, dict(status=OutboxStatus.cancelled, cancelled_reason=reason)):
                 _lost(report, row, claims, sent=False)
                 return "lost"

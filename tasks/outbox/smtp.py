@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -109,8 +110,22 @@ async def _reset(smtp: Any) -> None:
         pass
 
 
+@lru_cache(maxsize=4096)  # the same sender every time, the same parties again and again: parseaddr is in Python
+def _parse_address(address: str) -> str:
+    """aiosmtplib's check of an address (ValueError if it cannot go on a command line); a refusal is not cached."""
+    from aiosmtplib.email import parse_address
+
+    return parse_address(address)
+
+
 def _content(data: bytes) -> bytes:
-    """The message as DATA carries it: CRLF line ends, leading dots doubled, the final dot."""
+    """The message as DATA carries it: CRLF line ends, leading dots doubled, the final dot.
+    What mime.py writes needs neither (CRLF only, no line starts with a dot): then it is
+    the bytes and the dot, found by a few scans in C instead of two regex substitutions
+    (~0.06 ms a message, twice: for SIZE in `begin` and for the content in `finish`)."""
+    crlf = data.count(b"\r\n")
+    if crlf == data.count(b"\n") == data.count(b"\r") and data.endswith(b"\r\n") and not data.startswith(b".") and b"\n." not in data:
+        return data + b".\r\n"
     from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
     return PERIOD_REGEX.sub(b"..", normalize_message_line_endings(data)) + b".\r\n"
@@ -123,11 +138,10 @@ async def begin(smtp: Any, sender: str, to: str, data: bytes, *, with_data: bool
     envelope is reset and the message not sent — code None for a lost connection. Raises
     aiosmtplib's SMTPSenderRefused when the server refuses our MAIL FROM (the caller stops the batch)."""
     from aiosmtplib import SMTPDataError
-    from aiosmtplib.email import parse_address
 
     try:
-        parse_address(sender)  # before anything is sent, as `sendmail` does
-        parse_address(to)
+        _parse_address(sender)  # before anything is sent, as `sendmail` does
+        _parse_address(to)
         options = [f"size={len(_content(data)) - 3}"] if smtp.supports_extension("size") else []
         await smtp.mail(sender, options=options)
         await smtp.rcpt(to)
