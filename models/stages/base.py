@@ -193,7 +193,9 @@ class StageRules:
         """Why a pending letter of this stage to `party` should no longer go out, or None to send it.
 
         `obligation` is the party's row in the stage (None: it owes the stage nothing), `due` the
-        deadline the letter names (None: unknown, not compared).
+        deadline the letter names (None: unknown, not compared). The sender passes the three rows
+        as plain namespaces of their columns (tasks/outbox/reasons.py): read columns only, no
+        relationships or properties of the tables.
         """
         if event not in self.asks | self.chases | self.tells:
             return None
