@@ -73,7 +73,7 @@ def prefect_client() -> SyncPrefectClient:
 
 
 def _client(given: SyncPrefectClient | None) -> AbstractContextManager[SyncPrefectClient]:
-    return nullcontext(given) if given is not None else get_client(sync_client=True)
+    return nullcontext(given) if given is not None else prefect_client()
 
 
 def waiting_seq(pause_key: str | None) -> int | None:

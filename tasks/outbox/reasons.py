@@ -13,7 +13,6 @@ from types import SimpleNamespace
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
 
 from avtaleflyt.models.enums import EmailEvent
 from avtaleflyt.models.tables import OutboxMessage, Party, PartyObligation, Stage
@@ -46,21 +45,13 @@ def reason_gone(engine: Engine, row: OutboxMessage) -> str | None:
     """Why `row` should not go out any more, or None to send it."""
     if not may_be_gone(row):
         return None
-    with Session(engine) as session:
-        return reason_gone_in(session, row)
+    with engine.connect() as conn:
+        return reason_gone_on(conn, row)
 
 
 def may_be_gone(row: OutboxMessage) -> bool:
     """Could a stage kind drop this letter? (Else no query is needed.)"""
     return not (row.revision_id is None or row.stage_key is None or row.party_id is None or row.event not in _droppable())
-
-
-def reason_gone_in(session: Session, row: OutboxMessage) -> str | None:
-    """`reason_gone` in the caller's session (its transaction; what it has not flushed is flushed first)."""
-    if not may_be_gone(row):
-        return None
-    session.flush()
-    return reason_gone_on(session.connection(), row)
 
 
 def reason_gone_on(conn: Connection, row: OutboxMessage) -> str | None:
