@@ -9,9 +9,18 @@ idempotent, so that is safe. The gate key comes from the revision's event counte
 
 from __future__ import annotations
 
+import gc
+import os
+
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect.context import FlowRunContext
+
+# In a process Prefect started for this run (avtaleflyt.db.in_flow_run_process), what it imported before
+# this module (~110,000 objects) lives as long as the process: frozen, the collector's full passes while
+# our modules load and the pass runs leave it out (one such pass was ~0.08 s of every run's CPU).
+if os.environ.get("PREFECT__FLOW_RUN_ID"):
+    gc.freeze()
 
 from avtaleflyt import clock
 from avtaleflyt.db import get_engine, session_scope

@@ -25,7 +25,6 @@ from avtaleflyt.models.titles import Bilingual, in_language, title_in
 
 from . import links
 from .calendar import At, deadlines_ics
-from .letters import render
 
 
 @dataclass(frozen=True)
@@ -137,6 +136,8 @@ def message(
     """The letter's calendar attachment: an entry on `due` for `stage_key` titled `calendar_title`,
     or one event per `entries` (a letter moving several dates). `calendar_event`: the letter whose
     calendar entry this one updates (its UID is reused)."""
+    from .letters import render  # Jinja2: loaded by a pass that composes a letter, not by every flow-run process
+
     rendered = render(event, language, in_language(context, language))  # each title in the reader's language
     if not entries and due is not None and calendar_title:  # one entry, made as the lines below would make it
         day = lt.written_deadline(due) if party_id is not None else due

@@ -213,3 +213,36 @@ def test_a_starts_first_pass_reads_the_documents_and_links_once_not_per_party(tm
         with session_scope(engine) as s:
             assert s.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key.startswith(f"revisjon-{i:03d}/"))).one() == parties
     assert (counts[30] - counts[10]) / 20 <= 3, counts
+
+
+# A revision's flow-run process on SQLite (bench/README.md, bench_resume.py): Prefect starts one for every
+# pass of every revision (~190 in `make test`), and what the flow's module loads is paid by each.
+FLOW_RUN = """
+import gc, json, sys
+import prefect.engine, prefect.flow_engine  # what `python -m prefect.engine` has loaded before the flow's module
+import avtaleflyt.flows.revision
+print("\\n@@" + json.dumps({"modules": sorted(sys.modules), "frozen": gc.get_freeze_count()}))
+"""
+
+
+def flow_module_fresh(**env: str) -> dict:
+    inherited = {k: v for k, v in os.environ.items() if k != "PREFECT__FLOW_RUN_ID"}
+    done = subprocess.run([sys.executable, "-c", FLOW_RUN], capture_output=True, text=True, timeout=300, check=False, env={**inherited, **env})
+    assert "\n@@" in done.stdout, done.stdout + done.stderr
+    return json.loads(done.stdout.rpartition("\n@@")[2])
+
+
+def test_a_revision_run_process_loads_jinja2_only_to_compose_a_letter():
+    """A pass that composes no letter (a decision recorded: its receipt was composed by the command) loads
+    neither Jinja2 nor the templates' module; tasks/letter_parts.py imports them where it renders."""
+    modules = set(flow_module_fresh()["modules"])
+    assert "avtaleflyt.tasks.letter_parts" in modules  # the chain that once brought them
+    assert sorted(m for m in modules if m.split(".")[0] in ("jinja2", "markupsafe") or m == "avtaleflyt.tasks.letters") == []
+
+
+def test_a_revision_run_process_leaves_what_prefect_loaded_out_of_the_collectors_passes():
+    """In a flow-run process, what Prefect imported before the flow's module (~110,000 objects) is frozen
+    (flows/revision.py): the collector's full passes while our modules load, the pass runs and the process
+    exits no longer walk it. Only there: a test's or the serve process's heap is left as it is."""
+    assert flow_module_fresh(PREFECT__FLOW_RUN_ID="00000000-0000-0000-0000-000000000000")["frozen"] > 50_000
+    assert flow_module_fresh()["frozen"] == 0
