@@ -146,7 +146,7 @@ _LINE_BREAKS = frozenset("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 def one_line(subject: str) -> str:
     """The subject as a header value: refuses line breaks (header injection), collapses whitespace."""
-    if any(c in _LINE_BREAKS for c in subject):
+    if not _LINE_BREAKS.isdisjoint(subject):
         raise ValueError(f"email subject must be one line; a value in it has a line break: {subject!r}")
     return " ".join(subject.split())
 

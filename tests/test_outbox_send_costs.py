@@ -118,3 +118,36 @@ def test_an_address_aiosmtplib_refuses_is_refused_every_time():
     for _ in range(2):
         with pytest.raises(ValueError):
             smtp._parse_address("a b@example.no")
+
+
+def test_a_claimed_page_is_rows_of_columns_and_their_bytes_are_the_same(mail):
+    """`Claims.claim_page` reads its page as Core rows (no `OutboxMessage` built by the ORM, ~0.07 ms of
+    CPU a row in the event loop's thread); every column of each is what the ORM object holds, and the
+    bytes the sender makes of it (Message-ID, Date, boundaries, the .ics) are the same, byte for byte."""
+    import uuid
+
+    from avtaleflyt.clock import utcnow
+    from avtaleflyt.tasks.outbox.queue import Claims
+
+    drive_to_political_treatment(today=D(2025, 2, 1))  # the decision requests, each with its .ics, are pending
+    engine = get_engine()
+    loaded: list[object] = []
+
+    def on_load(target, _context) -> None:  # noqa: ANN001
+        loaded.append(target)
+
+    event.listen(OutboxMessage, "load", on_load)
+    try:
+        page = Claims(engine, uuid.uuid4().hex, dt.timedelta(minutes=10)).claim_page(utcnow() + dt.timedelta(days=1), 0, 500)
+    finally:
+        event.remove(OutboxMessage, "load", on_load)
+    assert len(page) >= 4 and loaded == []
+    assert any(row.ics for row in page) and any(row.language.value == "nn" for row in page)
+    sender = mime.parse_sender(get_settings().mail_from)
+    with session_scope() as s:
+        orm = {m.id: m for m in s.exec(select(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in page])))}
+        columns = [c for c in OutboxMessage.model_fields if c not in ("claimed_by", "claimed_until")]  # the page is read before its claim, as before
+        for row in page:
+            assert {c: getattr(row, c) for c in columns} == {c: getattr(orm[row.id], c) for c in columns}
+            assert mime.message_bytes(row, sender) == mime.message_bytes(orm[row.id], sender)
+            assert mime.ics_filename(row) == mime.ics_filename(orm[row.id])

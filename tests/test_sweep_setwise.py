@@ -238,3 +238,17 @@ def test_a_revision_whose_rows_the_rules_cannot_read_fails_alone(engine):
     report = sweep.run_sweep(D(2025, 2, 15), send=False, engine=engine)
     assert [r.slug for r in report.revisions] == [slugs[0], slugs[2]] and report.enqueued == 6
     assert len(report.errors) == 1 and report.errors[0].startswith(f"{slugs[1]}: not swept: "), report.errors
+
+
+def test_a_revisions_letters_take_the_signing_key_once(engine, monkeypatch):
+    """The party links of a revision's letters are signed with the key its batch (links.batch) holds:
+    the key is asked for once per revision, not once more per letter (a path resolved each time)."""
+    from avtaleflyt.settings import Settings
+
+    slugs = [store(engine, treatment_plan(i, 5), D(2025, 1, 10)) for i in range(2)]
+    asked: list[int] = []
+    real = Settings.signing_key
+    monkeypatch.setattr(Settings, "signing_key", lambda self: asked.append(1) or real(self))
+    report = sweep.run_sweep(D(2025, 2, 15), send=False, engine=engine)
+    assert report.enqueued == 10 and not report.errors and [r.slug for r in report.revisions] == sorted(slugs)
+    assert len(asked) == 2

@@ -18,13 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import Update, bindparam, or_, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Select, Update, bindparam, or_, update
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from avtaleflyt.clock import utcnow
-from avtaleflyt.db import session_scope
 from avtaleflyt.models.enums import OutboxStatus
 from avtaleflyt.models.tables import OutboxMessage
 
@@ -104,6 +104,23 @@ def _held_update(columns: tuple[str, ...]) -> Update:
     )
 
 
+@lru_cache(maxsize=1)
+def _page() -> Select:
+    """The next due rows nobody holds, after :p_after, at most :p_size (`Claims.claim_page`), built once."""
+    c = _OUTBOX.c
+    return (
+        core_select(_OUTBOX)
+        .where(
+            c.status == OutboxStatus.pending,
+            c.id > bindparam("p_after"),
+            or_(c.next_attempt_at.is_(None), c.next_attempt_at <= bindparam("p_due", type_=c.next_attempt_at.type)),
+            or_(c.claimed_until.is_(None), c.claimed_until <= bindparam("p_now", type_=c.claimed_until.type)),
+        )
+        .order_by(c.id)
+        .limit(bindparam("p_size"))
+    )
+
+
 @dataclass
 class Claims:
     """One sending batch's hold on outbox rows: its token, its lease and its clock."""
@@ -114,25 +131,17 @@ class Claims:
     clock: Callable[[], dt.datetime] = utcnow
     renewed_at: dt.datetime = field(default_factory=utcnow)
 
-    def claim_page(self, due_at: dt.datetime, after_id: int, size: int) -> list[OutboxMessage]:
-        """The next due rows (next attempt ≤ `due_at`) that nobody holds, claimed for this batch."""
-        with session_scope(self.engine) as session:
+    def claim_page(self, due_at: dt.datetime, after_id: int, size: int) -> list[Row]:
+        """The next due rows (next attempt ≤ `due_at`) that nobody holds, claimed for this batch:
+        Core rows of every column (the sender only reads them), not ORM objects (~0.07 ms a row
+        of CPU in the event loop's thread, a page at a time)."""
+        with self.engine.begin() as conn:
             now = self.clock()
-            candidates = session.exec(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.pending,
-                    OutboxMessage.id > after_id,
-                    or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= due_at),
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(size)
-            ).all()
+            candidates = conn.execute(_page(), {"p_after": after_id, "p_due": due_at, "p_now": now, "p_size": size}).all()
             if not candidates:
                 return []
             claimed = set(
-                session.connection().execute(
+                conn.execute(
                     update(_OUTBOX)
                     .where(
                         _OUTBOX.c.id.in_([row.id for row in candidates]),
