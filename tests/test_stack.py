@@ -17,7 +17,7 @@ import pytest
 from prefect import get_client
 from prefect.settings import get_current_settings
 
-from avtaleflyt.stack import ManagedProcess, StackError, ensure_port_free, free_port, prefect_env
+from avtaleflyt.stack import ManagedProcess, StackError, _python_env, ensure_port_free, free_port, prefect_env
 
 
 def test_session_server_answers_and_in_process_client_uses_it(prefect_server):
@@ -102,6 +102,20 @@ def test_kill_ends_the_group_at_once(tmp_path):
     while not _gone(grandchild):
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def _child_env_value(tmp_path: Path, name: str) -> str:
+    proc = ManagedProcess(name="env", argv=["sh", "-c", f'echo "[${name}]"'], log_path=tmp_path / "logs" / "env.log",
+                          env=_python_env({})).start()
+    proc.popen.wait(timeout=60)
+    return proc.log_path.read_text().strip().splitlines()[-1]
+
+
+def test_the_stacks_children_use_two_malloc_arenas_unless_told_otherwise(tmp_path, monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert _child_env_value(tmp_path / "default", "MALLOC_ARENA_MAX") == "[2]"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    assert _child_env_value(tmp_path / "set", "MALLOC_ARENA_MAX") == "[8]"
 
 
 PROBE = """

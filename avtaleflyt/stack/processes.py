@@ -45,8 +45,15 @@ def ensure_port_free(port: int, setting: str = "AVTALEFLYT_PREFECT_PORT") -> Non
             ) from None
 
 
+# glibc gives threads that allocate at once arenas of their own (up to 8 per core) and rarely
+# hands their freed pages back; the Prefect server runs every SQLite connection in a thread of
+# its own. Two arenas keep a long-lived server near its working set (bench/README.md, memory).
+# A value in the environment wins.
+MALLOC_ARENA_MAX = "2"
+
+
 def _python_env(extra: Mapping[str, str]) -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
+    return {"MALLOC_ARENA_MAX": MALLOC_ARENA_MAX, **os.environ, "PYTHONUNBUFFERED": "1", **extra}
 
 
 @dataclass
