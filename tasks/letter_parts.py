@@ -59,8 +59,7 @@ def report_url(session: Session, revision: Revision, party: Party, source_key: s
 
     settings = get_settings()
     # In a batch of letters (links.batch: the sweep, a start) its key, not the key file's path resolved per letter.
-    book = session.info.get(links._BOOK)
-    secret = book.secret if book is not None else settings.signing_key()
+    secret = links.batch_secret(session) or settings.signing_key()
     token = links.for_letter(session, secret, revision, party, source_key=source_key, now=clock.utcnow(), valid_days=settings.link_valid_days)
     return f"{settings.public_url.rstrip('/')}/p/{token}"
 

@@ -110,6 +110,12 @@ def batch(session: Session, secret: str, letters: Sequence[tuple[int, str]]) -> 
         session.info.pop(_BOOK, None)
 
 
+def batch_secret(session: Session) -> str | None:
+    """The signing key of the `batch` open on `session` (None outside one): its letters sign with it."""
+    book = session.info.get(_BOOK)
+    return book.secret if book is not None else None
+
+
 def for_letter(session: Session, secret: str, revision: Revision, party: Party, *, source_key: str, now: dt.datetime, valid_days: int) -> str:
     """The link for a letter to `party`: the letter's own if composed before, else the party's
     working link if it has `REUSE_MIN_DAYS` left, else a new one (and the older ones withdrawn)."""
