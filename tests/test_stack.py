@@ -48,6 +48,25 @@ def test_a_taken_port_names_the_setting():
     ensure_port_free(free_port())
 
 
+@pytest.mark.parametrize("setting", ["AVTALEFLYT_PREFECT_PORT", "AVTALEFLYT_DASHBOARD_PORT"])
+def test_up_on_a_taken_port_says_which_setting_to_change_without_a_traceback(tmp_path, setting):
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        taken = s.getsockname()[1]
+        ports = {"AVTALEFLYT_PREFECT_PORT": str(free_port()), "AVTALEFLYT_SINK_PORT": str(free_port()),
+                 "AVTALEFLYT_DASHBOARD_PORT": str(free_port()), setting: str(taken)}
+        env = _without_prefect_settings(AVTALEFLYT_DATA_DIR=str(tmp_path / "data"), PREFECT_HOME=str(tmp_path / "home"), **ports)
+        done = subprocess.run([sys.executable, "-m", "avtaleflyt.cli", "up"], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: Port ") and f"{taken}" in line and f"{setting}=<port>" in line, done.stderr
+
+
 def _gone(pid: int) -> bool:
     """No such process, or only a zombie waiting for init to reap it."""
     try:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from avtaleflyt.cli.common import escape, out, read_plan_file, refusals, talks_to_prefect
+from avtaleflyt.cli.common import escape, out, read_plan_file, refusals, say, talks_to_prefect
 
 
 @talks_to_prefect
@@ -20,7 +20,7 @@ def up(
     from avtaleflyt.db import session_scope
     from avtaleflyt.models.rules import DomainError
     from avtaleflyt.settings import get_settings
-    from avtaleflyt.stack import run_up
+    from avtaleflyt.stack import StackError, run_up
 
     source = read_plan_file(example) if example is not None else None
     if source is not None and not keep_dates:
@@ -46,7 +46,11 @@ def up(
             if not session.exec(select(func.count()).select_from(User)).one():
                 out.print("No dashboard account yet: in another terminal, `avtaleflyt user add NAME --role coordinator`.")
 
-    run_up(get_settings(), load_example=example, on_ready=on_ready)
+    try:
+        run_up(get_settings(), load_example=example, on_ready=on_ready)
+    except StackError as exc:  # a port taken, a service that would not start: what and where, no traceback
+        say("error:", "red", str(exc), to_err=True, bold=True)
+        raise typer.Exit(1) from None
 
 
 @talks_to_prefect
