@@ -39,6 +39,8 @@ def test_workers_asking_at_once_never_get_the_same_port(monkeypatch):
         ports.ledger().unlink(missing_ok=True)
     assert len(given) == 400
     assert len(set(given)) == 400, sorted(p for p in given if given.count(p) > 1)
+    # Below the ephemeral range: no outgoing connection's local end takes one between the check and the bind.
+    assert max(given) < ports._ephemeral_start(), max(given)
 
 
 def test_the_reaper_ends_the_runs_processes_when_pytest_is_gone_and_only_those():
