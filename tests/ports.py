@@ -17,7 +17,6 @@ from __future__ import annotations
 import fcntl
 import os
 import random
-import socket
 import tempfile
 from pathlib import Path
 
@@ -39,13 +38,11 @@ def _free_below_ephemeral() -> int:
     high = max(_ephemeral_start(), LOWEST + 1000)
     for _attempt in range(1000):
         port = random.randrange(LOWEST, high)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as `ensure_port_free` checks
-            try:
-                s.bind((processes.HOST, port))
-            except OSError:
-                continue
-            return port
+        try:
+            processes.ensure_port_free(port)  # the check `up` makes before it starts a service there
+        except processes.StackError:
+            continue
+        return port
     return processes.free_port()
 
 
